@@ -1,0 +1,4 @@
+//! Node.js specifics: package manager and Node version resolution.
+
+pub(crate) mod package_manager;
+pub(crate) mod version;

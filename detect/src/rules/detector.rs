@@ -1,0 +1,148 @@
+//! Detector expressions and their evaluation against one directory of the repository.
+//!
+//! A detector answers "matched, with this evidence", "not matched", or [`Pending`] when a file
+//! it must look inside is not loaded yet. `All` stops at the first definite miss, so a preset
+//! whose cheap conditions fail never asks for file contents.
+
+use crate::manifest::package_json::PackageJson;
+use crate::view::{Pending, Read, View, join, text};
+
+/// A detector expression.
+#[derive(Debug)]
+pub(crate) enum Det {
+    /// Dependency (or devDependency) in the directory's `package.json`.
+    Dep(&'static str),
+    /// Dependency whose version text satisfies a predicate described by the string.
+    DepVersion(&'static str, fn(&str) -> bool, &'static str),
+    /// A file or directory exists, relative to the app directory.
+    File(&'static str),
+    /// A file exists and its text contains the needle (case-sensitive).
+    Contains(&'static str, &'static str),
+    /// One of the files exists and its text contains the needle, ignoring ASCII case.
+    ContainsAnyCi(&'static [&'static str], &'static str),
+    /// Some file directly in the app directory has this extension (e.g. `.csproj`).
+    Ext(&'static str),
+    /// Every detector matches.
+    All(&'static [Det]),
+    /// At least one detector matches.
+    Any(&'static [Det]),
+}
+
+/// What detectors evaluate against: a directory of the repository and its `package.json`.
+#[derive(Debug)]
+pub(crate) struct Facts<'v, 'a> {
+    /// The repository view.
+    pub view: &'v View<'a>,
+    /// The app directory (`"."` for the root).
+    pub dir: &'v str,
+    /// The directory's parsed `package.json`, if it has a valid one.
+    pub pkg: Option<&'v PackageJson>,
+}
+
+impl Facts<'_, '_> {
+    fn path(&self, name: &str) -> String {
+        join(self.dir, name)
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        let path = self.path(name);
+        self.view.exists(&path) || self.view.snapshot().contains_dir(&path)
+    }
+
+    fn text_contains(&self, name: &str, needle: &str, ci: bool) -> Result<bool, Pending> {
+        match self.view.read(&self.path(name))? {
+            Read::Bytes(bytes) => {
+                let body = text(bytes);
+                Ok(if ci {
+                    body.to_ascii_lowercase()
+                        .contains(&needle.to_ascii_lowercase())
+                } else {
+                    body.contains(needle)
+                })
+            }
+            Read::Missing | Read::TooLarge => Ok(false),
+        }
+    }
+}
+
+/// Evaluates `det`: `Ok(Some(evidence))` when it matches.
+pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<String>>, Pending> {
+    let manifest = facts.path("package.json");
+    Ok(match det {
+        Det::Dep(name) => facts
+            .pkg
+            .and_then(|p| p.dep(name))
+            .map(|v| vec![format!("dependency {name}@{v} in {manifest}")]),
+        Det::DepVersion(name, accepts, what) => facts
+            .pkg
+            .and_then(|p| p.dep(name))
+            .filter(|v| accepts(v))
+            .map(|v| vec![format!("dependency {name}@{v} ({what}) in {manifest}")]),
+        Det::File(name) => facts
+            .exists(name)
+            .then(|| vec![format!("{} present", facts.path(name))]),
+        Det::Contains(name, needle) => facts
+            .text_contains(name, needle, false)?
+            .then(|| vec![format!("{} contains {needle:?}", facts.path(name))]),
+        Det::ContainsAnyCi(names, needle) => {
+            let mut found = None;
+            let mut pending = false;
+            for name in *names {
+                match facts.text_contains(name, needle, true) {
+                    Ok(true) => {
+                        found = Some(vec![format!("{needle} listed in {}", facts.path(name))]);
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(Pending) => pending = true,
+                }
+            }
+            match (found, pending) {
+                (Some(evidence), _) => Some(evidence),
+                (None, true) => return Err(Pending),
+                (None, false) => None,
+            }
+        }
+        Det::Ext(ext) => {
+            let prefix = join(facts.dir, "");
+            facts
+                .view
+                .snapshot()
+                .paths_under(facts.dir)
+                .find(|p| {
+                    let rest = &p[prefix.len()..];
+                    !rest.contains('/') && rest.ends_with(ext)
+                })
+                .map(|p| vec![format!("{p} present")])
+        }
+        Det::All(items) => {
+            let mut evidence = Vec::new();
+            let mut pending = false;
+            for item in *items {
+                match evaluate(item, facts) {
+                    Ok(Some(mut e)) => evidence.append(&mut e),
+                    Ok(None) => return Ok(None),
+                    Err(Pending) => pending = true,
+                }
+            }
+            if pending {
+                return Err(Pending);
+            }
+            Some(evidence)
+        }
+        Det::Any(items) => {
+            let mut pending = false;
+            for item in *items {
+                match evaluate(item, facts) {
+                    Ok(Some(e)) => return Ok(Some(e)),
+                    Ok(None) => {}
+                    Err(Pending) => pending = true,
+                }
+            }
+            if pending {
+                return Err(Pending);
+            }
+            None
+        }
+    })
+}

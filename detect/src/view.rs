@@ -1,0 +1,119 @@
+//! Demand-tracking reads over a [`Snapshot`]: rules ask for file contents through a `View`,
+//! which answers from what is loaded and records every existing, unloaded file it was asked for.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use crate::snapshot::{FileContent, Snapshot};
+
+/// Marker: some wanted file is not loaded yet; its path has been recorded in the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending;
+
+/// The answer to one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read<'a> {
+    /// The file is not in the repository (or turned out absent).
+    Missing,
+    /// The file exists but is over the size cap and was never read.
+    TooLarge,
+    /// The file's bytes.
+    Bytes(&'a [u8]),
+}
+
+/// A snapshot plus the set of files detection wants read next.
+#[derive(Debug)]
+pub(crate) struct View<'a> {
+    snapshot: &'a Snapshot,
+    wanted: RefCell<BTreeSet<String>>,
+}
+
+impl<'a> View<'a> {
+    /// Wraps a snapshot with an empty wish list.
+    pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
+        Self {
+            snapshot,
+            wanted: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// The underlying snapshot (paths only; contents go through [`View::read`]).
+    pub(crate) fn snapshot(&self) -> &'a Snapshot {
+        self.snapshot
+    }
+
+    /// Whether `path` is a file of the repository.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        self.snapshot.contains(path)
+    }
+
+    /// Reads `path`, or records it as wanted and answers [`Pending`].
+    pub(crate) fn read(&self, path: &str) -> Result<Read<'a>, Pending> {
+        if !self.snapshot.contains(path) {
+            return Ok(Read::Missing);
+        }
+        match self.snapshot.content(path) {
+            None => {
+                self.wanted.borrow_mut().insert(path.to_owned());
+                Err(Pending)
+            }
+            Some(FileContent::Absent) => Ok(Read::Missing),
+            Some(FileContent::TooLarge) => Ok(Read::TooLarge),
+            Some(FileContent::Bytes(bytes)) => Ok(Read::Bytes(bytes)),
+        }
+    }
+
+    /// Asks for every existing path in `paths` at once, so they are fetched in one round;
+    /// answers [`Pending`] when any of them is not loaded yet.
+    pub(crate) fn prefetch<I, S>(&self, paths: I) -> Result<(), Pending>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut pending = false;
+        for path in paths {
+            pending |= self.read(path.as_ref()).is_err();
+        }
+        if pending { Err(Pending) } else { Ok(()) }
+    }
+
+    /// The wanted paths, sorted and deduplicated.
+    pub(crate) fn into_wanted(self) -> Vec<String> {
+        self.wanted.into_inner().into_iter().collect()
+    }
+}
+
+/// Decodes bytes as text, dropping a UTF-8 byte-order mark and replacing invalid sequences.
+pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes)
+}
+
+/// Joins a directory (`"."` for the root) and a relative path.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    if dir == "." || dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_records_unloaded_existing_files_only() {
+        let snapshot = Snapshot::new(["a".to_owned(), "b".to_owned()]);
+        let view = View::new(&snapshot);
+        assert_eq!(view.read("a"), Err(Pending));
+        assert_eq!(view.read("zzz"), Ok(Read::Missing));
+        assert_eq!(view.into_wanted(), vec!["a".to_owned()]);
+    }
+
+    #[test]
+    fn text_strips_bom_and_tolerates_invalid_utf8() {
+        assert_eq!(text(b"\xEF\xBB\xBFhi"), "hi");
+        assert_eq!(text(b"a\xFFb"), "a\u{FFFD}b");
+    }
+}
