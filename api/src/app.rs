@@ -1,0 +1,55 @@
+//! The router: routes, CORS, and JSON answers for unknown routes and methods.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use whaleray_shared::ports::{DeploymentStore, InstallationDirectory, JobQueue};
+
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+use crate::routes::deployments;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The deployments table.
+    pub store: Arc<dyn DeploymentStore>,
+    /// The installations table.
+    pub installations: Arc<dyn InstallationDirectory>,
+    /// The inspection job queue.
+    pub queue: Arc<dyn JobQueue>,
+    /// How callers are identified.
+    pub auth: Authenticator,
+    /// Origins allowed by CORS.
+    pub allowed_origins: Vec<HeaderValue>,
+}
+
+/// Builds the API router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(state.allowed_origins.clone()))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600));
+    Router::new()
+        .route(
+            "/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route("/deployments/{id}", get(deployments::get))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors)
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

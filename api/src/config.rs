@@ -1,0 +1,121 @@
+//! The API's settings, read once from the environment at start-up.
+
+use axum::http::HeaderValue;
+use secrecy::SecretString;
+use whaleray_shared::config::{ConfigError, Env};
+
+/// The Vite dev server's origin, always allowed by CORS as in the original design.
+pub const VITE_DEV_ORIGIN: &str = "http://localhost:5173";
+
+/// Everything the API needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The `deployments` table.
+    pub deployments_table: String,
+    /// The `whaleray-installations` table.
+    pub installations_table: String,
+    /// The inspection job queue.
+    pub job_queue_url: String,
+    /// The front end's origin, e.g. `https://app.whaleray.dev`.
+    pub frontend_url: String,
+    /// Whether Lambda started this process (identity then comes from API Gateway's JWT authorizer).
+    pub lambda: bool,
+    /// The HS256 key for local bearer tokens; required when not in Lambda.
+    pub dev_jwt_secret: Option<SecretString>,
+    /// The local server's address.
+    pub bind_address: String,
+    /// The local server's port.
+    pub port: u16,
+}
+
+impl ApiConfig {
+    /// Reads every setting, reporting all missing or malformed variables at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let lambda = env.is_set("AWS_LAMBDA_RUNTIME_API");
+        let config = Self {
+            deployments_table: env.required("DEPLOYMENTS_TABLE"),
+            installations_table: env.required("INSTALLATIONS_TABLE"),
+            job_queue_url: env.required_url("JOB_QUEUE_URL"),
+            frontend_url: env.required_url("FRONTEND_URL"),
+            lambda,
+            dev_jwt_secret: env
+                .optional("WHALERAY_DEV_JWT_SECRET")
+                .map(SecretString::from),
+            bind_address: env
+                .optional("BIND_ADDRESS")
+                .unwrap_or_else(|| "127.0.0.1".into()),
+            port: env.parsed_or("PORT", 3000),
+        };
+        if !lambda {
+            match &config.dev_jwt_secret {
+                None => env.problem(
+                    "WHALERAY_DEV_JWT_SECRET is not set (the local server needs it to verify bearer tokens)",
+                ),
+                Some(secret) if secrecy::ExposeSecret::expose_secret(secret).len() < 16 => {
+                    env.problem("WHALERAY_DEV_JWT_SECRET must be at least 16 characters")
+                }
+                Some(_) => {}
+            }
+        }
+        if HeaderValue::from_str(&config.frontend_url).is_err() {
+            env.problem("FRONTEND_URL is not a valid origin");
+        }
+        env.finish()?;
+        Ok(config)
+    }
+
+    /// The origins CORS allows: the front end and the Vite dev server, never `*`.
+    pub fn allowed_origins(&self) -> Vec<HeaderValue> {
+        [self.frontend_url.as_str(), VITE_DEV_ORIGIN]
+            .into_iter()
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("DEPLOYMENTS_TABLE", "deployments"),
+            ("INSTALLATIONS_TABLE", "whaleray-installations"),
+            ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("FRONTEND_URL", "https://app.example.test"),
+        ]
+    }
+
+    #[test]
+    fn local_mode_requires_a_dev_secret_and_names_it() {
+        let err = ApiConfig::from_env(Env::from_pairs(base())).unwrap_err();
+        assert!(err.to_string().contains("WHALERAY_DEV_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn lambda_mode_needs_no_dev_secret_and_allows_exactly_two_origins() {
+        let mut vars = base();
+        vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
+        let config = ApiConfig::from_env(Env::from_pairs(vars)).unwrap();
+        assert!(config.lambda);
+        assert_eq!(
+            config.allowed_origins(),
+            ["https://app.example.test", VITE_DEV_ORIGIN]
+        );
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let err = ApiConfig::from_env(Env::from_pairs([("PORT", "x")])).unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "DEPLOYMENTS_TABLE",
+            "INSTALLATIONS_TABLE",
+            "JOB_QUEUE_URL",
+            "FRONTEND_URL",
+            "PORT",
+        ] {
+            assert!(text.contains(name), "{name} not named in {text}");
+        }
+    }
+}

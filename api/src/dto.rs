@@ -1,0 +1,134 @@
+//! Wire types of the HTTP API and their conversion to and from domain types.
+
+use serde::{Deserialize, Serialize};
+use whaleray_detect::Detection;
+use whaleray_shared::{Deployment, GitRef, RepoFullName};
+
+use crate::error::ApiError;
+
+/// The body of `POST /deployments`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDeploymentBody {
+    /// `owner/name`.
+    pub repository: String,
+    /// Optional branch; the default branch when absent.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// A validated deployment request.
+#[derive(Debug, Clone)]
+pub struct CreateDeployment {
+    /// The repository.
+    pub repository: RepoFullName,
+    /// The branch, if one was named.
+    pub branch: Option<GitRef>,
+}
+
+impl TryFrom<CreateDeploymentBody> for CreateDeployment {
+    type Error = ApiError;
+
+    fn try_from(body: CreateDeploymentBody) -> Result<Self, Self::Error> {
+        let repository = RepoFullName::parse(body.repository.trim())
+            .map_err(|e| ApiError::bad_request("invalid_repository", e.to_string()))?;
+        let branch = body
+            .branch
+            .as_deref()
+            .map(GitRef::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("invalid_branch", e.to_string()))?;
+        Ok(Self { repository, branch })
+    }
+}
+
+/// The answer to `POST /deployments`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedBody {
+    /// The new deployment's id.
+    pub deployment_id: String,
+    /// Always `INSPECTING`.
+    pub status: String,
+}
+
+/// A deployment as `GET /deployments/{id}` shows it to its owner.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentBody {
+    /// The id.
+    pub deployment_id: String,
+    /// INSPECTING, BUILDING, NOT_SUPPORTED or FAILED.
+    pub status: String,
+    /// `owner/name`.
+    pub repository: String,
+    /// The branch asked for, or null for the default branch.
+    pub branch: Option<String>,
+    /// The resolved commit, once inspected.
+    pub commit_sha: Option<String>,
+    /// What detection found and why.
+    pub detection: Option<Detection>,
+    /// The CodeBuild build id, once started.
+    pub build_id: Option<String>,
+    /// Why the deployment is NOT_SUPPORTED or FAILED.
+    pub reason: Option<String>,
+    /// Inspection attempts so far.
+    pub attempts: u32,
+    /// The last attempt's error while retries go on.
+    pub last_error: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+impl From<Deployment> for DeploymentBody {
+    fn from(d: Deployment) -> Self {
+        Self {
+            deployment_id: d.id.to_string(),
+            status: d.status.as_str().to_owned(),
+            repository: d.repository.to_string(),
+            branch: d.branch.map(|b| b.to_string()),
+            commit_sha: d.commit_sha.map(|s| s.to_string()),
+            detection: d.detection,
+            build_id: d.build_id,
+            reason: d.reason,
+            attempts: d.attempts,
+            last_error: d.last_error,
+            created_at: d
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            updated_at: d
+                .updated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
+/// The answer to `GET /deployments`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeploymentList {
+    /// The caller's deployments, newest first.
+    pub deployments: Vec<DeploymentBody>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_names_get_their_own_codes() {
+        let body = CreateDeploymentBody {
+            repository: "a/b/c".into(),
+            branch: None,
+        };
+        let err = CreateDeployment::try_from(body).unwrap_err();
+        assert_eq!(err.code_and_status().0, "invalid_repository");
+        let body = CreateDeploymentBody {
+            repository: "a/b".into(),
+            branch: Some("-x".into()),
+        };
+        let err = CreateDeployment::try_from(body).unwrap_err();
+        assert_eq!(err.code_and_status().0, "invalid_branch");
+    }
+}

@@ -1,0 +1,152 @@
+//! API errors: each becomes a JSON `{code, message}` body with a stable `code` and the right
+//! status. Unexpected failures log their whole cause chain and answer with an opaque message.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use whaleray_shared::ErrorClass;
+use whaleray_shared::error::{QueueError, StoreError};
+
+/// Everything a route can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON, or not the expected shape.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// The body is not `application/json`.
+    #[error("expected a request body with content-type application/json")]
+    UnsupportedMediaType,
+    /// The body exceeds the limit.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// No valid identity.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The repository is not in any of the caller's GitHub App installations.
+    #[error("the WhaleRay GitHub App is not installed on {0}, or you have no access to it")]
+    NotInstalled(String),
+    /// No such deployment for this caller.
+    #[error("deployment {0} not found")]
+    DeploymentNotFound(String),
+    /// No such route.
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A dependency is down or throttling; try again.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected; the cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    /// The stable `code` and HTTP status of this error.
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        match self {
+            Self::BadRequest { code, .. } => (code, StatusCode::BAD_REQUEST),
+            Self::UnsupportedMediaType => {
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            }
+            Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Unauthenticated(_) => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            Self::NotInstalled(_) => ("repository_not_installed", StatusCode::FORBIDDEN),
+            Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
+            Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
+            Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
+            Self::Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    /// A 400 with a code and message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err.class() {
+            ErrorClass::Retryable => {
+                tracing::warn!(error = ?err, "store unavailable");
+                Self::Unavailable("the deployment store is unavailable; try again shortly".into())
+            }
+            ErrorClass::Permanent => Self::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(err: QueueError) -> Self {
+        match err.class() {
+            ErrorClass::Retryable => {
+                Self::Unavailable("the job queue is unavailable; try again shortly".into())
+            }
+            ErrorClass::Permanent => Self::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::JsonSyntaxError(e) => Self::bad_request(
+                "invalid_json",
+                format!("the body is not valid JSON: {}", e.body_text()),
+            ),
+            JsonRejection::JsonDataError(e) => Self::bad_request(
+                "invalid_request",
+                format!("the body has the wrong shape: {}", e.body_text()),
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge
+            }
+            other => Self::bad_request("invalid_request", other.body_text()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code_and_status();
+        let message = match &self {
+            Self::Internal(source) => {
+                tracing::error!(error = ?source, "internal error");
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (status, Json(ErrorBody { code, message })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

@@ -1,0 +1,67 @@
+//! `whaleray-api`: serves the router under `lambda_http` when Lambda starts it, and as a local
+//! HTTP server otherwise.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use whaleray_api::auth::Authenticator;
+use whaleray_api::{ApiConfig, AppState, router};
+use whaleray_shared::aws::load_sdk_config;
+use whaleray_shared::config::Env;
+use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_shared::telemetry::{self, LogFormat};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = ApiConfig::from_env(Env::from_process())?;
+    telemetry::init(if config.lambda {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    });
+
+    let sdk = load_sdk_config().await;
+    let dynamo = aws_sdk_dynamodb_client(&sdk);
+    let auth = match (&config.dev_jwt_secret, config.lambda) {
+        (_, true) => Authenticator::ApiGateway,
+        (Some(secret), false) => Authenticator::dev(secret),
+        (None, false) => anyhow::bail!("WHALERAY_DEV_JWT_SECRET is not set"),
+    };
+    let state = Arc::new(AppState {
+        store: Arc::new(DynamoDeploymentStore::new(
+            dynamo.clone(),
+            &config.deployments_table,
+        )),
+        installations: Arc::new(DynamoInstallations::new(
+            dynamo,
+            &config.installations_table,
+        )),
+        queue: Arc::new(SqsJobQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            &config.job_queue_url,
+        )),
+        auth,
+        allowed_origins: config.allowed_origins(),
+    });
+    let app = router(state);
+
+    if config.lambda {
+        return lambda_http::run(app).await.map_err(|e| anyhow::anyhow!(e));
+    }
+    let address = format!("{}:{}", config.bind_address, config.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("could not listen on {address}"))?;
+    tracing::info!(%address, "whaleray-api listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the local server stopped with an error")
+}
+
+fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(sdk)
+}

@@ -1,0 +1,3 @@
+//! HTTP routes: thin handlers that turn requests into service calls.
+
+pub mod deployments;

@@ -1,0 +1,123 @@
+//! The deployment record and the changes a status transition carries.
+
+use chrono::{DateTime, Utc};
+use whaleray_detect::Detection;
+
+use super::{
+    CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName, UserId,
+};
+
+/// One press of "Deploy": what was asked for, and how far it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// The deployment's id.
+    pub id: DeploymentId,
+    /// Who asked for it.
+    pub user_id: UserId,
+    /// The repository to deploy.
+    pub repository: RepoFullName,
+    /// The branch asked for; `None` means the repository's default branch.
+    pub branch: Option<GitRef>,
+    /// The GitHub App installation that grants access to the repository.
+    pub installation_id: InstallationId,
+    /// The current status.
+    pub status: DeploymentStatus,
+    /// When the deployment was created.
+    pub created_at: DateTime<Utc>,
+    /// When the record last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The commit that inspection resolved and the build uses.
+    pub commit_sha: Option<CommitSha>,
+    /// What detection found, with its evidence.
+    pub detection: Option<Detection>,
+    /// The CodeBuild build id, once a build was started.
+    pub build_id: Option<String>,
+    /// Why the deployment is NOT_SUPPORTED or FAILED, in words a user can act on.
+    pub reason: Option<String>,
+    /// How many inspection attempts have run.
+    pub attempts: u32,
+    /// The error of the last failed attempt, while retries go on.
+    pub last_error: Option<String>,
+}
+
+impl Deployment {
+    /// A new deployment in INSPECTING, created now.
+    pub fn new(
+        user_id: UserId,
+        repository: RepoFullName,
+        branch: Option<GitRef>,
+        installation_id: InstallationId,
+    ) -> Self {
+        let now = Utc::now();
+        Self {
+            id: DeploymentId::generate(),
+            user_id,
+            repository,
+            branch,
+            installation_id,
+            status: DeploymentStatus::Inspecting,
+            created_at: now,
+            updated_at: now,
+            commit_sha: None,
+            detection: None,
+            build_id: None,
+            reason: None,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+}
+
+/// A status transition and the facts recorded with it. Fields left `None` are not changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    /// The status to move to.
+    pub to: DeploymentStatus,
+    /// Why, for NOT_SUPPORTED and FAILED.
+    pub reason: Option<String>,
+    /// The commit inspection resolved.
+    pub commit_sha: Option<CommitSha>,
+    /// What detection found.
+    pub detection: Option<Detection>,
+    /// The CodeBuild build id.
+    pub build_id: Option<String>,
+}
+
+impl StatusChange {
+    /// A bare move to `to`.
+    pub fn to(to: DeploymentStatus) -> Self {
+        Self {
+            to,
+            reason: None,
+            commit_sha: None,
+            detection: None,
+            build_id: None,
+        }
+    }
+
+    /// A move to FAILED with a reason.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            reason: Some(reason.into()),
+            ..Self::to(DeploymentStatus::Failed)
+        }
+    }
+
+    /// Applies the change to a record in memory (the store does the same conditionally).
+    pub fn apply(&self, deployment: &mut Deployment, now: DateTime<Utc>) {
+        deployment.status = self.to;
+        deployment.updated_at = now;
+        if let Some(reason) = &self.reason {
+            deployment.reason = Some(reason.clone());
+        }
+        if let Some(sha) = &self.commit_sha {
+            deployment.commit_sha = Some(sha.clone());
+        }
+        if let Some(detection) = &self.detection {
+            deployment.detection = Some(detection.clone());
+        }
+        if let Some(build_id) = &self.build_id {
+            deployment.build_id = Some(build_id.clone());
+        }
+    }
+}

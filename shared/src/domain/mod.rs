@@ -1,0 +1,61 @@
+//! Domain types: validated identifiers, the status state machine and the deployment record.
+//!
+//! Nothing here does IO; every type validates on construction, so a value that exists is valid.
+
+mod deployment;
+mod deployment_id;
+mod git_ref;
+mod ids;
+mod repo;
+mod status;
+
+pub use deployment::{Deployment, StatusChange};
+pub use deployment_id::DeploymentId;
+pub use git_ref::{CommitSha, GitRef};
+pub use ids::{InstallationId, UserId};
+pub use repo::RepoFullName;
+pub use status::DeploymentStatus;
+
+/// A value that failed validation, with a message a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The deployment id is not a ULID.
+    #[error("invalid deployment id {0:?}: expected a 26-character ULID")]
+    DeploymentId(String),
+    /// The repository full name breaks GitHub's naming rules.
+    #[error("invalid repository {value:?}: {why}")]
+    Repository {
+        /// The rejected input.
+        value: String,
+        /// Which rule it broke.
+        why: &'static str,
+    },
+    /// The branch name breaks git's ref-name rules.
+    #[error("invalid branch {value:?}: {why}")]
+    GitRef {
+        /// The rejected input.
+        value: String,
+        /// Which rule it broke.
+        why: &'static str,
+    },
+    /// A commit SHA that is not 40 lowercase hex digits.
+    #[error("invalid commit sha {0:?}: expected 40 hexadecimal digits")]
+    CommitSha(String),
+    /// A user id that is empty, too long or has control characters.
+    #[error("invalid user id: {0}")]
+    UserId(&'static str),
+    /// An installation id that is not a positive integer.
+    #[error("invalid installation id {0:?}: expected a positive integer")]
+    InstallationId(String),
+    /// A status string that is not one of the four known values.
+    #[error("unknown deployment status {0:?}")]
+    Status(String),
+    /// A transition the state machine does not allow.
+    #[error("a deployment cannot move from {from} to {to}")]
+    Transition {
+        /// The current status.
+        from: DeploymentStatus,
+        /// The requested status.
+        to: DeploymentStatus,
+    },
+}

@@ -1,0 +1,245 @@
+//! The `deployments` table: conditional create, conditional transitions, reads.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use chrono::Utc;
+
+use super::USER_INDEX;
+use super::item::{DeploymentItem, timestamp};
+use crate::aws::aws_error;
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
+use crate::error::StoreError;
+use crate::ports::DeploymentStore;
+
+/// The `deployments` table in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoDeploymentStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDeploymentStore {
+    /// An adapter over `table`, using `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn decode(item: Item) -> Result<Deployment, StoreError> {
+    let item: DeploymentItem =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Deployment::try_from(item)
+}
+
+fn key(id: DeploymentId) -> Item {
+    HashMap::from([("deploymentId".to_owned(), AttributeValue::S(id.to_string()))])
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// An update expression built from named assignments, with its value placeholders.
+#[derive(Default)]
+struct Update {
+    sets: Vec<String>,
+    values: Item,
+}
+
+impl Update {
+    fn set(&mut self, attribute: &str, value: AttributeValue) {
+        let placeholder = format!(":{attribute}");
+        self.sets.push(format!("{attribute} = {placeholder}"));
+        self.values.insert(placeholder, value);
+    }
+
+    fn expression(&self) -> String {
+        format!("SET {}", self.sets.join(", "))
+    }
+}
+
+fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
+    let mut update = Update::default();
+    update.sets.push("#status = :to".to_owned());
+    update
+        .values
+        .insert(":to".to_owned(), s(change.to.as_str()));
+    update.set("updatedAt", s(timestamp(Utc::now())));
+    if let Some(reason) = &change.reason {
+        update.set("reason", s(reason));
+    }
+    if let Some(sha) = &change.commit_sha {
+        update.set("commitSha", s(sha.to_string()));
+    }
+    if let Some(build_id) = &change.build_id {
+        update.set("buildId", s(build_id));
+    }
+    if let Some(detection) = &change.detection {
+        let value = serde_dynamo::to_attribute_value(detection)
+            .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
+        update.set("detection", value);
+    }
+    Ok(update)
+}
+
+impl DynamoDeploymentStore {
+    /// Runs a conditional update on `#status = :expected` and maps a lost condition to a
+    /// `Conflict` carrying the status the item really had.
+    async fn conditional_update(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        mut update: Update,
+    ) -> Result<Deployment, StoreError> {
+        update
+            .values
+            .insert(":expected".to_owned(), s(expected.as_str()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(update.expression())
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => decode(output.attributes.unwrap_or_default()),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.into_err()
+                else {
+                    return Err(StoreError::Corrupt("unreachable condition error".into()));
+                };
+                match failed.item {
+                    None => Err(StoreError::NotFound(id)),
+                    Some(old) => {
+                        let actual = decode(old)?.status;
+                        Err(StoreError::Conflict {
+                            id,
+                            expected,
+                            actual,
+                        })
+                    }
+                }
+            }
+            Err(e) => Err(aws_error("dynamodb:UpdateItem", e).into()),
+        }
+    }
+}
+
+#[async_trait]
+impl DeploymentStore for DynamoDeploymentStore {
+    async fn create(&self, deployment: &Deployment) -> Result<(), StoreError> {
+        let item: Item = serde_dynamo::to_item(DeploymentItem::from(deployment))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(deploymentId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists(deployment.id))
+            }
+            Err(e) => Err(aws_error("dynamodb:PutItem", e).into()),
+        }
+    }
+
+    async fn get(&self, id: DeploymentId) -> Result<Option<Deployment>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:GetItem", e))?;
+        output.item.map(decode).transpose()
+    }
+
+    async fn transition(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        change: StatusChange,
+    ) -> Result<Deployment, StoreError> {
+        expected.check_transition(change.to)?;
+        let update = change_update(&change)?;
+        self.conditional_update(id, expected, update).await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        error: Option<&str>,
+    ) -> Result<Deployment, StoreError> {
+        let mut update = Update::default();
+        update
+            .sets
+            .push("attempts = if_not_exists(attempts, :zero) + :one".to_owned());
+        update
+            .values
+            .insert(":zero".to_owned(), AttributeValue::N("0".into()));
+        update
+            .values
+            .insert(":one".to_owned(), AttributeValue::N("1".into()));
+        update.set("updatedAt", s(timestamp(Utc::now())));
+        if let Some(error) = error {
+            update.set("lastError", s(error));
+        }
+        self.conditional_update(id, expected, update).await
+    }
+
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(USER_INDEX)
+            .key_condition_expression("userId = :user")
+            .expression_attribute_values(":user", s(user.to_string()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+}

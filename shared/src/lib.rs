@@ -1,0 +1,32 @@
+//! Types and adapters shared by the WhaleRay API and worker.
+//!
+//! # Architecture invariants
+//!
+//! 1. `domain/` does no IO, is not async and imports no AWS, Lambda, axum or HTTP crate.
+//!    Framework detection lives in the pure `whaleray-detect` crate for the same reason.
+//! 2. Only the binaries' `main.rs` start a Lambda runtime; everything below takes plain
+//!    payloads and is callable from a test.
+//! 3. Serde types that cross a boundary (HTTP body, queue message, DynamoDB item) are their
+//!    own structs, converted to domain types with `TryFrom`; stored and wire formats never
+//!    leak inward.
+//! 4. Only `config.rs` modules read the environment.
+//! 5. Every status change is a conditional write on the expected current status, and every
+//!    job may arrive twice.
+
+pub mod aws;
+pub mod config;
+pub mod domain;
+pub mod dynamo;
+pub mod error;
+pub mod job;
+pub mod ports;
+pub mod sqs;
+pub mod telemetry;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use domain::{
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef, InstallationId,
+    RepoFullName, StatusChange, UserId,
+};
+pub use error::ErrorClass;

@@ -1,0 +1,64 @@
+//! The ports both binaries use: small async traits, one adapter each for AWS and for tests.
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
+};
+use crate::error::{QueueError, StoreError};
+use crate::job::InspectionJob;
+
+/// The `deployments` table.
+#[async_trait]
+pub trait DeploymentStore: Send + Sync {
+    /// Stores a new deployment; fails with `AlreadyExists` rather than overwrite one.
+    async fn create(&self, deployment: &Deployment) -> Result<(), StoreError>;
+
+    /// Reads one deployment.
+    async fn get(&self, id: DeploymentId) -> Result<Option<Deployment>, StoreError>;
+
+    /// Moves a deployment from `expected` to `change.to` if, and only if, it is still in
+    /// `expected` (a conditional write). Returns the record as written; `Conflict` when the
+    /// status was not `expected`, with the status it had.
+    async fn transition(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        change: StatusChange,
+    ) -> Result<Deployment, StoreError>;
+
+    /// Counts one more inspection attempt and its error, while the deployment is in `expected`.
+    async fn record_attempt(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        error: Option<&str>,
+    ) -> Result<Deployment, StoreError>;
+
+    /// A user's deployments, newest first, at most `limit`.
+    async fn list_for_user(&self, user: &UserId, limit: u32)
+    -> Result<Vec<Deployment>, StoreError>;
+}
+
+/// One GitHub App installation of a user, as the `whaleray-installations` table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    /// The installation id.
+    pub installation_id: InstallationId,
+    /// The login of the account (user or organisation) the App is installed on.
+    pub account_login: String,
+}
+
+/// The `whaleray-installations` table.
+#[async_trait]
+pub trait InstallationDirectory: Send + Sync {
+    /// Every installation the user can deploy from.
+    async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError>;
+}
+
+/// Where inspection jobs go.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Sends one job and returns the queue's message id.
+    async fn send(&self, job: &InspectionJob) -> Result<String, QueueError>;
+}

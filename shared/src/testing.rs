@@ -1,0 +1,171 @@
+//! In-memory adapters for tests (feature `test-util`): same contracts as the AWS ones,
+//! including the conditional writes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use chrono::Utc;
+
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
+use crate::error::{AwsError, ErrorClass, QueueError, StoreError};
+use crate::job::InspectionJob;
+use crate::ports::{DeploymentStore, Installation, InstallationDirectory, JobQueue};
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A deployments table in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    items: Mutex<HashMap<DeploymentId, Deployment>>,
+}
+
+impl MemoryStore {
+    /// Every stored deployment, in id order.
+    pub fn all(&self) -> Vec<Deployment> {
+        let mut all: Vec<_> = lock(&self.items).values().cloned().collect();
+        all.sort_by_key(|d| d.id);
+        all
+    }
+
+    fn update(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        apply: impl FnOnce(&mut Deployment),
+    ) -> Result<Deployment, StoreError> {
+        let mut items = lock(&self.items);
+        let current = items.get_mut(&id).ok_or(StoreError::NotFound(id))?;
+        if current.status != expected {
+            return Err(StoreError::Conflict {
+                id,
+                expected,
+                actual: current.status,
+            });
+        }
+        apply(current);
+        Ok(current.clone())
+    }
+}
+
+#[async_trait]
+impl DeploymentStore for MemoryStore {
+    async fn create(&self, deployment: &Deployment) -> Result<(), StoreError> {
+        let mut items = lock(&self.items);
+        if items.contains_key(&deployment.id) {
+            return Err(StoreError::AlreadyExists(deployment.id));
+        }
+        items.insert(deployment.id, deployment.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: DeploymentId) -> Result<Option<Deployment>, StoreError> {
+        Ok(lock(&self.items).get(&id).cloned())
+    }
+
+    async fn transition(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        change: StatusChange,
+    ) -> Result<Deployment, StoreError> {
+        expected.check_transition(change.to)?;
+        self.update(id, expected, |d| change.apply(d, Utc::now()))
+    }
+
+    async fn record_attempt(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        error: Option<&str>,
+    ) -> Result<Deployment, StoreError> {
+        self.update(id, expected, |d| {
+            d.attempts += 1;
+            d.updated_at = Utc::now();
+            if let Some(error) = error {
+                d.last_error = Some(error.to_owned());
+            }
+        })
+    }
+
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let mut mine: Vec<_> = lock(&self.items)
+            .values()
+            .filter(|d| &d.user_id == user)
+            .cloned()
+            .collect();
+        mine.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        mine.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(mine)
+    }
+}
+
+/// An installations table in memory.
+#[derive(Debug, Default)]
+pub struct MemoryInstallations {
+    by_user: Mutex<HashMap<String, Vec<Installation>>>,
+}
+
+impl MemoryInstallations {
+    /// Records that `user` may deploy from `installation`.
+    pub fn add(&self, user: &UserId, installation: Installation) {
+        lock(&self.by_user)
+            .entry(user.to_string())
+            .or_default()
+            .push(installation);
+    }
+}
+
+#[async_trait]
+impl InstallationDirectory for MemoryInstallations {
+    async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError> {
+        Ok(lock(&self.by_user)
+            .get(user.as_ref())
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// A queue in memory that can be told to fail.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    sent: Mutex<Vec<InspectionJob>>,
+    failing: AtomicBool,
+}
+
+impl MemoryQueue {
+    /// Every job sent so far.
+    pub fn sent(&self) -> Vec<InspectionJob> {
+        lock(&self.sent).clone()
+    }
+
+    /// Makes every later send fail with a retryable error (or succeed again).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl JobQueue for MemoryQueue {
+    async fn send(&self, job: &InspectionJob) -> Result<String, QueueError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(QueueError::Aws(AwsError {
+                operation: "sqs:SendMessage",
+                class: ErrorClass::Retryable,
+                source: "injected queue outage".into(),
+            }));
+        }
+        let mut sent = lock(&self.sent);
+        sent.push(job.clone());
+        Ok(format!("memory-{}", sent.len()))
+    }
+}

@@ -1,0 +1,48 @@
+//! The Lambda entry point's logic: an SQS batch in, the ids of the messages to retry out.
+//!
+//! The body of every record is parsed here, one at a time, so one bad message cannot fail the
+//! batch; records run concurrently.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+
+use crate::deps::Deps;
+use crate::message::{self, Disposition};
+
+/// Processes a batch and reports the failed message ids (partial batch failure). Messages
+/// without an id cannot be reported, so they are logged and treated as done.
+pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let results = join_all(
+        event
+            .records
+            .into_iter()
+            .map(|record| handle_record(deps, record)),
+    )
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for failed_id in results.into_iter().flatten() {
+        response.add_failure(failed_id);
+    }
+    response
+}
+
+async fn handle_record(deps: &Deps, record: SqsMessage) -> Option<String> {
+    let Some(message_id) = record.message_id.filter(|id| !id.is_empty()) else {
+        tracing::error!("SQS record without a message id; it cannot be reported as failed");
+        return None;
+    };
+    let receive_count = receive_count(&record.attributes);
+    let body = record.body.unwrap_or_default();
+    match message::handle(deps, &message_id, &body, receive_count).await {
+        Disposition::Done(_) => None,
+        Disposition::Retry { .. } | Disposition::Poison => Some(message_id),
+    }
+}
+
+/// The `ApproximateReceiveCount` attribute, 1 when absent or unreadable.
+pub fn receive_count(attributes: &std::collections::HashMap<String, String>) -> u32 {
+    attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}

@@ -1,0 +1,18 @@
+//! The WhaleRay inspection worker: reads a repository from GitHub, detects its framework and
+//! build plan, and moves the deployment to BUILDING (starting CodeBuild) or NOT_SUPPORTED.
+//!
+//! It runs as an SQS-triggered Lambda ([`batch`]) or as a long-polling process ([`poll`]);
+//! both hand each message to [`message::handle`], which calls [`process::inspect`].
+
+pub mod batch;
+pub mod codebuild;
+pub mod config;
+pub mod deps;
+pub mod github;
+pub mod local;
+pub mod message;
+pub mod poll;
+pub mod process;
+
+pub use config::WorkerConfig;
+pub use deps::Deps;

@@ -1,0 +1,236 @@
+//! The long-polling worker: receive up to ten messages at a time with a 20 s wait, process them
+//! with bounded concurrency, and stop cleanly once in-flight jobs end.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use whaleray_shared::aws::{LONG_POLL_WAIT, aws_error};
+
+use crate::batch::receive_count;
+use crate::deps::Deps;
+use crate::message::{self, Disposition};
+
+/// The most SQS returns in one receive.
+const MAX_BATCH: usize = 10;
+/// The longest visibility delay SQS accepts, in seconds (12 hours).
+const MAX_VISIBILITY_SECONDS: u64 = 43_200;
+
+/// A poller over one queue.
+#[derive(Clone)]
+pub struct Poller {
+    client: Client,
+    queue_url: String,
+    deps: Deps,
+    concurrency: usize,
+    /// The first retry's delay; each later attempt doubles it.
+    pub base_backoff: Duration,
+}
+
+/// What a poller did before it stopped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PollStats {
+    /// Messages finished and deleted.
+    pub done: u64,
+    /// Messages left for a later retry.
+    pub retried: u64,
+    /// Unreadable messages left for the dead-letter queue.
+    pub poison: u64,
+}
+
+impl Poller {
+    /// A poller with `concurrency` jobs at once (at least one). `client` must have long-poll
+    /// timeouts (see `whaleray_shared::aws::long_poll_timeouts`).
+    pub fn new(
+        client: Client,
+        queue_url: impl Into<String>,
+        deps: Deps,
+        concurrency: usize,
+    ) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+            deps,
+            concurrency: concurrency.max(1),
+            base_backoff: Duration::from_secs(10),
+        }
+    }
+
+    /// Polls until `shutdown` completes, then waits for in-flight jobs and returns.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> PollStats {
+        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let mut tasks: JoinSet<Disposition> = JoinSet::new();
+        let mut stats = PollStats::default();
+        tokio::pin!(shutdown);
+        loop {
+            while let Some(done) = tasks.try_join_next() {
+                count(&mut stats, done);
+            }
+            let room = permits.available_permits().min(MAX_BATCH);
+            if room == 0 {
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    done = tasks.join_next() => { if let Some(done) = done { count(&mut stats, done); } }
+                }
+                continue;
+            }
+            let messages = tokio::select! {
+                _ = &mut shutdown => break,
+                received = self.receive(room) => received,
+            };
+            for message in messages {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let poller = self.clone();
+                tasks.spawn(async move {
+                    let disposition = poller.process(message).await;
+                    drop(permit);
+                    disposition
+                });
+            }
+        }
+        tracing::info!(
+            in_flight = tasks.len(),
+            "stopping: waiting for in-flight jobs"
+        );
+        while let Some(done) = tasks.join_next().await {
+            count(&mut stats, done);
+        }
+        stats
+    }
+
+    async fn receive(&self, max: usize) -> Vec<Message> {
+        let result = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(i32::try_from(max).unwrap_or(1))
+            .wait_time_seconds(i32::try_from(LONG_POLL_WAIT.as_secs()).unwrap_or(20))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = ?aws_error("sqs:ReceiveMessage", e), "receive failed; pausing");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Vec::new()
+            }
+        }
+    }
+
+    async fn process(&self, message: Message) -> Disposition {
+        let (Some(id), Some(receipt)) = (
+            message.message_id.as_deref(),
+            message.receipt_handle.as_deref(),
+        ) else {
+            tracing::error!("received a message without id or receipt handle");
+            return Disposition::Poison;
+        };
+        let attributes = message
+            .attributes
+            .as_ref()
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let attempt = receive_count(&attributes);
+        let disposition = message::handle(
+            &self.deps,
+            id,
+            message.body.as_deref().unwrap_or_default(),
+            attempt,
+        )
+        .await;
+        match &disposition {
+            Disposition::Done(_) => self.delete(id, receipt).await,
+            Disposition::Retry { wait } => {
+                let delay = wait.unwrap_or_else(|| backoff(self.base_backoff, attempt, id));
+                self.delay(id, receipt, delay).await;
+            }
+            Disposition::Poison => {}
+        }
+        disposition
+    }
+
+    async fn delete(&self, id: &str, receipt: &str) {
+        let result = self
+            .client
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .send()
+            .await;
+        if let Err(e) = result {
+            // The job is done; a redelivery finds the deployment settled and is absorbed.
+            tracing::warn!(message_id = id, error = ?aws_error("sqs:DeleteMessage", e), "delete failed");
+        }
+    }
+
+    async fn delay(&self, id: &str, receipt: &str, delay: Duration) {
+        let seconds = delay.as_secs().clamp(0, MAX_VISIBILITY_SECONDS);
+        let result = self
+            .client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(i32::try_from(seconds).unwrap_or(0))
+            .send()
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(message_id = id, error = ?aws_error("sqs:ChangeMessageVisibility", e), "could not delay the retry");
+        }
+    }
+}
+
+fn count(stats: &mut PollStats, joined: Result<Disposition, tokio::task::JoinError>) {
+    match joined {
+        Ok(Disposition::Done(_)) => stats.done += 1,
+        Ok(Disposition::Retry { .. }) => stats.retried += 1,
+        Ok(Disposition::Poison) => stats.poison += 1,
+        Err(e) => tracing::error!(error = %e, "a job task panicked or was cancelled"),
+    }
+}
+
+/// Exponential backoff with jitter: `base × 2^(attempt-1)`, capped at 15 minutes, plus up to
+/// half of that again, spread by the message id so retries of a batch do not align.
+pub fn backoff(base: Duration, attempt: u32, message_id: &str) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(16);
+    let delay = base
+        .saturating_mul(1 << exponent)
+        .min(Duration::from_secs(900));
+    let spread = message_id.bytes().fold(attempt as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    let half = delay.as_millis() as u64 / 2;
+    let jitter = if half == 0 { 0 } else { spread % half };
+    delay + Duration::from_millis(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters_within_half() {
+        let base = Duration::from_secs(10);
+        for attempt in 1..=12 {
+            let plain = base
+                .saturating_mul(1 << (attempt - 1))
+                .min(Duration::from_secs(900));
+            let got = backoff(base, attempt, "msg-1");
+            assert!(
+                got >= plain && got <= plain + plain / 2,
+                "attempt {attempt}: {got:?}"
+            );
+        }
+        assert_ne!(backoff(base, 3, "a"), backoff(base, 3, "b"));
+    }
+}

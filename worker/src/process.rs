@@ -1,0 +1,269 @@
+//! One inspection job, start to finish: read the repository, detect, move the deployment on,
+//! start the build.
+//!
+//! Every status change is conditional on INSPECTING, and the deployment id is CodeBuild's
+//! idempotency token, so a duplicate or concurrent delivery of the same job never moves a
+//! deployment backwards and never starts a second build within CodeBuild's idempotency window.
+
+use std::time::Duration;
+
+use whaleray_detect::{
+    Detection, FileContent, MAX_FILE_BYTES, MAX_ROUNDS, Options, Snapshot, Step,
+};
+use whaleray_shared::error::StoreError;
+use whaleray_shared::job::InspectionJob;
+use whaleray_shared::{CommitSha, Deployment, DeploymentStatus, ErrorClass, StatusChange};
+
+use crate::codebuild::{BuildError, BuildRequest};
+use crate::deps::Deps;
+use crate::github::{GitHubError, TreeEntry};
+
+/// How a job ended, when it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A build was started and recorded.
+    Building {
+        /// The CodeBuild build id.
+        build_id: String,
+    },
+    /// Detection found nothing WhaleRay builds.
+    NotSupported {
+        /// Why, for the user.
+        reason: String,
+    },
+    /// The job failed for good; the deployment is FAILED.
+    Failed {
+        /// Why, for the user.
+        reason: String,
+    },
+    /// The deployment had already left INSPECTING (a duplicate or stale delivery).
+    AlreadySettled {
+        /// The status it had.
+        status: DeploymentStatus,
+    },
+    /// The deployment does not exist; the message has nothing to act on.
+    Missing,
+}
+
+/// The job should run again later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// What went wrong this time.
+    pub error: String,
+    /// The wait a dependency asked for, if any.
+    pub wait: Option<Duration>,
+}
+
+/// Why one attempt stopped early.
+#[derive(Debug)]
+enum Failure {
+    Retryable {
+        message: String,
+        wait: Option<Duration>,
+    },
+    Permanent(String),
+    Settled(DeploymentStatus),
+}
+
+impl From<GitHubError> for Failure {
+    fn from(e: GitHubError) -> Self {
+        match e.class() {
+            ErrorClass::Retryable => Self::Retryable {
+                message: e.to_string(),
+                wait: e.retry_after(),
+            },
+            ErrorClass::Permanent => Self::Permanent(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { actual, .. } => Self::Settled(actual),
+            e if e.class() == ErrorClass::Retryable => Self::Retryable {
+                message: e.to_string(),
+                wait: None,
+            },
+            e => Self::Permanent(format!("internal error: {e}")),
+        }
+    }
+}
+
+impl From<BuildError> for Failure {
+    fn from(e: BuildError) -> Self {
+        let message = format!("the build could not be started: {e}");
+        match e.class() {
+            ErrorClass::Retryable => Self::Retryable {
+                message,
+                wait: None,
+            },
+            ErrorClass::Permanent => Self::Permanent(message),
+        }
+    }
+}
+
+/// Runs one delivery of `job`. `receive_count` is how many times the queue has delivered
+/// it; the delivery that reaches `deps.max_receive_count` is the last, and a retryable failure
+/// then marks the deployment FAILED before the message moves to the dead-letter queue.
+pub async fn inspect(
+    deps: &Deps,
+    job: &InspectionJob,
+    receive_count: u32,
+) -> Result<Outcome, Retry> {
+    let id = job.deployment_id;
+    let deployment = match deps.store.get(id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Ok(Outcome::Missing),
+        Err(e) if e.class() == ErrorClass::Retryable => {
+            return Err(Retry {
+                error: e.to_string(),
+                wait: None,
+            });
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the deployment record cannot be read; dropping the job");
+            return Ok(Outcome::Missing);
+        }
+    };
+    if deployment.status != DeploymentStatus::Inspecting {
+        return Ok(Outcome::AlreadySettled {
+            status: deployment.status,
+        });
+    }
+    match run(deps, &deployment).await {
+        Ok(outcome) => Ok(outcome),
+        Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
+        Err(Failure::Permanent(reason)) => fail(deps, &deployment, reason).await,
+        Err(Failure::Retryable { message, .. }) if receive_count >= deps.max_receive_count => {
+            let reason = format!("gave up after {receive_count} attempts: {message}");
+            fail(deps, &deployment, reason).await
+        }
+        Err(Failure::Retryable { message, wait }) => {
+            if let Err(e) = deps
+                .store
+                .record_attempt(id, DeploymentStatus::Inspecting, Some(&message))
+                .await
+            {
+                tracing::warn!(error = %e, "could not record the failed attempt");
+            }
+            Err(Retry {
+                error: message,
+                wait,
+            })
+        }
+    }
+}
+
+async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
+    let (repo, installation) = (&deployment.repository, deployment.installation_id);
+    let commit = deps
+        .github
+        .resolve_commit(installation, repo, deployment.branch.as_ref())
+        .await?;
+    let tree = deps.github.tree(installation, repo, &commit).await?;
+    let detection = detect_remote(deps, deployment, &tree).await?;
+
+    if !deps.support.allows(&detection) {
+        let reason = deps.support.reason(&detection);
+        let change = StatusChange {
+            reason: Some(reason.clone()),
+            commit_sha: Some(commit),
+            detection: Some(detection),
+            ..StatusChange::to(DeploymentStatus::NotSupported)
+        };
+        deps.store
+            .transition(deployment.id, DeploymentStatus::Inspecting, change)
+            .await?;
+        return Ok(Outcome::NotSupported { reason });
+    }
+    let build_id = start_build(deps, deployment, &commit, &detection).await?;
+    let change = StatusChange {
+        commit_sha: Some(commit),
+        detection: Some(detection),
+        build_id: Some(build_id.clone()),
+        ..StatusChange::to(DeploymentStatus::Building)
+    };
+    deps.store
+        .transition(deployment.id, DeploymentStatus::Inspecting, change)
+        .await?;
+    Ok(Outcome::Building { build_id })
+}
+
+async fn start_build(
+    deps: &Deps,
+    deployment: &Deployment,
+    commit: &CommitSha,
+    detection: &Detection,
+) -> Result<String, Failure> {
+    let request = BuildRequest {
+        deployment_id: deployment.id,
+        repository: &deployment.repository,
+        commit,
+        detection,
+    };
+    Ok(deps.builds.start(&request).await?)
+}
+
+/// Detection over the GitHub tree, fetching only the blobs the rules ask for. Files over the
+/// size cap are reported as too large without being downloaded.
+async fn detect_remote(
+    deps: &Deps,
+    deployment: &Deployment,
+    tree: &[TreeEntry],
+) -> Result<Detection, Failure> {
+    let mut snapshot = Snapshot::new(tree.iter().map(|e| e.path.clone()));
+    let options = Options::default();
+    for _ in 0..MAX_ROUNDS {
+        let wanted = match whaleray_detect::detect(&snapshot, &options) {
+            Step::Done(detection) => return Ok(detection),
+            Step::Need(paths) => paths,
+        };
+        for path in wanted {
+            let content = match tree.iter().find(|e| e.path == path) {
+                None => FileContent::Absent,
+                Some(entry) if entry.size > MAX_FILE_BYTES => FileContent::TooLarge,
+                Some(entry) => {
+                    let bytes = deps
+                        .github
+                        .blob(
+                            deployment.installation_id,
+                            &deployment.repository,
+                            &entry.sha,
+                        )
+                        .await?;
+                    if bytes.len() as u64 > MAX_FILE_BYTES {
+                        FileContent::TooLarge
+                    } else {
+                        FileContent::Bytes(bytes)
+                    }
+                }
+            };
+            snapshot.insert_file(&path, content);
+        }
+    }
+    Err(Failure::Permanent(
+        "detection did not settle; please report this repository".into(),
+    ))
+}
+
+/// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;
+/// a store outage keeps the message for another try, so no deployment is left INSPECTING.
+async fn fail(deps: &Deps, deployment: &Deployment, reason: String) -> Result<Outcome, Retry> {
+    let change = StatusChange::failed(reason.clone());
+    match deps
+        .store
+        .transition(deployment.id, DeploymentStatus::Inspecting, change)
+        .await
+    {
+        Ok(_) => Ok(Outcome::Failed { reason }),
+        Err(StoreError::Conflict { actual, .. }) => Ok(Outcome::AlreadySettled { status: actual }),
+        Err(e) => {
+            tracing::error!(error = %e, %reason, "could not mark the deployment FAILED");
+            Err(Retry {
+                error: format!("could not record the failure: {e}"),
+                wait: None,
+            })
+        }
+    }
+}
