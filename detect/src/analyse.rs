@@ -1,15 +1,12 @@
-//! Preset matching for one directory: load its manifests, evaluate the catalogue in precedence
-//! order, and report the winner with its evidence.
+//! Preset matching for one directory: load its `package.json`, evaluate the catalogue in
+//! precedence order, and report the winner with its evidence.
 
 use crate::manifest::package_json::PackageJson;
-use crate::rules::{self, Facts, ORDER, Preset, evaluate};
+use crate::rules::{self, Facts, Preset, evaluate};
 use crate::view::{Pending, Read, View, join};
 
-/// Manifests read up front for every analysed directory (only those that exist cost a read).
-pub(crate) const UPFRONT: &[&str] = &["package.json"];
-
 /// What one directory is.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct DirVerdict {
     /// The directory (`"."` for the root).
     pub dir: String,
@@ -23,27 +20,44 @@ pub(crate) struct DirVerdict {
     pub has_pkg: bool,
 }
 
-/// Analyses `dir`.
-pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pending> {
-    view.prefetch(UPFRONT.iter().map(|name| join(dir, name)))?;
-    let mut evidence = Vec::new();
-    let pkg_path = join(dir, "package.json");
-    let (pkg, has_pkg) = match view.read(&pkg_path)? {
+impl DirVerdict {
+    /// Whether the directory is a deployable app on its own (a preset other than the
+    /// last-resort container matched).
+    pub(crate) fn is_app(&self) -> bool {
+        self.preset.is_some_and(|p| p.id != "container")
+    }
+}
+
+/// Reads and parses `<dir>/package.json`, noting why it was ignored when unusable.
+pub(crate) fn load_package_json(
+    view: &View<'_>,
+    dir: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Option<PackageJson>, bool), Pending> {
+    let path = join(dir, "package.json");
+    Ok(match view.read(&path)? {
         Read::Missing => (None, false),
         Read::TooLarge => {
-            evidence.push(format!(
-                "{pkg_path} is larger than the size cap and was not read"
+            notes.push(format!(
+                "{path} is larger than the size cap and was not read"
             ));
             (None, true)
         }
         Read::Bytes(bytes) => match PackageJson::parse(bytes) {
             Ok(pkg) => (Some(pkg), true),
             Err(reason) => {
-                evidence.push(format!("{pkg_path} ignored: {reason}"));
+                notes.push(format!("{path} ignored: {reason}"));
                 (None, true)
             }
         },
-    };
+    })
+}
+
+/// Analyses `dir`: presets are evaluated in precedence order; files are read only for presets
+/// ranked above the first definite match.
+pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pending> {
+    let mut notes = Vec::new();
+    let (pkg, has_pkg) = load_package_json(view, dir, &mut notes)?;
     let facts = Facts {
         view,
         dir,
@@ -51,13 +65,10 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
     };
     let mut pending = false;
     let mut winner = None;
-    for slug in ORDER {
-        let Some(preset) = rules::by_slug(slug) else {
-            continue;
-        };
+    for preset in rules::ordered() {
         match evaluate(&preset.detect, &facts) {
             Ok(Some(found)) => {
-                winner = Some((preset, found));
+                winner = Some((*preset, found));
                 break;
             }
             Ok(None) => {}
@@ -67,13 +78,21 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
     if pending {
         return Err(Pending);
     }
-    let preset = winner.map(|(preset, mut found)| {
-        evidence.splice(0..0, found.drain(..));
+    let mut evidence = Vec::new();
+    let preset = winner.map(|(preset, found)| {
+        evidence.extend(found);
+        evidence.extend(
+            preset
+                .hints
+                .iter()
+                .map(|h| join(dir, h))
+                .filter(|p| view.exists(p))
+                .map(|p| format!("{p} present")),
+        );
+        evidence.extend(runners_up(view, dir, pkg.as_ref(), preset));
         preset
     });
-    if let Some(preset) = preset {
-        evidence.extend(runners_up(view, dir, pkg.as_ref(), preset));
-    }
+    evidence.append(&mut notes);
     Ok(DirVerdict {
         dir: dir.to_owned(),
         preset,
@@ -83,7 +102,8 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
     })
 }
 
-/// Notes on presets that also matched but rank below the winner (using only loaded files).
+/// Notes on presets that also matched but rank below the winner, judged from loaded files
+/// only (nothing is read for them).
 fn runners_up(
     view: &View<'_>,
     dir: &str,
@@ -96,12 +116,28 @@ fn runners_up(
         dir,
         pkg,
     };
-    ORDER
+    let mut seen = vec![winner.slug];
+    let mut notes = Vec::new();
+    for preset in rules::ordered()
         .iter()
-        .skip_while(|slug| **slug != winner.slug)
+        .skip_while(|p| p.id != winner.id)
         .skip(1)
-        .filter_map(|slug| rules::by_slug(slug))
-        .filter(|p| matches!(evaluate(&p.detect, &facts), Ok(Some(_))))
-        .map(|p| format!("{} also matched; {} takes precedence", p.slug, winner.slug))
-        .collect()
+    {
+        if seen.contains(&preset.slug) || !matches!(evaluate(&preset.detect, &facts), Ok(Some(_))) {
+            continue;
+        }
+        seen.push(preset.slug);
+        notes.push(if preset.id == "container" {
+            format!(
+                "Dockerfile present but {} was recognised, so it is not used",
+                winner.slug
+            )
+        } else {
+            format!(
+                "{} also matched; {} takes precedence",
+                preset.slug, winner.slug
+            )
+        });
+    }
+    notes
 }

@@ -56,6 +56,8 @@ impl Detection {
 }
 
 /// One step of demand-driven detection: either the verdict, or the files it needs read first.
+// The verdict is returned once per detection, so boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Detection is complete.

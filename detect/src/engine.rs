@@ -1,9 +1,13 @@
-//! Top-level orchestration: choose the app directory, analyse it, and plan the build.
+//! Top-level orchestration: choose the app directory (the caller's, a root `netlify.toml`
+//! `base`, or the monorepo search), analyse it, and plan the build.
 
-use crate::analyse::analyse_dir;
+use crate::analyse::{analyse_dir, load_package_json};
+use crate::build_plan::plan;
 use crate::detection::{Detection, Options};
-use crate::plan::plan;
+use crate::monorepo::{self, Choice};
+use crate::overrides;
 use crate::snapshot::{Snapshot, normalize_path};
+use crate::toolchain::node::{MonorepoTool, Workspace};
 use crate::view::{Pending, View};
 
 /// The root directory the caller asked for, normalised; `Err` with the raw text when it is
@@ -15,29 +19,119 @@ pub(crate) fn requested_root(
     let Some(raw) = options.root_directory.as_deref() else {
         return Ok(None);
     };
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed == "." || trimmed == "./" {
-        return Ok(Some(".".to_owned()));
+    normalize_dir(snapshot, raw)
+        .map(Some)
+        .ok_or_else(|| raw.to_owned())
+}
+
+fn normalize_dir(snapshot: &Snapshot, raw: &str) -> Option<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    if trimmed.is_empty() || trimmed == "." {
+        return Some(".".to_owned());
     }
-    match normalize_path(trimmed) {
-        Some(dir) if snapshot.contains_dir(&dir) => Ok(Some(dir)),
-        _ => Err(raw.to_owned()),
-    }
+    normalize_path(trimmed).filter(|dir| snapshot.contains_dir(dir))
 }
 
 /// Runs detection over what the view has loaded.
 pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pending> {
-    let dir = match requested_root(view.snapshot(), options) {
-        Ok(Some(dir)) => dir,
-        Ok(None) => ".".to_owned(),
+    let snapshot = view.snapshot();
+    match requested_root(snapshot, options) {
         Err(raw) => {
             let mut d = Detection::empty(&raw);
             d.evidence.push(format!(
                 "root directory {raw:?} is not a directory of the repository"
             ));
-            return Ok(d);
+            Ok(d)
         }
+        Ok(Some(dir)) => {
+            let verdict = analyse_dir(view, &dir)?;
+            let mut d = plan(view, verdict, workspace_root_of(view, &dir)?, None)?;
+            d.evidence
+                .insert(0, format!("root directory {dir} given by the deployment"));
+            Ok(d)
+        }
+        Ok(None) => choose_and_plan(view),
+    }
+}
+
+fn choose_and_plan(view: &View<'_>) -> Result<Detection, Pending> {
+    let snapshot = view.snapshot();
+    let root_netlify = overrides::netlify(view, ".")?;
+    if let Some(base) = root_netlify.as_ref().and_then(|s| s.base.as_deref())
+        && let Some(dir) = normalize_dir(snapshot, base).filter(|d| d != ".")
+    {
+        let verdict = analyse_dir(view, &dir)?;
+        let mut d = plan(
+            view,
+            verdict,
+            workspace_root_of(view, &dir)?,
+            root_netlify.as_ref(),
+        )?;
+        d.evidence
+            .insert(0, format!("root directory {dir} from base in netlify.toml"));
+        return Ok(d);
+    }
+    let root = analyse_dir(view, ".")?;
+    match monorepo::choose(view, root)? {
+        Choice::App(verdict, notes) => {
+            let dir = verdict.dir.clone();
+            let ws = if dir == "." {
+                None
+            } else {
+                workspace_root_of(view, &dir)?
+            };
+            let netlify = if dir == "." {
+                None
+            } else {
+                root_netlify.as_ref()
+            };
+            let mut d = plan(view, verdict, ws, netlify)?;
+            d.evidence.splice(0..0, notes);
+            Ok(d)
+        }
+        Choice::Ambiguous(apps, notes) => {
+            let root = analyse_dir(view, ".")?;
+            let mut d = plan(view, root, None, None)?;
+            d.framework = None;
+            d.build_command = None;
+            d.output_directory = None;
+            d.candidates = apps.iter().map(|(dir, _)| dir.clone()).collect();
+            let listed: Vec<String> = apps
+                .iter()
+                .map(|(dir, slug)| format!("{dir} ({slug})"))
+                .collect();
+            d.evidence = notes;
+            d.evidence.push(format!(
+                "several deployable apps: {}; choose a root directory",
+                listed.join(", ")
+            ));
+            Ok(d)
+        }
+    }
+}
+
+/// The repository root is the workspace root of an app below it when it declares workspaces
+/// (`workspaces`, `pnpm-workspace.yaml`, `lerna.json`, `rush.json`) or is an Nx / Turborepo
+/// root, whose dependencies are installed at the root.
+fn workspace_root_of(view: &View<'_>, dir: &str) -> Result<Option<Workspace>, Pending> {
+    if dir == "." {
+        return Ok(None);
+    }
+    let mut notes = Vec::new();
+    let (pkg, _) = load_package_json(view, ".", &mut notes)?;
+    let turbo = view.exists("turbo.json")
+        || view.exists("turbo.jsonc")
+        || pkg.as_ref().is_some_and(|p| p.has_turbo_key);
+    let tool = if turbo {
+        Some(MonorepoTool::Turbo)
+    } else if view.exists("nx.json") {
+        Some(MonorepoTool::Nx)
+    } else {
+        None
     };
-    let verdict = analyse_dir(view, &dir)?;
-    plan(view, verdict)
+    let declared = ["pnpm-workspace.yaml", "lerna.json", "rush.json"]
+        .iter()
+        .any(|m| view.exists(m))
+        || pkg.as_ref().is_some_and(|p| p.has_workspaces);
+    Ok((declared || tool.is_some()).then_some(Workspace { root: ".", tool }))
 }

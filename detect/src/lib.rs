@@ -7,15 +7,18 @@
 //! is a separate [`SupportPolicy`].
 
 mod analyse;
+mod build_plan;
 mod detection;
 mod engine;
 mod error;
 mod manifest;
+mod monorepo;
 mod node;
-mod plan;
+mod overrides;
 mod policy;
 mod rules;
 mod snapshot;
+mod toolchain;
 mod view;
 
 pub use detection::{Detection, Options, Step};

@@ -75,6 +75,11 @@ impl Snapshot {
         dir == "." || dir.is_empty() || self.dirs.contains(dir)
     }
 
+    /// Every directory holding at least one file, in sorted order (the root excluded).
+    pub(crate) fn dirs(&self) -> impl Iterator<Item = &str> {
+        self.dirs.iter().map(String::as_str)
+    }
+
     /// What has been loaded for `path`, if anything.
     pub fn content(&self, path: &str) -> Option<&FileContent> {
         self.contents.get(path)

@@ -21,13 +21,16 @@ fn run(files: &[(&str, &str)], root: Option<&str>) -> Detection {
     let options = Options {
         root_directory: root.map(str::to_owned),
     };
-    detect_with(&mut snapshot, &options, |p| {
+    let result = detect_with(&mut snapshot, &options, |p| {
         Ok::<_, Infallible>(match map.get(p) {
             Some(c) => FileContent::Bytes(c.clone().into_bytes()),
             None => FileContent::Absent,
         })
-    })
-    .unwrap()
+    });
+    match result {
+        Ok(d) => d,
+        Err(e) => panic!("detection failed: {e}"),
+    }
 }
 
 #[test]

@@ -20,13 +20,13 @@ pub(crate) fn resolve(
     for dir in ancestors(app_dir) {
         for name in [".nvmrc", ".node-version"] {
             let path = join(&dir, name);
-            if let Read::Bytes(bytes) = view.read(&path)? {
-                if let Some(version) = first_line(&text(bytes)) {
-                    return Ok(Some((
-                        version.clone(),
-                        format!("Node {version} from {path}"),
-                    )));
-                }
+            if let Read::Bytes(bytes) = view.read(&path)?
+                && let Some(version) = first_line(&text(bytes))
+            {
+                return Ok(Some((
+                    version.clone(),
+                    format!("Node {version} from {path}"),
+                )));
             }
         }
     }

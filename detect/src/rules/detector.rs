@@ -14,6 +14,8 @@ pub(crate) enum Det {
     Dep(&'static str),
     /// Dependency whose version text satisfies a predicate described by the string.
     DepVersion(&'static str, fn(&str) -> bool, &'static str),
+    /// A script of this name in the directory's `package.json`.
+    Script(&'static str),
     /// A file or directory exists, relative to the app directory.
     File(&'static str),
     /// A file exists and its text contains the needle (case-sensitive).
@@ -78,6 +80,10 @@ pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<St
             .and_then(|p| p.dep(name))
             .filter(|v| accepts(v))
             .map(|v| vec![format!("dependency {name}@{v} ({what}) in {manifest}")]),
+        Det::Script(name) => facts
+            .pkg
+            .and_then(|p| p.scripts.get(*name))
+            .map(|cmd| vec![format!("script {name:?} ({cmd}) in {manifest}")]),
         Det::File(name) => facts
             .exists(name)
             .then(|| vec![format!("{} present", facts.path(name))]),

@@ -1,0 +1,50 @@
+//! Prints the detection for a local directory as JSON, plus the number of files read:
+//! `cargo run -p whaleray-detect --example detect_dir -- <DIR> [ROOT_DIRECTORY]`.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::{env, fs, io};
+
+use whaleray_detect::{FileContent, MAX_FILE_BYTES, Options, Snapshot, detect_with};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = env::args().skip(1);
+    let dir = args
+        .next()
+        .ok_or("usage: detect_dir <DIR> [ROOT_DIRECTORY]")?;
+    let root = Path::new(&dir);
+    let mut paths = Vec::new();
+    walk(root, root, &mut paths)?;
+    let mut snapshot = Snapshot::new(paths);
+    let options = Options {
+        root_directory: args.next(),
+    };
+    let mut reads = Vec::new();
+    let detection = detect_with(&mut snapshot, &options, |path| {
+        reads.push(path.to_owned());
+        let full = root.join(path);
+        match fs::metadata(&full) {
+            Ok(meta) if meta.len() > MAX_FILE_BYTES => Ok(FileContent::TooLarge),
+            Ok(_) => fs::read(&full).map(FileContent::Bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileContent::Absent),
+            Err(e) => Err(e),
+        }
+    })?;
+    println!("{}", serde_json::to_string_pretty(&detection)?);
+    println!("read {} file(s): {}", reads.len(), reads.join(", "));
+    Ok(())
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}

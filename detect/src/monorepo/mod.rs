@@ -1,0 +1,196 @@
+//! Choosing the app directory when the caller gave none.
+//!
+//! 1. A workspace root (npm/yarn `workspaces`, `pnpm-workspace.yaml`, `lerna.json`) lists its
+//!    packages by glob; the deployable ones (a preset matched) are the candidates, and the root
+//!    itself is one when a preset matches there too.
+//! 2. A root that is itself a project (a preset matched, or it has a `package.json`) is the app.
+//! 3. Otherwise directories up to two levels deep that hold a manifest are analysed, and the
+//!    deployable ones are the candidates (this also covers Nx / Turborepo / Rush layouts
+//!    without workspace globs).
+//!
+//! Exactly one candidate is chosen; none keeps the root (with a single workspace package
+//! preferred when there is exactly one); several make the verdict ambiguous.
+
+mod glob;
+
+use crate::analyse::{DirVerdict, analyse_dir};
+use crate::manifest::workspace_files::{lerna_packages, pnpm_packages};
+use crate::view::{Pending, Read, View, text};
+
+use glob::Pattern;
+
+/// At most this many workspace packages or scanned directories are analysed.
+pub(crate) const MAX_PACKAGES: usize = 64;
+
+/// Files whose presence makes a directory worth analysing in a scan.
+const MARKERS: &[&str] = &[
+    "package.json",
+    "requirements.txt",
+    "pyproject.toml",
+    "Pipfile",
+    "go.mod",
+    "Cargo.toml",
+    "Gemfile",
+    "composer.json",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "mix.exs",
+    "deno.json",
+    "deno.jsonc",
+    "hugo.toml",
+    "config.toml",
+    "_config.yml",
+];
+
+/// Directory names never scanned for apps.
+const SKIPPED: &[&str] = &[
+    "node_modules",
+    "vendor",
+    "bower_components",
+    "target",
+    "dist",
+];
+
+/// The outcome of choosing.
+// Built once per detection; boxing the verdict would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Choice {
+    /// Deploy this directory's verdict.
+    App(DirVerdict, Vec<String>),
+    /// Several deployable apps: the caller must choose a root directory.
+    Ambiguous(Vec<(String, &'static str)>, Vec<String>),
+}
+
+/// Chooses the app, given the root's verdict.
+pub(crate) fn choose(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
+    let globs = workspace_globs(view, &root)?;
+    if !globs.is_empty() {
+        return workspace_choice(view, root, &globs);
+    }
+    if root.preset.is_some() || root.has_pkg {
+        return Ok(Choice::App(root, Vec::new()));
+    }
+    scan_choice(view, root)
+}
+
+fn workspace_globs(view: &View<'_>, root: &DirVerdict) -> Result<Vec<String>, Pending> {
+    view.prefetch(["pnpm-workspace.yaml", "lerna.json"])?;
+    let mut globs: Vec<String> = root
+        .pkg
+        .as_ref()
+        .map(|p| p.workspaces.clone())
+        .unwrap_or_default();
+    if let Read::Bytes(bytes) = view.read("pnpm-workspace.yaml")? {
+        globs.extend(pnpm_packages(&text(bytes)));
+    }
+    if let Read::Bytes(bytes) = view.read("lerna.json")? {
+        globs.extend(lerna_packages(bytes));
+    }
+    globs.dedup();
+    Ok(globs)
+}
+
+fn workspace_choice(
+    view: &View<'_>,
+    root: DirVerdict,
+    globs: &[String],
+) -> Result<Choice, Pending> {
+    let patterns: Vec<Pattern> = globs
+        .iter()
+        .filter_map(|g| Pattern::parse(g))
+        .take(64)
+        .collect();
+    let dirs: Vec<&str> = view
+        .snapshot()
+        .dirs()
+        .filter(|d| !skipped(d))
+        .filter(|d| view.exists(&format!("{d}/package.json")))
+        .filter(|d| patterns.iter().any(|p| !p.negated && p.matches(d)))
+        .filter(|d| !patterns.iter().any(|p| p.negated && p.matches(d)))
+        .take(MAX_PACKAGES)
+        .collect();
+    let mut notes = vec![format!(
+        "workspace root with {} package(s) from globs {}",
+        dirs.len(),
+        globs.join(", ")
+    )];
+    let mut verdicts = analyse_all(view, &dirs)?;
+    if verdicts.len() == 1 && !verdicts[0].is_app() && !root.is_app() {
+        let only = verdicts.remove(0);
+        notes.push(format!(
+            "the workspace has a single package, {}; using it",
+            only.dir
+        ));
+        return Ok(Choice::App(only, notes));
+    }
+    let mut apps: Vec<DirVerdict> = verdicts.into_iter().filter(DirVerdict::is_app).collect();
+    if root.is_app() {
+        apps.insert(0, root.clone());
+    }
+    Ok(decide(apps, notes, root))
+}
+
+fn scan_choice(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
+    let dirs: Vec<&str> = view
+        .snapshot()
+        .dirs()
+        .filter(|d| d.split('/').count() <= 2 && !skipped(d))
+        .filter(|d| MARKERS.iter().any(|m| view.exists(&format!("{d}/{m}"))))
+        .take(MAX_PACKAGES)
+        .collect();
+    if dirs.is_empty() {
+        return Ok(Choice::App(root, Vec::new()));
+    }
+    let notes = vec![format!(
+        "no manifest at the repository root; looked for apps in {} director{} up to two levels deep",
+        dirs.len(),
+        if dirs.len() == 1 { "y" } else { "ies" }
+    )];
+    let apps: Vec<DirVerdict> = analyse_all(view, &dirs)?
+        .into_iter()
+        .filter(DirVerdict::is_app)
+        .collect();
+    Ok(decide(apps, notes, root))
+}
+
+/// Analyses every directory, asking for all their files in the same round.
+fn analyse_all(view: &View<'_>, dirs: &[&str]) -> Result<Vec<DirVerdict>, Pending> {
+    let mut verdicts = Vec::with_capacity(dirs.len());
+    let mut pending = false;
+    for dir in dirs {
+        match analyse_dir(view, dir) {
+            Ok(v) => verdicts.push(v),
+            Err(Pending) => pending = true,
+        }
+    }
+    if pending { Err(Pending) } else { Ok(verdicts) }
+}
+
+/// One candidate is the app; none keeps the root; several are ambiguous.
+fn decide(mut apps: Vec<DirVerdict>, mut notes: Vec<String>, root: DirVerdict) -> Choice {
+    match apps.len() {
+        0 => {
+            notes.push("no deployable app found below the root".to_owned());
+            Choice::App(root, notes)
+        }
+        1 => {
+            let app = apps.remove(0);
+            notes.push(format!("{} is the only deployable app", app.dir));
+            Choice::App(app, notes)
+        }
+        _ => {
+            let listed = apps
+                .iter()
+                .map(|a| (a.dir.clone(), a.preset.map_or("unknown", |p| p.slug)))
+                .collect();
+            Choice::Ambiguous(listed, notes)
+        }
+    }
+}
+
+fn skipped(dir: &str) -> bool {
+    dir.split('/')
+        .any(|seg| seg.starts_with('.') || SKIPPED.contains(&seg))
+}

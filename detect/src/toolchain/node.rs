@@ -1,0 +1,181 @@
+//! The Node.js plan: package manager, install command (run from the workspace root in a
+//! monorepo), Node version, and the build command from the app's own scripts.
+
+use crate::detection::Detection;
+use crate::manifest::package_json::PackageJson;
+use crate::node::package_manager::{self, ancestors};
+use crate::node::version;
+use crate::view::{Pending, Read, View, join};
+
+/// Scripts that stand for "build", in the order Vercel tries them.
+const BUILD_SCRIPTS: &[&str] = &["vercel-build", "now-build", "build"];
+
+/// The task runner of a monorepo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MonorepoTool {
+    /// Turborepo (`turbo.json`, `turbo.jsonc` or a `turbo` key in the root `package.json`).
+    Turbo,
+    /// Nx (`nx.json`).
+    Nx,
+}
+
+/// The workspace an app belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Workspace {
+    /// The workspace root directory.
+    pub root: &'static str,
+    /// Its task runner, if any.
+    pub tool: Option<MonorepoTool>,
+}
+
+/// Where the app sits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeContext<'a> {
+    /// The app directory.
+    pub dir: &'a str,
+    /// The app's `package.json`.
+    pub pkg: Option<&'a PackageJson>,
+    /// The workspace when the app is a workspace package.
+    pub workspace: Option<Workspace>,
+}
+
+/// Fills the Node fields of `d`.
+pub(crate) fn plan(
+    view: &View<'_>,
+    ctx: &NodeContext<'_>,
+    d: &mut Detection,
+) -> Result<(), Pending> {
+    let dir = ctx.dir;
+    let manifests = nearest_manifests(view, ctx)?;
+    let field = manifests
+        .iter()
+        .find_map(|(path, p)| p.package_manager.as_deref().map(|f| (path.as_str(), f)));
+    let pm = package_manager::resolve(dir, field, |p| view.exists(p));
+    d.package_manager = Some(pm.pm.name().to_owned());
+    d.evidence.extend(pm.evidence.iter().cloned());
+    let install_dir = pm
+        .lockfile
+        .as_deref()
+        .map(parent)
+        .or(ctx.workspace.map(|w| w.root))
+        .unwrap_or(dir);
+    d.install_command = Some(in_dir(dir, install_dir, &pm.install_command()));
+    if install_dir != dir {
+        d.evidence
+            .push(format!("dependencies are installed from {install_dir}"));
+    }
+    let engines = manifests
+        .iter()
+        .find_map(|(path, p)| p.engines_node.as_deref().map(|r| (path.as_str(), r)));
+    if let Some((v, why)) = version::resolve(view, dir, engines)? {
+        d.node_version = Some(v);
+        d.evidence.push(why);
+    }
+    if let Some(pkg) = ctx.pkg {
+        let script = BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s));
+        if let Some((command, why)) = monorepo_build(ctx, pkg) {
+            d.build_command = Some(command);
+            d.evidence.push(why);
+        } else if let Some(script) = script {
+            d.build_command = Some(pm.pm.run(script));
+            d.evidence.push(format!(
+                "build script {script:?} in {}",
+                join(dir, "package.json")
+            ));
+        }
+    }
+    if d.framework.is_none()
+        && d.output_directory.is_none()
+        && view.snapshot().contains_dir(&join(dir, "public"))
+    {
+        d.output_directory = Some("public".to_owned());
+    }
+    Ok(())
+}
+
+/// `package.json` files from the app directory up to the root (those that parse).
+fn nearest_manifests(
+    view: &View<'_>,
+    ctx: &NodeContext<'_>,
+) -> Result<Vec<(String, PackageJson)>, Pending> {
+    let mut out = Vec::new();
+    if let Some(pkg) = ctx.pkg {
+        out.push((join(ctx.dir, "package.json"), pkg.clone()));
+    }
+    let mut pending = false;
+    for dir in ancestors(ctx.dir).skip(1) {
+        let path = join(&dir, "package.json");
+        match view.read(&path) {
+            Ok(Read::Bytes(bytes)) => {
+                if let Ok(pkg) = PackageJson::parse(bytes) {
+                    out.push((path, pkg));
+                }
+            }
+            Ok(Read::Missing | Read::TooLarge) => {}
+            Err(Pending) => pending = true,
+        }
+    }
+    if pending { Err(Pending) } else { Ok(out) }
+}
+
+/// Turborepo or Nx build for a workspace package, run from the workspace root.
+fn monorepo_build(ctx: &NodeContext<'_>, pkg: &PackageJson) -> Option<(String, String)> {
+    let workspace = ctx.workspace?;
+    let dir = ctx.dir;
+    let root = workspace.root;
+    match workspace.tool? {
+        MonorepoTool::Turbo => Some((
+            in_dir(
+                dir,
+                root,
+                &format!("npx turbo run build --filter={{{dir}}}..."),
+            ),
+            format!("Turborepo at {root}: build {dir} and its dependencies with turbo"),
+        )),
+        MonorepoTool::Nx => {
+            let name = pkg
+                .name
+                .clone()
+                .unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_owned());
+            Some((
+                in_dir(dir, root, &format!("npx nx build {name}")),
+                format!("Nx workspace at {root}: build project {name} with nx"),
+            ))
+        }
+    }
+}
+
+/// `command`, prefixed with a `cd` from `from` to `to` when they differ.
+fn in_dir(from: &str, to: &str, command: &str) -> String {
+    if from == to {
+        return command.to_owned();
+    }
+    let depth = |d: &str| if d == "." { 0 } else { d.split('/').count() };
+    let up = depth(from).saturating_sub(depth(to));
+    let rel = vec![".."; up].join("/");
+    format!("cd {rel} && {command}")
+}
+
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or(".", |i| &path[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_dir_climbs_to_the_workspace_root() {
+        assert_eq!(
+            in_dir("packages/app-1", ".", "npm ci"),
+            "cd ../.. && npm ci"
+        );
+        assert_eq!(in_dir(".", ".", "npm ci"), "npm ci");
+    }
+
+    #[test]
+    fn parent_of_a_root_file_is_the_root() {
+        assert_eq!(parent("yarn.lock"), ".");
+        assert_eq!(parent("a/b/yarn.lock"), "a/b");
+    }
+}

@@ -1,0 +1,3 @@
+defp deps do
+  [{:plug_cowboy, "~> 2.0"}]
+end

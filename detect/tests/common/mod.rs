@@ -1,0 +1,116 @@
+//! Loading labelled detection cases (`<case>/tree/` + `expected.json`) from disk, shared by the
+//! corpus test and the benchmark.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use whaleray_detect::{Detection, FileContent, MAX_FILE_BYTES, Options, Snapshot, detect_with};
+
+/// One labelled case.
+pub struct Case {
+    /// Folder name.
+    pub name: String,
+    /// Every file under `tree/`, as (relative path, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The parsed `expected.json`.
+    pub expected: Value,
+}
+
+impl Case {
+    /// The options the case asks for (`options.rootDirectory` in synthetic cases).
+    pub fn options(&self) -> Options {
+        Options {
+            root_directory: self.expected["options"]["rootDirectory"]
+                .as_str()
+                .map(str::to_owned),
+        }
+    }
+
+    /// A snapshot listing every path, nothing loaded.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(self.files.iter().map(|(p, _)| p.clone()))
+    }
+
+    /// Runs detection, reading from the in-memory files; returns the verdict and the number of
+    /// files read.
+    pub fn run(&self) -> (Detection, usize) {
+        let mut snapshot = self.snapshot();
+        let mut reads = 0;
+        let detection = detect_with(&mut snapshot, &self.options(), |path| {
+            reads += 1;
+            Ok::<_, std::convert::Infallible>(self.content(path))
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+        (detection, reads)
+    }
+
+    /// The content a reader would answer for `path`.
+    pub fn content(&self, path: &str) -> FileContent {
+        match self.files.iter().find(|(p, _)| p == path) {
+            Some((_, bytes)) if bytes.len() as u64 > MAX_FILE_BYTES => FileContent::TooLarge,
+            Some((_, bytes)) => FileContent::Bytes(bytes.clone()),
+            None => FileContent::Absent,
+        }
+    }
+}
+
+/// The public corpus folder (a sibling `shared/` of the workspace).
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/detect")
+}
+
+/// The crate's own synthetic cases.
+pub fn synthetic_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
+}
+
+/// Every case under `dir`, sorted by name.
+pub fn load_cases(dir: &Path) -> io::Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let expected_path = path.join("expected.json");
+        if !expected_path.is_file() {
+            continue;
+        }
+        let expected: Value = serde_json::from_slice(&fs::read(&expected_path)?)
+            .map_err(|e| io::Error::other(format!("{}: {e}", expected_path.display())))?;
+        let tree = path.join("tree");
+        let mut files = Vec::new();
+        if tree.is_dir() {
+            walk(&tree, &tree, &mut files)?;
+        }
+        files.sort();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cases.push(Case {
+            name,
+            files,
+            expected,
+        });
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(cases)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            walk(root, &path, out)?;
+        } else if kind.is_file() {
+            let rel = path.strip_prefix(root).map_err(io::Error::other)?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            out.push((rel, fs::read(&path)?));
+        }
+    }
+    Ok(())
+}
