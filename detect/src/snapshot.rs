@@ -85,20 +85,40 @@ impl Snapshot {
         self.contents.get(path)
     }
 
-    /// The paths under `dir` (`"."` for the whole repository), in sorted order.
-    pub fn paths_under<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
+    /// The files directly in `dir` (`"."` for the root), as full paths, in sorted order.
+    /// Subdirectories are skipped by seeking past them, so the cost grows with the number of
+    /// direct entries, not with the size of the whole subtree.
+    pub(crate) fn files_in(&self, dir: &str) -> Vec<&str> {
         let prefix = if dir == "." || dir.is_empty() {
             String::new()
         } else {
             format!("{dir}/")
         };
-        self.paths
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
-                std::ops::Bound::Unbounded,
-            ))
-            .map(String::as_str)
-            .take_while(move |p| p.starts_with(prefix.as_str()))
+        let mut out = Vec::new();
+        let mut cursor = prefix.clone();
+        loop {
+            let next = self
+                .paths
+                .range::<str, _>((
+                    std::ops::Bound::Included(cursor.as_str()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next();
+            let Some(path) = next.filter(|p| p.starts_with(prefix.as_str())) else {
+                break;
+            };
+            let rest = &path[prefix.len()..];
+            match rest.find('/') {
+                // '0' sorts right after '/', so this seeks past the whole subdirectory.
+                Some(i) => cursor = format!("{prefix}{}0", &rest[..i]),
+                // Paths never contain NUL, so this is the smallest string after `path`.
+                None => {
+                    out.push(path.as_str());
+                    cursor = format!("{path}\0");
+                }
+            }
+        }
+        out
     }
 
     fn add_dirs(&mut self, path: &str) {
@@ -170,10 +190,27 @@ mod tests {
     }
 
     #[test]
-    fn paths_under_lists_only_that_directory() {
-        let s = Snapshot::new(["a/x", "ab/y", "a/b/z", "c"].map(String::from));
-        assert_eq!(s.paths_under("a").collect::<Vec<_>>(), vec!["a/b/z", "a/x"]);
-        assert!(s.contains_dir("a/b"));
-        assert!(!s.contains_dir("a/x"));
+    fn files_in_lists_direct_children_only() {
+        let s = Snapshot::new(
+            [
+                "a.csproj",
+                "a/b.csproj",
+                "a/c/d.txt",
+                "a-b/x",
+                "b.txt",
+                "z/y",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(s.files_in("."), vec!["a.csproj", "b.txt"]);
+        assert_eq!(s.files_in("a"), vec!["a/b.csproj"]);
+        assert!(s.files_in("nope").is_empty());
+    }
+
+    #[test]
+    fn contains_dir_knows_every_parent_directory() {
+        let s = Snapshot::new(["a/b/z".to_owned()]);
+        assert!(s.contains_dir("a") && s.contains_dir("a/b") && s.contains_dir("."));
+        assert!(!s.contains_dir("a/b/z"));
     }
 }

@@ -4,6 +4,8 @@
 //! it must look inside is not loaded yet. `All` stops at the first definite miss, so a preset
 //! whose cheap conditions fail never asks for file contents.
 
+use std::borrow::Cow;
+
 use crate::manifest::package_json::PackageJson;
 use crate::view::{Pending, Read, View, join, text};
 
@@ -42,8 +44,12 @@ pub(crate) struct Facts<'v, 'a> {
 }
 
 impl Facts<'_, '_> {
-    fn path(&self, name: &str) -> String {
-        join(self.dir, name)
+    fn path<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        if self.dir == "." {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(join(self.dir, name))
+        }
     }
 
     fn exists(&self, name: &str) -> bool {
@@ -69,21 +75,29 @@ impl Facts<'_, '_> {
 
 /// Evaluates `det`: `Ok(Some(evidence))` when it matches.
 pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<String>>, Pending> {
-    let manifest = facts.path("package.json");
     Ok(match det {
-        Det::Dep(name) => facts
-            .pkg
-            .and_then(|p| p.dep(name))
-            .map(|v| vec![format!("dependency {name}@{v} in {manifest}")]),
+        Det::Dep(name) => facts.pkg.and_then(|p| p.dep(name)).map(|v| {
+            vec![format!(
+                "dependency {name}@{v} in {}",
+                facts.path("package.json")
+            )]
+        }),
         Det::DepVersion(name, accepts, what) => facts
             .pkg
             .and_then(|p| p.dep(name))
             .filter(|v| accepts(v))
-            .map(|v| vec![format!("dependency {name}@{v} ({what}) in {manifest}")]),
-        Det::Script(name) => facts
-            .pkg
-            .and_then(|p| p.scripts.get(*name))
-            .map(|cmd| vec![format!("script {name:?} ({cmd}) in {manifest}")]),
+            .map(|v| {
+                vec![format!(
+                    "dependency {name}@{v} ({what}) in {}",
+                    facts.path("package.json")
+                )]
+            }),
+        Det::Script(name) => facts.pkg.and_then(|p| p.scripts.get(*name)).map(|cmd| {
+            vec![format!(
+                "script {name:?} ({cmd}) in {}",
+                facts.path("package.json")
+            )]
+        }),
         Det::File(name) => facts
             .exists(name)
             .then(|| vec![format!("{} present", facts.path(name))]),
@@ -109,18 +123,13 @@ pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<St
                 (None, false) => None,
             }
         }
-        Det::Ext(ext) => {
-            let prefix = join(facts.dir, "");
-            facts
-                .view
-                .snapshot()
-                .paths_under(facts.dir)
-                .find(|p| {
-                    let rest = &p[prefix.len()..];
-                    !rest.contains('/') && rest.ends_with(ext)
-                })
-                .map(|p| vec![format!("{p} present")])
-        }
+        Det::Ext(ext) => facts
+            .view
+            .snapshot()
+            .files_in(facts.dir)
+            .into_iter()
+            .find(|p| p.ends_with(ext))
+            .map(|p| vec![format!("{p} present")]),
         Det::All(items) => {
             let mut evidence = Vec::new();
             let mut pending = false;
