@@ -1,6 +1,7 @@
 //! The ports both binaries use: small async traits, one adapter each for AWS and for tests.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
@@ -34,6 +35,22 @@ pub trait DeploymentStore: Send + Sync {
         expected: DeploymentStatus,
         error: Option<&str>,
     ) -> Result<Deployment, StoreError>;
+
+    /// Claims the right to start the deployment's build until `until`, while it is INSPECTING
+    /// and unclaimed (or its claim is `claimant`'s own, or has lapsed). Two workers holding
+    /// duplicate deliveries of one job cannot both start a build. `Conflict` with
+    /// `actual: INSPECTING` means another worker holds a live claim.
+    async fn claim_build(
+        &self,
+        id: DeploymentId,
+        claimant: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up `claimant`'s claim (after a failed build start), so a retry need not wait for
+    /// it to lapse. Releasing a claim one does not hold changes nothing.
+    async fn release_build_claim(&self, id: DeploymentId, claimant: &str)
+    -> Result<(), StoreError>;
 
     /// A user's deployments, newest first, at most `limit`.
     async fn list_for_user(&self, user: &UserId, limit: u32)

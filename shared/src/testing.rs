@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::{AwsError, ErrorClass, QueueError, StoreError};
@@ -23,6 +23,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     items: Mutex<HashMap<DeploymentId, Deployment>>,
+    claims: Mutex<HashMap<DeploymentId, (String, DateTime<Utc>)>>,
 }
 
 impl MemoryStore {
@@ -91,6 +92,46 @@ impl DeploymentStore for MemoryStore {
                 d.last_error = Some(error.to_owned());
             }
         })
+    }
+
+    async fn claim_build(
+        &self,
+        id: DeploymentId,
+        claimant: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let items = lock(&self.items);
+        let current = items.get(&id).ok_or(StoreError::NotFound(id))?;
+        let expected = DeploymentStatus::Inspecting;
+        let mut claims = lock(&self.claims);
+        let free = match claims.get(&id) {
+            None => true,
+            Some((holder, lapses)) => holder == claimant || *lapses < Utc::now(),
+        };
+        if current.status != expected || !free {
+            return Err(StoreError::Conflict {
+                id,
+                expected,
+                actual: current.status,
+            });
+        }
+        claims.insert(id, (claimant.to_owned(), until));
+        Ok(())
+    }
+
+    async fn release_build_claim(
+        &self,
+        id: DeploymentId,
+        claimant: &str,
+    ) -> Result<(), StoreError> {
+        let mut claims = lock(&self.claims);
+        if claims
+            .get(&id)
+            .is_some_and(|(holder, _)| holder == claimant)
+        {
+            claims.remove(&id);
+        }
+        Ok(())
     }
 
     async fn list_for_user(

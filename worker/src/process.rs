@@ -190,19 +190,57 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     Ok(Outcome::Building { build_id })
 }
 
+/// How long a claim to start a build lasts: well beyond one StartBuild call with retries.
+pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(120);
+/// How long a duplicate waits before looking again when another worker holds the claim: by
+/// then the holder has usually recorded BUILDING, and the duplicate is absorbed.
+pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
+/// concurrent duplicates start one build; the deployment id as idempotency token covers a
+/// holder that died after StartBuild and before recording the build (its retry, once the
+/// claim lapses, gets the same build back from CodeBuild within the token's window).
 async fn start_build(
     deps: &Deps,
     deployment: &Deployment,
     commit: &CommitSha,
     detection: &Detection,
 ) -> Result<String, Failure> {
+    let claimant = ulid::Ulid::new().to_string();
+    let until = chrono::Utc::now() + BUILD_CLAIM_LEASE;
+    match deps
+        .store
+        .claim_build(deployment.id, &claimant, until)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict {
+            actual: DeploymentStatus::Inspecting,
+            ..
+        }) => {
+            return Err(Failure::Retryable {
+                message: "another worker is starting this build".into(),
+                wait: Some(CLAIM_RETRY_WAIT),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
     let request = BuildRequest {
         deployment_id: deployment.id,
         repository: &deployment.repository,
         commit,
         detection,
     };
-    Ok(deps.builds.start(&request).await?)
+    let started = deps.builds.start(&request).await;
+    if started.is_err()
+        && let Err(e) = deps
+            .store
+            .release_build_claim(deployment.id, &claimant)
+            .await
+    {
+        tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
+    }
+    Ok(started?)
 }
 
 /// Detection over the GitHub tree, fetching only the blobs the rules ask for. Files over the

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
 use super::item::{DeploymentItem, timestamp};
@@ -119,7 +119,20 @@ impl DynamoDeploymentStore {
             .await;
         match result {
             Ok(output) => decode(output.attributes.unwrap_or_default()),
-            Err(SdkError::ServiceError(ctx))
+            Err(e) => Err(self.condition_failure(id, expected, e)?),
+        }
+    }
+
+    /// Maps a failed conditional update: a lost condition becomes `Conflict` with the status
+    /// the item really had (or `NotFound`); anything else is an AWS error.
+    fn condition_failure(
+        &self,
+        id: DeploymentId,
+        expected: DeploymentStatus,
+        error: SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> Result<StoreError, StoreError> {
+        match error {
+            SdkError::ServiceError(ctx)
                 if matches!(
                     ctx.err(),
                     UpdateItemError::ConditionalCheckFailedException(_)
@@ -130,18 +143,15 @@ impl DynamoDeploymentStore {
                     return Err(StoreError::Corrupt("unreachable condition error".into()));
                 };
                 match failed.item {
-                    None => Err(StoreError::NotFound(id)),
-                    Some(old) => {
-                        let actual = decode(old)?.status;
-                        Err(StoreError::Conflict {
-                            id,
-                            expected,
-                            actual,
-                        })
-                    }
+                    None => Ok(StoreError::NotFound(id)),
+                    Some(old) => Ok(StoreError::Conflict {
+                        id,
+                        expected,
+                        actual: decode(old)?.status,
+                    }),
                 }
             }
-            Err(e) => Err(aws_error("dynamodb:UpdateItem", e).into()),
+            other => Ok(aws_error("dynamodb:UpdateItem", other).into()),
         }
     }
 }
@@ -216,6 +226,63 @@ impl DeploymentStore for DynamoDeploymentStore {
             update.set("lastError", s(error));
         }
         self.conditional_update(id, expected, update).await
+    }
+
+    async fn claim_build(
+        &self,
+        id: DeploymentId,
+        claimant: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("SET buildClaim = :me, buildClaimUntil = :until")
+            .condition_expression(
+                "#status = :inspecting AND (attribute_not_exists(buildClaim) OR buildClaim = :me OR buildClaimUntil < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":me", s(claimant))
+            .expression_attribute_values(":until", s(timestamp(until)))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":inspecting", s(DeploymentStatus::Inspecting.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
+        }
+    }
+
+    async fn release_build_claim(
+        &self,
+        id: DeploymentId,
+        claimant: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("REMOVE buildClaim, buildClaimUntil")
+            .condition_expression("buildClaim = :me")
+            .expression_attribute_values(":me", s(claimant))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(aws_error("dynamodb:UpdateItem", e).into()),
+        }
     }
 
     async fn list_for_user(

@@ -1,1 +1,10 @@
-//! x
+//! End-to-end tests of the pipeline against the local AWS emulator and the fake GitHub.
+//! Every test creates its own tables and queues, so they run in parallel.
+
+// The harness is test code: a failed unwrap there is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_flow;
+mod helpers;
+mod lambda_entry;
+mod worker_flow;

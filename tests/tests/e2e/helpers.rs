@@ -1,0 +1,238 @@
+//! The test app: an emulator stack, a fake GitHub, the API router and the worker's
+//! dependencies, all wired exactly as the binaries wire them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Method, Request, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use tower::ServiceExt;
+use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::{AppState, router};
+use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
+use whaleray_tests::github::{FakeGitHub, FakeRepo};
+use whaleray_worker::Deps;
+use whaleray_worker::codebuild::CodeBuildLauncher;
+use whaleray_worker::github::GitHubClient;
+use whaleray_worker::poll::{PollStats, Poller};
+
+pub const SECRET: &str = "test-secret-that-is-long-enough";
+pub const GITHUB_TOKEN: &str = "ghs_test_installation_token";
+pub const USER: &str = "user-alice";
+pub const FRONTEND: &str = "https://app.whaleray.test";
+
+pub struct TestApp {
+    pub emulator: Emulator,
+    pub stack: Stack,
+    pub github: FakeGitHub,
+    pub router: Router,
+    pub deps: Deps,
+    pub store: Arc<DynamoDeploymentStore>,
+}
+
+pub fn vite_repo(name: &str) -> FakeRepo {
+    FakeRepo::new(
+        name,
+        &[
+            (
+                "package.json",
+                r#"{"name":"site","private":true,"scripts":{"dev":"vite","build":"vite build"},"devDependencies":{"vite":"^5.4.0"}}"#,
+            ),
+            ("package-lock.json", r#"{"lockfileVersion":3}"#),
+            ("vite.config.js", "export default {}\n"),
+            ("index.html", "<!doctype html><div id=app></div>\n"),
+            ("src/main.js", "console.log('hi')\n"),
+        ],
+    )
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(StackOptions::default(), false).await
+    }
+
+    /// With `broken_queue`, the API sends jobs to a queue that does not exist (an outage).
+    pub async fn spawn_with(options: StackOptions, broken_queue: bool) -> Self {
+        let emulator = Emulator::connect().await.expect("emulator");
+        let stack = emulator.create_stack(options).await.expect("stack");
+        let github = FakeGitHub::start(GITHUB_TOKEN).await.expect("fake github");
+        emulator
+            .seed_installation(&stack, USER, 4242, "acme")
+            .await
+            .expect("seed");
+
+        let store = Arc::new(DynamoDeploymentStore::new(
+            emulator.dynamo.clone(),
+            &stack.deployments_table,
+        ));
+        let queue_url = if broken_queue {
+            format!("{}-missing", stack.queue_url)
+        } else {
+            stack.queue_url.clone()
+        };
+        let state = AppState {
+            store: store.clone(),
+            installations: Arc::new(DynamoInstallations::new(
+                emulator.dynamo.clone(),
+                &stack.installations_table,
+            )),
+            queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
+            auth: Authenticator::dev(&SecretString::from(SECRET)),
+            allowed_origins: vec![
+                FRONTEND.parse().unwrap(),
+                "http://localhost:5173".parse().unwrap(),
+            ],
+        };
+        let deps = Deps {
+            store: store.clone(),
+            github: Arc::new(
+                GitHubClient::new(&github.url, SecretString::from(GITHUB_TOKEN)).unwrap(),
+            ),
+            builds: Arc::new(CodeBuildLauncher::new(
+                emulator.codebuild.clone(),
+                &stack.codebuild_project,
+            )),
+            support: whaleray_detect::SupportPolicy::default_policy(),
+            max_receive_count: options.max_receive_count,
+        };
+        Self {
+            emulator,
+            stack,
+            github,
+            router: router(Arc::new(state)),
+            deps,
+            store,
+        }
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        mint_dev_token(&SecretString::from(SECRET), user, 600).unwrap()
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        (status, headers, body)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(user) = user {
+            builder = builder.header("authorization", format!("Bearer {}", self.token(user)));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        };
+        let (status, _, body) = self.send(request.unwrap()).await;
+        (status, body)
+    }
+
+    /// POSTs a deployment as `USER` and returns its id, asserting the 202 answer.
+    pub async fn deploy(&self, repository: &str, branch: Option<&str>) -> String {
+        let mut body = serde_json::json!({ "repository": repository });
+        if let Some(branch) = branch {
+            body["branch"] = Value::String(branch.to_owned());
+        }
+        let (status, body) = self
+            .call(Method::POST, "/deployments", Some(USER), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["status"], "INSPECTING");
+        body["deploymentId"]
+            .as_str()
+            .expect("deploymentId")
+            .to_owned()
+    }
+
+    pub async fn deployment(&self, id: &str) -> Value {
+        let (status, body) = self
+            .call(Method::GET, &format!("/deployments/{id}"), Some(USER), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub fn poller(&self) -> Poller {
+        let mut poller = Poller::new(
+            self.emulator.sqs.clone(),
+            &self.stack.queue_url,
+            self.deps.clone(),
+            4,
+        );
+        poller.base_backoff = Duration::from_secs(1);
+        poller
+    }
+
+    /// Runs a poller until the deployment leaves INSPECTING (or 60 s pass), then stops it.
+    pub async fn run_worker_until_settled(&self, id: &str) -> (Value, PollStats) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let poller = self.poller();
+        let worker = tokio::spawn(async move {
+            poller
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let body = loop {
+            let body = self.deployment(id).await;
+            if body["status"] != "INSPECTING" || Instant::now() > deadline {
+                break body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let _ = stop.send(());
+        let stats = worker.await.unwrap();
+        (body, stats)
+    }
+
+    /// Runs a poller until the job queue is empty (or 60 s pass), then stops it.
+    pub async fn drain_queue(&self) -> PollStats {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let poller = self.poller();
+        let worker = tokio::spawn(async move {
+            poller
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self
+            .emulator
+            .queue_depth(&self.stack.queue_url)
+            .await
+            .unwrap()
+            != (0, 0)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = stop.send(());
+        worker.await.unwrap()
+    }
+}

@@ -1,0 +1,114 @@
+//! Both Lambda entry points fed with real API Gateway v2 and SQS event JSON.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use axum::body::Body;
+use http::StatusCode;
+use tower::ServiceExt;
+use whaleray_api::auth::Authenticator;
+use whaleray_api::{AppState, router};
+use whaleray_shared::dynamo::DynamoInstallations;
+use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_worker::batch::handle_batch;
+
+use crate::helpers::{FRONTEND, TestApp, USER, vite_repo};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(whaleray_tests::fixtures_dir().join("events").join(name)).unwrap()
+}
+
+/// The API router as the Lambda binary builds it: identity from API Gateway's authorizer.
+fn lambda_router(app: &TestApp) -> axum::Router {
+    router(Arc::new(AppState {
+        store: app.store.clone(),
+        installations: Arc::new(DynamoInstallations::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.installations_table,
+        )),
+        queue: Arc::new(SqsJobQueue::new(
+            app.emulator.sqs.clone(),
+            &app.stack.queue_url,
+        )),
+        auth: Authenticator::ApiGateway,
+        allowed_origins: vec![FRONTEND.parse().unwrap()],
+    }))
+}
+
+async fn invoke(router: axum::Router, event: &str) -> (StatusCode, serde_json::Value) {
+    let request = lambda_http::request::from_str(event).expect("API Gateway v2 event");
+    let request = request.map(|body| Body::from(body.to_vec()));
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_gateway_v2_event_is_served_as_the_authorizers_subject() {
+    let app = TestApp::spawn().await;
+    let (status, body) = invoke(
+        lambda_router(&app),
+        &fixture("apigw-v2-post-deployments.json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "INSPECTING");
+    let id = body["deploymentId"].as_str().unwrap();
+    let stored = app.deployment(id).await;
+    assert_eq!(
+        stored["repository"], "acme/site",
+        "stored for {USER}, the JWT subject"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_gateway_event_without_authorizer_claims_is_401() {
+    let app = TestApp::spawn().await;
+    let mut event: serde_json::Value =
+        serde_json::from_str(&fixture("apigw-v2-post-deployments.json")).unwrap();
+    event["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let (status, body) = invoke(lambda_router(&app), &event.to_string()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "unauthenticated");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqs_event_reports_only_the_poison_message_as_failed() {
+    let app = TestApp::spawn().await;
+    app.github.add_repo(vite_repo("acme/site"));
+    let id = app.deploy("acme/site", None).await;
+    let received = app
+        .emulator
+        .sqs
+        .receive_message()
+        .queue_url(&app.stack.queue_url)
+        .send()
+        .await
+        .unwrap();
+    let job_body = received.messages()[0].body().unwrap();
+
+    let mut event: serde_json::Value = serde_json::from_str(&fixture("sqs-batch.json")).unwrap();
+    event["Records"][0]["body"] = serde_json::Value::String(job_body.to_owned());
+    let event: SqsEvent = serde_json::from_value(event).unwrap();
+    let response = handle_batch(&app.deps, event).await;
+
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, ["2e1424d4-f796-459a-8184-9c92662be6da"]);
+    let body = app.deployment(&id).await;
+    assert_eq!(body["status"], "BUILDING", "{body}");
+    let json = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        json["batchItemFailures"][0]["itemIdentifier"],
+        "2e1424d4-f796-459a-8184-9c92662be6da"
+    );
+}
