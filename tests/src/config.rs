@@ -7,3 +7,11 @@ pub fn emulator_endpoint() -> Option<String> {
         .ok()
         .filter(|v| !v.trim().is_empty())
 }
+
+/// The HS256 secret the local API verifies tokens with, from `WHALERAY_DEV_JWT_SECRET`.
+#[allow(clippy::disallowed_methods)]
+pub fn dev_jwt_secret() -> Option<String> {
+    std::env::var("WHALERAY_DEV_JWT_SECRET")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}

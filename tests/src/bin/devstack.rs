@@ -1,2 +1,117 @@
-//! x
-fn main() {}
+//! `whaleray-devstack`: the local stand-ins the run command needs — a fake GitHub serving the
+//! sample repositories, and dev tokens for the local API.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use whaleray_tests::config::dev_jwt_secret;
+use whaleray_tests::github::{FakeGitHub, FakeRepo};
+
+/// Local stand-ins for the WhaleRay pipeline.
+#[derive(Parser)]
+#[command(name = "whaleray-devstack", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every REPOS/<owner>/<name> folder as a GitHub repository until Ctrl-C.
+    Github {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        listen: SocketAddr,
+        /// The token clients must send.
+        #[arg(long)]
+        token: String,
+        /// The folder of sample repositories.
+        #[arg(long)]
+        repos: PathBuf,
+    },
+    /// Print a bearer token for the local API, signed with WHALERAY_DEV_JWT_SECRET.
+    Token {
+        /// The user id (the token's `sub`).
+        #[arg(long, default_value = "dev-user")]
+        sub: String,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("whaleray-devstack: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Token { sub, hours } => {
+            let secret = dev_jwt_secret().context("WHALERAY_DEV_JWT_SECRET is not set")?;
+            let token = whaleray_api::auth::mint_dev_token(
+                &SecretString::from(secret),
+                &sub,
+                hours * 3600,
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Github {
+            listen,
+            token,
+            repos,
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(serve_github(listen, &token, &repos))
+        }
+    }
+}
+
+async fn serve_github(listen: SocketAddr, token: &str, repos: &Path) -> anyhow::Result<()> {
+    let server = FakeGitHub::start_on(listen, token)
+        .await
+        .with_context(|| format!("could not listen on {listen}"))?;
+    let mut names = Vec::new();
+    for owner in read_dirs(repos)? {
+        for repo in read_dirs(&owner)? {
+            let name = format!("{}/{}", file_name(&owner), file_name(&repo));
+            server.add_repo(
+                FakeRepo::from_dir(&name, &repo)
+                    .with_context(|| format!("reading {}", repo.display()))?,
+            );
+            names.push(name);
+        }
+    }
+    eprintln!("fake GitHub on {} serving {}", server.url, names.join(", "));
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+fn read_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
