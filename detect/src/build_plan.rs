@@ -41,10 +41,6 @@ pub(crate) fn plan(
         }
         None if verdict.has_pkg => {
             d.runtime = Some("node".to_owned());
-            d.evidence.push(format!(
-                "{} has no framework dependency, server entry or start script",
-                join(dir, "package.json")
-            ));
             Toolchain::Node
         }
         None => Toolchain::None,
@@ -53,6 +49,7 @@ pub(crate) fn plan(
         dir,
         pkg: verdict.pkg.as_ref(),
         workspace,
+        exec_defaults: toolchain == Toolchain::Node,
     };
     toolchain::plan(view, toolchain, &ctx, &mut d)?;
     if let Some(settings) = root_netlify {
@@ -66,9 +63,16 @@ pub(crate) fn plan(
     if let Some(settings) = overrides::vercel(view, dir)? {
         overrides::apply(&settings, &mut d);
     }
-    if d.framework.is_none() && d.evidence.is_empty() {
-        d.evidence
-            .push(format!("no framework or runtime marker found in {dir}"));
+    // The last line of a verdict without a framework says why, for the NOT_SUPPORTED reason.
+    if d.framework.is_none() {
+        d.evidence.push(if verdict.has_pkg {
+            format!(
+                "{} has no framework dependency, server entry or start script",
+                join(dir, "package.json")
+            )
+        } else {
+            format!("no framework or runtime marker found in {dir}")
+        });
     }
     Ok(d)
 }

@@ -74,7 +74,7 @@ pub(crate) fn netlify(view: &View<'_>, dir: &str) -> Result<Option<Settings>, Pe
     }
     for (key, value) in table_strings(&body, "build.environment") {
         if key == "NODE_VERSION" {
-            s.node_version = Some(value);
+            s.node_version = crate::node::semver::resolve(&value);
         }
     }
     Ok(Some(s))

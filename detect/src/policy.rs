@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 
 use crate::detection::Detection;
 
-/// Frameworks built by default: every preset detection knows except the experimental or
-/// special-purpose ones listed in [`NOT_BY_DEFAULT`].
-const NOT_BY_DEFAULT: &[&str] = &["container"];
+/// Slugs built by default besides the Node.js presets: plain static files.
+const ALSO_BY_DEFAULT: &[&str] = &["static"];
 
 /// Which frameworks WhaleRay builds.
 #[derive(Debug, Clone)]
@@ -33,13 +32,26 @@ pub enum PolicyError {
 }
 
 impl SupportPolicy {
-    /// The default list: every known framework and runtime except those in `NOT_BY_DEFAULT`.
+    /// The default list: what the current build image can build, i.e. every preset that runs
+    /// on Node.js (installed with npm, yarn or pnpm) plus static files. Other languages,
+    /// containers and Bun are detected and reported, but not built unless configured.
     pub fn default_policy() -> Self {
-        let slugs = known_slugs()
-            .filter(|s| !NOT_BY_DEFAULT.contains(s))
+        let node = crate::rules::all()
+            .filter(|p| p.runtime == Some("node"))
+            .map(|p| p.slug);
+        let slugs = node
+            .chain(ALSO_BY_DEFAULT.iter().copied())
             .map(str::to_owned);
         Self {
             allowed: Allowed::Only(slugs.collect()),
+        }
+    }
+
+    /// The slugs this policy allows, sorted; `None` when every detected framework is allowed.
+    pub fn allowed(&self) -> Option<Vec<&str>> {
+        match &self.allowed {
+            Allowed::All => None,
+            Allowed::Only(slugs) => Some(slugs.iter().map(String::as_str).collect()),
         }
     }
 
@@ -76,7 +88,9 @@ impl SupportPolicy {
         }
     }
 
-    /// A sentence explaining the policy's answer, for a NOT_SUPPORTED status.
+    /// A sentence explaining the policy's answer, for a NOT_SUPPORTED status: the unsupported
+    /// framework, the candidate apps of an ambiguous monorepo, or why nothing was detected
+    /// (the last evidence line of a verdict without a framework states it).
     pub fn reason(&self, detection: &Detection) -> String {
         match detection.framework.as_deref() {
             None if !detection.candidates.is_empty() => format!(
@@ -100,4 +114,73 @@ impl SupportPolicy {
 /// Every slug detection can produce.
 pub fn known_slugs() -> impl Iterator<Item = &'static str> {
     crate::rules::all().map(|p| p.slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(framework: Option<&str>) -> Detection {
+        let mut d = Detection::empty(".");
+        d.framework = framework.map(str::to_owned);
+        d
+    }
+
+    #[test]
+    fn default_policy_builds_node_presets_and_static_only() {
+        let p = SupportPolicy::default_policy();
+        for slug in [
+            "nextjs",
+            "vite",
+            "express",
+            "node",
+            "static",
+            "docusaurus-2",
+        ] {
+            assert!(p.allows(&verdict(Some(slug))), "{slug}");
+        }
+        for slug in ["hugo", "django", "laravel", "container", "bun", "go"] {
+            assert!(!p.allows(&verdict(Some(slug))), "{slug}");
+        }
+    }
+
+    #[test]
+    fn parse_rejects_unknown_slugs_by_name() {
+        assert_eq!(
+            SupportPolicy::parse("nextjs, hugoo").unwrap_err(),
+            PolicyError::UnknownFramework("hugoo".to_owned())
+        );
+        assert_eq!(SupportPolicy::parse(" , ").unwrap_err(), PolicyError::Empty);
+    }
+
+    #[test]
+    fn star_allows_every_detected_framework_but_not_none() {
+        let p = SupportPolicy::parse("*").unwrap();
+        assert!(p.allows(&verdict(Some("hugo"))));
+        assert!(!p.allows(&verdict(None)));
+        assert_eq!(p.allowed(), None);
+    }
+
+    #[test]
+    fn reason_names_the_framework_the_candidates_or_the_cause() {
+        let p = SupportPolicy::parse("nextjs").unwrap();
+        assert_eq!(
+            p.reason(&verdict(Some("hugo"))),
+            "framework hugo is not supported yet"
+        );
+        let mut ambiguous = verdict(None);
+        ambiguous.candidates = vec!["apps/web".to_owned(), "apps/docs".to_owned()];
+        assert_eq!(
+            p.reason(&ambiguous),
+            "several apps: apps/web, apps/docs — choose a root directory"
+        );
+        let mut nothing = verdict(None);
+        nothing
+            .evidence
+            .push("no framework or runtime marker found in .".to_owned());
+        assert_eq!(
+            p.reason(&nothing),
+            "no framework detected: no framework or runtime marker found in ."
+        );
+    }
 }

@@ -150,7 +150,7 @@ fn scully_and_ionic_angular_beat_angular() {
 fn js_backends_beat_the_bare_node_runtime() {
     let p = r#"{"dependencies": {"express": "4"}, "scripts": {"start": "node server.js"}}"#;
     assert_eq!(
-        framework(&[("package.json", &p), ("server.js", "")]).as_deref(),
+        framework(&[("package.json", p), ("server.js", "")]).as_deref(),
         Some("express")
     );
 }

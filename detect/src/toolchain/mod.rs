@@ -39,7 +39,11 @@ pub(crate) fn plan(
             if ctx.pkg.is_some() {
                 // The JavaScript front-end (Vite, Mix) is built after composer installs.
                 let mut front = Detection::empty(dir);
-                node::plan(view, ctx, &mut front)?;
+                let front_ctx = NodeContext {
+                    exec_defaults: false,
+                    ..*ctx
+                };
+                node::plan(view, &front_ctx, &mut front)?;
                 d.install_command = Some(match d.install_command.take() {
                     Some(php) => format!("{php} && {}", front.install_command.unwrap_or_default()),
                     None => front.install_command.unwrap_or_default(),
@@ -58,7 +62,14 @@ pub(crate) fn plan(
         }
         Toolchain::None => {
             if ctx.pkg.is_some() {
-                node::plan(view, ctx, d)?;
+                node::plan(
+                    view,
+                    &NodeContext {
+                        exec_defaults: false,
+                        ..*ctx
+                    },
+                    d,
+                )?;
             }
             Ok(())
         }

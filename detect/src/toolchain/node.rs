@@ -3,7 +3,7 @@
 
 use crate::detection::Detection;
 use crate::manifest::package_json::PackageJson;
-use crate::node::package_manager::{self, ancestors};
+use crate::node::package_manager::{self, Pm, ancestors};
 use crate::node::version;
 use crate::view::{Pending, Read, View, join};
 
@@ -37,6 +37,9 @@ pub(crate) struct NodeContext<'a> {
     pub pkg: Option<&'a PackageJson>,
     /// The workspace when the app is a workspace package.
     pub workspace: Option<Workspace>,
+    /// Whether a preset's default build command names a package binary, to be run through
+    /// the package manager (the builder's shell does not put `node_modules/.bin` on PATH).
+    pub exec_defaults: bool,
 }
 
 /// Fills the Node fields of `d`.
@@ -67,22 +70,29 @@ pub(crate) fn plan(
     let engines = manifests
         .iter()
         .find_map(|(path, p)| p.engines_node.as_deref().map(|r| (path.as_str(), r)));
-    if let Some((v, why)) = version::resolve(view, dir, engines)? {
-        d.node_version = Some(v);
+    let (node_version, notes) = version::resolve(view, dir, engines)?;
+    d.node_version = node_version;
+    d.evidence.extend(notes);
+    let script = ctx
+        .pkg
+        .and_then(|pkg| BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s)));
+    if let Some((command, why)) = ctx.pkg.and_then(|pkg| monorepo_build(ctx, pkg)) {
+        d.build_command = Some(command);
         d.evidence.push(why);
-    }
-    if let Some(pkg) = ctx.pkg {
-        let script = BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s));
-        if let Some((command, why)) = monorepo_build(ctx, pkg) {
-            d.build_command = Some(command);
-            d.evidence.push(why);
-        } else if let Some(script) = script {
-            d.build_command = Some(pm.pm.run(script));
-            d.evidence.push(format!(
-                "build script {script:?} in {}",
-                join(dir, "package.json")
-            ));
-        }
+    } else if let Some(script) = script {
+        d.build_command = Some(pm.pm.run(script));
+        d.evidence.push(format!(
+            "build script {script:?} in {}",
+            join(dir, "package.json")
+        ));
+    } else if ctx.exec_defaults
+        && let Some(default) = d.build_command.take()
+    {
+        let command = runnable(pm.pm, &default);
+        let preset = d.framework.as_deref().unwrap_or("preset");
+        d.evidence
+            .push(format!("no build script: the {preset} default {command:?}"));
+        d.build_command = Some(command);
     }
     if d.framework.is_none()
         && d.output_directory.is_none()
@@ -145,6 +155,30 @@ fn monorepo_build(ctx: &NodeContext<'_>, pkg: &PackageJson) -> Option<(String, S
     }
 }
 
+/// Runs each `&&`-separated step of a default command through the package manager, unless it
+/// already starts with a package-manager or shell command.
+fn runnable(pm: Pm, command: &str) -> String {
+    let exec = match pm {
+        Pm::Npm => "npx",
+        Pm::Yarn => "yarn",
+        Pm::Pnpm => "pnpm exec",
+        Pm::Bun => "bunx",
+    };
+    let launchers = ["npx", "npm", "yarn", "pnpm", "bun", "bunx", "cd"];
+    command
+        .split(" && ")
+        .map(|step| {
+            let first = step.split_whitespace().next().unwrap_or_default();
+            if launchers.contains(&first) {
+                step.to_owned()
+            } else {
+                format!("{exec} {step}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
 /// `command`, prefixed with a `cd` from `from` to `to` when they differ.
 fn in_dir(from: &str, to: &str, command: &str) -> String {
     if from == to {
@@ -171,6 +205,20 @@ mod tests {
             "cd ../.. && npm ci"
         );
         assert_eq!(in_dir(".", ".", "npm ci"), "npm ci");
+    }
+
+    #[test]
+    fn runnable_goes_through_the_package_manager_once_per_step() {
+        assert_eq!(
+            runnable(Pm::Npm, "ng build && scully"),
+            "npx ng build && npx scully"
+        );
+        assert_eq!(runnable(Pm::Pnpm, "next build"), "pnpm exec next build");
+        assert_eq!(runnable(Pm::Yarn, "yarn rw build"), "yarn rw build");
+        assert_eq!(
+            runnable(Pm::Npm, "npx @11ty/eleventy"),
+            "npx @11ty/eleventy"
+        );
     }
 
     #[test]
