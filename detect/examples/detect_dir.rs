@@ -21,19 +21,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         root_directory: args.next(),
     };
     let mut reads = Vec::new();
-    let detection = detect_with(&mut snapshot, &options, |path| {
-        reads.push(path.to_owned());
-        let full = root.join(path);
-        match fs::metadata(&full) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => Ok(FileContent::TooLarge),
-            Ok(_) => fs::read(&full).map(FileContent::Bytes),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileContent::Absent),
-            Err(e) => Err(e),
+    let mut rounds = 0;
+    while let whaleray_detect::Step::Need(paths) = whaleray_detect::detect(&snapshot, &options) {
+        rounds += 1;
+        for path in paths {
+            let content = read(root, &path)?;
+            reads.push(path.clone());
+            snapshot.insert_file(&path, content);
         }
-    })?;
+        if rounds > whaleray_detect::MAX_ROUNDS {
+            return Err("detection did not settle".into());
+        }
+    }
+    // Everything is loaded now; `detect_with` returns at once (it also validates the root).
+    let detection = detect_with(&mut snapshot, &options, |path| read(root, path))?;
     println!("{}", serde_json::to_string_pretty(&detection)?);
-    println!("read {} file(s): {}", reads.len(), reads.join(", "));
+    println!(
+        "read {} file(s) in {rounds} round(s): {}",
+        reads.len(),
+        reads.join(", ")
+    );
     Ok(())
+}
+
+fn read(root: &Path, path: &str) -> io::Result<FileContent> {
+    let full = root.join(path);
+    match fs::metadata(&full) {
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => Ok(FileContent::TooLarge),
+        Ok(_) => fs::read(&full).map(FileContent::Bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileContent::Absent),
+        Err(e) => Err(e),
+    }
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {

@@ -8,7 +8,7 @@ use crate::monorepo::{self, Choice};
 use crate::overrides;
 use crate::snapshot::{Snapshot, normalize_path};
 use crate::toolchain::node::{MonorepoTool, Workspace};
-use crate::view::{Pending, View};
+use crate::view::{Pending, View, join};
 
 /// The root directory the caller asked for, normalised; `Err` with the raw text when it is
 /// unsafe or not a directory of the repository.
@@ -32,6 +32,16 @@ fn normalize_dir(snapshot: &Snapshot, raw: &str) -> Option<String> {
     normalize_path(trimmed).filter(|dir| snapshot.contains_dir(dir))
 }
 
+/// Files read up front when no root directory is given: the root manifest, the platform
+/// files, and the workspace declarations.
+const ROOT_FILES: [&str; 5] = [
+    "package.json",
+    "vercel.json",
+    "netlify.toml",
+    "pnpm-workspace.yaml",
+    "lerna.json",
+];
+
 /// Runs detection over what the view has loaded.
 pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pending> {
     let snapshot = view.snapshot();
@@ -44,6 +54,9 @@ pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pendi
             Ok(d)
         }
         Ok(Some(dir)) => {
+            view.prefetch(
+                ["package.json", "vercel.json", "netlify.toml"].map(|name| join(&dir, name)),
+            )?;
             let verdict = analyse_dir(view, &dir)?;
             let mut d = plan(view, verdict, workspace_root_of(view, &dir)?, None)?;
             d.evidence
@@ -56,6 +69,8 @@ pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pendi
 
 fn choose_and_plan(view: &View<'_>) -> Result<Detection, Pending> {
     let snapshot = view.snapshot();
+    // Everything the root decision may need, in one round (only existing files are read).
+    view.prefetch(ROOT_FILES)?;
     let root_netlify = overrides::netlify(view, ".")?;
     if let Some(base) = root_netlify.as_ref().and_then(|s| s.base.as_deref())
         && let Some(dir) = normalize_dir(snapshot, base).filter(|d| d != ".")

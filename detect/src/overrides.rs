@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use crate::detection::Detection;
 use crate::manifest::toml_lite::table_strings;
-use crate::rules;
 use crate::view::{Pending, Read, View, join, text};
 
 /// The settings one platform file states.
@@ -80,40 +79,10 @@ pub(crate) fn netlify(view: &View<'_>, dir: &str) -> Result<Option<Settings>, Pe
     Ok(Some(s))
 }
 
-/// Applies `settings` on top of `d`, citing each override.
+/// Applies the commands and directories of `settings` on top of `d`, citing each override.
+/// (An explicit `framework` is applied before planning, by the build plan.)
 pub(crate) fn apply(settings: &Settings, d: &mut Detection) {
     let src = &settings.source;
-    match &settings.framework {
-        Some(Some(slug)) => match rules::all().find(|p| p.slug == slug.as_str()) {
-            Some(preset) => {
-                if d.framework.as_deref() != Some(slug) {
-                    d.evidence.push(format!(
-                        "{src} sets framework {slug} (detected {})",
-                        d.framework.as_deref().unwrap_or("none")
-                    ));
-                    d.framework = Some(slug.clone());
-                    d.runtime = preset.runtime.map(str::to_owned).or(d.runtime.take());
-                    d.build_command = preset.build.map(str::to_owned).or(d.build_command.take());
-                    d.output_directory = preset.output.map(str::to_owned);
-                } else {
-                    d.evidence.push(format!("{src} confirms framework {slug}"));
-                }
-            }
-            None => d
-                .evidence
-                .push(format!("{src} names unknown framework {slug:?}; ignored")),
-        },
-        Some(None) => {
-            d.evidence.push(format!(
-                "{src} sets framework null (Vercel's \"Other\"): built as static output"
-            ));
-            d.framework = Some("static".to_owned());
-            if d.output_directory.is_none() {
-                d.output_directory = Some(".".to_owned());
-            }
-        }
-        None => {}
-    }
     let mut notes = Vec::new();
     for (field, value, what) in [
         (&mut d.install_command, &settings.install, "install command"),

@@ -145,17 +145,13 @@ pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<St
             }
             Some(evidence)
         }
+        // The first branch that needs an unloaded file stops the search, so later branches
+        // never cause reads that an earlier match would have made unnecessary.
         Det::Any(items) => {
-            let mut pending = false;
             for item in *items {
-                match evaluate(item, facts) {
-                    Ok(Some(e)) => return Ok(Some(e)),
-                    Ok(None) => {}
-                    Err(Pending) => pending = true,
+                if let Some(e) = evaluate(item, facts)? {
+                    return Ok(Some(e));
                 }
-            }
-            if pending {
-                return Err(Pending);
             }
             None
         }

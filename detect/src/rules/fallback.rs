@@ -14,7 +14,7 @@ const fn container(id: &'static str, detect: Det) -> Preset {
         build: None,
         output: None,
         install: None,
-        toolchain: Toolchain::None,
+        toolchain: Toolchain::Container,
         hints: &[],
     }
 }

@@ -39,8 +39,10 @@ pub(crate) enum Toolchain {
         /// Manifest whose presence makes the package manager apply (`""`: always applies).
         manifest: &'static str,
     },
-    /// Nothing to install (static files, Hugo, Zola, containers).
+    /// Nothing to install beyond an optional `package.json` (static files, Hugo, Zola).
     None,
+    /// The Dockerfile installs and builds; nothing is planned.
+    Container,
 }
 
 /// One framework or runtime preset.

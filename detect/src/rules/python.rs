@@ -17,8 +17,8 @@ pub(crate) const PRESETS: &[Preset] = &[
         ..py(
             "django",
             Det::Any(&[
-                Det::Contains("manage.py", "DJANGO_SETTINGS_MODULE"),
                 Det::ContainsAnyCi(MANIFESTS, "django"),
+                Det::Contains("manage.py", "DJANGO_SETTINGS_MODULE"),
             ]),
         )
     },

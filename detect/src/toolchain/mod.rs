@@ -60,6 +60,7 @@ pub(crate) fn plan(
             }
             Ok(())
         }
+        Toolchain::Container => Ok(()),
         Toolchain::None => {
             if ctx.pkg.is_some() {
                 node::plan(
