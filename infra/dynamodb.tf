@@ -1,0 +1,61 @@
+# Deployments, one item per deployment. The API lists a user's deployments newest first
+# through the userId/createdAt index (createdAt is an RFC 3339 string, so it sorts as text).
+resource "aws_dynamodb_table" "deployments" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; a customer managed KMS key adds cost and a key policy while the items hold no secrets (repository names, statuses, build ids).
+  name         = local.names.deployments_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "deploymentId"
+
+  attribute {
+    name = "deploymentId"
+    type = "S"
+  }
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+  attribute {
+    name = "createdAt"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.names.deployments_gsi
+    hash_key        = "userId"
+    range_key       = "createdAt"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  # No stream: nothing consumes table changes; jobs travel on SQS.
+  stream_enabled = false
+
+  deletion_protection_enabled = var.deletion_protection
+}
+
+# GitHub App installations per user, as the API reads them (Query on userId).
+resource "aws_dynamodb_table" "installations" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; the items (user id, installation id, account login) are not secrets and a customer managed key only adds cost.
+  name         = local.names.installations_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "userId"
+  range_key    = "installationId"
+
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+  attribute {
+    name = "installationId"
+    type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}

@@ -1,0 +1,177 @@
+# One role per function and one for CodeBuild, each with only the actions the code calls,
+# on only the resources it touches. ARNs come from locals.tf (known at plan time).
+# No AWS managed policy is attached: AWSLambdaBasicExecutionRole would allow logs on "*".
+
+locals {
+  lambda_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+# ---------------------------------------------------------------------------------------
+# API function
+# ---------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "api" {
+  name               = local.names.api_role
+  description        = "WhaleRay API Lambda: records deployments and enqueues inspection jobs"
+  assume_role_policy = local.lambda_trust
+}
+
+resource "aws_iam_role_policy" "api" {
+  name = "least-privilege"
+  role = aws_iam_role.api.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "OwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.arns.api_log_group}:*"]
+      },
+      {
+        Sid      = "DeploymentItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = [local.arns.deployments_table]
+      },
+      {
+        Sid      = "DeploymentsByUser"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = [local.arns.deployments_table, local.arns.deployments_gsi]
+      },
+      {
+        Sid      = "InstallationsOfCaller"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = [local.arns.installations_table]
+      },
+      {
+        Sid      = "EnqueueInspection"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [local.arns.job_queue]
+      },
+    ]
+  })
+}
+
+# ---------------------------------------------------------------------------------------
+# Worker function
+# ---------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "worker" {
+  name               = local.names.worker_role
+  description        = "WhaleRay worker Lambda: inspects repositories, moves statuses, starts builds, sweeps the DLQ"
+  assume_role_policy = local.lambda_trust
+}
+
+resource "aws_iam_role_policy" "worker" {
+  name = "least-privilege"
+  role = aws_iam_role.worker.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "OwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.arns.worker_log_group}:*"]
+      },
+      {
+        Sid      = "DeploymentItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = [local.arns.deployments_table]
+      },
+      {
+        Sid      = "DeploymentsQuery"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = [local.arns.deployments_table, local.arns.deployments_gsi]
+      },
+      {
+        # Receive/Delete/GetQueueAttributes: the event source mapping and the poller.
+        # ChangeMessageVisibility: backing off a retryable job. SendMessage: the sweep
+        # puts replayed dead letters back on this queue.
+        Sid    = "JobQueue"
+        Effect = "Allow"
+        Action = [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+          "sqs:SendMessage",
+        ]
+        Resource = [local.arns.job_queue]
+      },
+      {
+        Sid    = "DeadLetterQueue"
+        Effect = "Allow"
+        Action = [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:GetQueueAttributes",
+          "sqs:SendMessage",
+        ]
+        Resource = [local.arns.dead_letter_queue]
+      },
+      {
+        Sid      = "StartAndWatchBuilds"
+        Effect   = "Allow"
+        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+        Resource = [local.arns.codebuild_project]
+      },
+      {
+        Sid      = "GitHubAppKey"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.arns.github_key_secret]
+      },
+    ]
+  })
+}
+
+# ---------------------------------------------------------------------------------------
+# CodeBuild
+# ---------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "codebuild" {
+  name        = local.names.codebuild_role
+  description = "WhaleRay user builds: write their own build logs, nothing else"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "codebuild.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      # Confused-deputy guard: only CodeBuild acting for this account may assume the role.
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "codebuild" {
+  name = "build-logs"
+  role = aws_iam_role.codebuild.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "OwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.arns.codebuild_log_group}:*"]
+      },
+    ]
+  })
+}

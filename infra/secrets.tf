@@ -1,0 +1,35 @@
+# The GitHub App's private key (PEM). Terraform creates only the secret; an operator puts
+# the value once, outside Terraform, so it never lands in state:
+#   aws secretsmanager put-secret-value --secret-id whaleray/github-app-private-key \
+#     --secret-string file://whaleray.private-key.pem
+resource "aws_secretsmanager_secret" "github_app_key" {
+  #checkov:skip=CKV_AWS_149:Encrypted with the AWS managed key aws/secretsmanager. A customer managed key would add a key policy and cost without narrowing who can read: the resource policy below already denies every principal but the worker role.
+  #checkov:skip=CKV2_AWS_57:A GitHub App private key cannot be rotated by a Lambda: a new key is generated in GitHub's App settings and put here by hand (see infra/README.md).
+  name                    = local.names.github_key_secret
+  description             = "Private key (PEM) of the WhaleRay GitHub App; read by the worker only"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# Readable only by the worker: an explicit deny for every other principal, so an identity
+# policy elsewhere in the account (even an admin's) cannot read the key.
+resource "aws_secretsmanager_secret_policy" "github_app_key" {
+  secret_arn          = aws_secretsmanager_secret.github_app_key.arn
+  block_public_policy = true
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OnlyTheWorkerReadsTheKey"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        # In a secret's resource policy "*" means the secret the policy is attached to.
+        Resource = "*"
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = local.arns.worker_role }
+        }
+      },
+    ]
+  })
+}

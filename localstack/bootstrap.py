@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Create WhaleRay's AWS resources in a local emulator, idempotently, and print their env lines.
+
+Run it with the emulator venv's python (boto3 comes with moto):
+
+    source localstack/emulator.sh start
+    .venv-emulator/bin/python localstack/bootstrap.py \\
+        --user-id dev-user --installation-id 1001 --account-login octo-org
+
+It creates, by name (an existing resource is left as it is):
+  * DynamoDB `deployments` (hash deploymentId, GSI userId-createdAt-index, PITR on) and
+    `whaleray-installations` (hash userId, range installationId N, PITR on);
+  * SQS `whaleray-inspection-jobs` with a redrive policy to `whaleray-inspection-jobs-dlq`;
+  * CodeBuild `whaleray-build` with the buildspec in infra/buildspec.yml and, as Terraform
+    does under the emulator, a dummy GITHUB source (builds override the source);
+and puts one installation item per --user-id/--installation-id/--account-login triple.
+
+The settings equal the Terraform defaults in infra/ (infra/tests/test_drift.py compares
+them), and the printed lines are what the API and worker read:
+DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, JOB_QUEUE_URL, DEAD_LETTER_QUEUE_URL,
+CODEBUILD_PROJECT and MAX_RECEIVE_COUNT.
+
+Names come from --<name> options, else these environment variables, else the defaults:
+DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, JOB_QUEUE_NAME, DEAD_LETTER_QUEUE_NAME,
+CODEBUILD_PROJECT. --suffix appends a string to every name (parallel tests).
+The endpoint is AWS_ENDPOINT_URL (or --endpoint-url); the region AWS_REGION, default us-east-1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILDSPEC_PATH = REPO_ROOT / "infra" / "buildspec.yml"
+
+# The Terraform defaults (infra/variables.tf, infra/locals.tf): worker timeout 60 s and a
+# 5 s batching window give a visibility timeout of 6 * 60 + 5.
+WORKER_TIMEOUT_SECONDS = 60
+BATCHING_WINDOW_SECONDS = 5
+MAX_RECEIVE_COUNT = 5
+
+DEFAULT_NAMES = {
+    "deployments_table": ("DEPLOYMENTS_TABLE", "deployments"),
+    "installations_table": ("INSTALLATIONS_TABLE", "whaleray-installations"),
+    "job_queue": ("JOB_QUEUE_NAME", "whaleray-inspection-jobs"),
+    "dead_letter_queue": ("DEAD_LETTER_QUEUE_NAME", "whaleray-inspection-jobs-dlq"),
+    "codebuild_project": ("CODEBUILD_PROJECT", "whaleray-build"),
+}
+DEPLOYMENTS_GSI = "userId-createdAt-index"
+
+# Settings shared by the three ways of creating the stack (Terraform, this script, the
+# LocalStack init script). Kept as data so the drift test can read them too.
+SETTINGS = {
+    "job_queue": {
+        "VisibilityTimeout": str(6 * WORKER_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS),
+        "MessageRetentionPeriod": "345600",
+        "ReceiveMessageWaitTimeSeconds": "20",
+        "SqsManagedSseEnabled": "true",
+    },
+    "dead_letter_queue": {
+        "MessageRetentionPeriod": "1209600",
+        "ReceiveMessageWaitTimeSeconds": "20",
+        "SqsManagedSseEnabled": "true",
+    },
+    "codebuild": {
+        "image": "aws/codebuild/standard:7.0",
+        "computeType": "BUILD_GENERAL1_SMALL",
+        "type": "LINUX_CONTAINER",
+        "timeoutInMinutes": 20,
+        # What Terraform's emulator mode uses (infra/codebuild.tf): moto needs a location,
+        # and builds override the source anyway.
+        "source_type": "GITHUB",
+        "dummy_source_location": "https://github.com/whaleray/emulator-placeholder.git",
+        "service_role_name": "whaleray-codebuild",
+    },
+}
+
+
+def resolve_names(args: argparse.Namespace) -> dict[str, str]:
+    names = {}
+    for key, (env_var, default) in DEFAULT_NAMES.items():
+        value = getattr(args, key) or os.environ.get(env_var) or default
+        names[key] = value + args.suffix
+    return names
+
+
+def table_exists(ddb, name: str) -> bool:
+    try:
+        ddb.describe_table(TableName=name)
+        return True
+    except ddb.exceptions.ResourceNotFoundException:
+        return False
+
+
+def ensure_tables(ddb, names: dict[str, str]) -> None:
+    if not table_exists(ddb, names["deployments_table"]):
+        ddb.create_table(
+            TableName=names["deployments_table"],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "deploymentId", "AttributeType": "S"},
+                {"AttributeName": "userId", "AttributeType": "S"},
+                {"AttributeName": "createdAt", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": DEPLOYMENTS_GSI,
+                    "KeySchema": [
+                        {"AttributeName": "userId", "KeyType": "HASH"},
+                        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    if not table_exists(ddb, names["installations_table"]):
+        ddb.create_table(
+            TableName=names["installations_table"],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "userId", "AttributeType": "S"},
+                {"AttributeName": "installationId", "AttributeType": "N"},
+            ],
+            KeySchema=[
+                {"AttributeName": "userId", "KeyType": "HASH"},
+                {"AttributeName": "installationId", "KeyType": "RANGE"},
+            ],
+        )
+    for key in ("deployments_table", "installations_table"):
+        ddb.get_waiter("table_exists").wait(
+            TableName=names[key], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+        )
+        ddb.update_continuous_backups(
+            TableName=names[key],
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+
+
+def ensure_queues(sqs, names: dict[str, str]) -> tuple[str, str]:
+    # CreateQueue is idempotent when the attributes match; an existing queue with other
+    # attributes is reported by SQS (QueueAlreadyExists) rather than changed silently.
+    dlq_url = sqs.create_queue(
+        QueueName=names["dead_letter_queue"], Attributes=SETTINGS["dead_letter_queue"]
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT},
+        separators=(",", ":"),
+    )
+    attributes = dict(SETTINGS["job_queue"], RedrivePolicy=redrive)
+    try:
+        queue_url = sqs.create_queue(QueueName=names["job_queue"], Attributes=attributes)[
+            "QueueUrl"
+        ]
+    except sqs.exceptions.QueueNameExists:
+        queue_url = sqs.get_queue_url(QueueName=names["job_queue"])["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes=attributes)
+    return queue_url, dlq_url
+
+
+def ensure_codebuild(codebuild, account_id: str, partition: str, name: str) -> None:
+    if codebuild.batch_get_projects(names=[name]).get("projects"):
+        return
+    cb = SETTINGS["codebuild"]
+    codebuild.create_project(
+        name=name,
+        description="WhaleRay: builds a user's repository at the commit the worker resolved",
+        source={
+            "type": cb["source_type"],
+            "location": cb["dummy_source_location"],
+            "buildspec": BUILDSPEC_PATH.read_text(encoding="utf-8"),
+        },
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": cb["type"],
+            "image": cb["image"],
+            "computeType": cb["computeType"],
+            "imagePullCredentialsType": "CODEBUILD",
+            "privilegedMode": False,
+        },
+        serviceRole=f"arn:{partition}:iam::{account_id}:role/{cb['service_role_name']}",
+        timeoutInMinutes=cb["timeoutInMinutes"],
+    )
+
+
+def seed_installations(ddb, table: str, triples: list[tuple[str, str, str]]) -> None:
+    for user_id, installation_id, account_login in triples:
+        ddb.put_item(
+            TableName=table,
+            Item={
+                "userId": {"S": user_id},
+                "installationId": {"N": installation_id},
+                "accountLogin": {"S": account_login},
+            },
+        )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Repeat --user-id/--installation-id/--account-login to seed several installations.",
+    )
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"))
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or "us-east-1")
+    parser.add_argument("--suffix", default="", help="appended to every resource name")
+    for key in DEFAULT_NAMES:
+        parser.add_argument("--" + key.replace("_", "-"), dest=key)
+    parser.add_argument("--user-id", action="append", default=[])
+    parser.add_argument("--installation-id", action="append", default=[])
+    parser.add_argument("--account-login", action="append", default=[])
+    parser.add_argument("--env-file", help="also write the env lines to this file")
+    args = parser.parse_args(argv)
+    counts = {len(args.user_id), len(args.installation_id), len(args.account_login)}
+    if len(counts) != 1:
+        parser.error("--user-id, --installation-id and --account-login must be given together")
+    for installation_id in args.installation_id:
+        if not installation_id.isdigit():
+            parser.error(f"--installation-id must be a number, got {installation_id!r}")
+    if not args.endpoint_url:
+        parser.error("no endpoint: set AWS_ENDPOINT_URL (source localstack/emulator.sh start)")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    import boto3  # imported here so the drift test can read SETTINGS without boto3
+
+    session = boto3.session.Session(
+        region_name=args.region,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+    )
+
+    def client(service: str):
+        return session.client(service, endpoint_url=args.endpoint_url)
+
+    names = resolve_names(args)
+    identity = client("sts").get_caller_identity()
+    partition = identity["Arn"].split(":")[1]
+    ddb = client("dynamodb")
+    ensure_tables(ddb, names)
+    queue_url, dlq_url = ensure_queues(client("sqs"), names)
+    ensure_codebuild(client("codebuild"), identity["Account"], partition, names["codebuild_project"])
+    seed_installations(
+        ddb,
+        names["installations_table"],
+        list(zip(args.user_id, args.installation_id, args.account_login)),
+    )
+
+    lines = [
+        f"DEPLOYMENTS_TABLE={names['deployments_table']}",
+        f"INSTALLATIONS_TABLE={names['installations_table']}",
+        f"JOB_QUEUE_URL={queue_url}",
+        f"DEAD_LETTER_QUEUE_URL={dlq_url}",
+        f"CODEBUILD_PROJECT={names['codebuild_project']}",
+        f"MAX_RECEIVE_COUNT={MAX_RECEIVE_COUNT}",
+    ]
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if args.env_file:
+        Path(args.env_file).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
