@@ -12,7 +12,7 @@
 #   4. infra/policy_check.py over both plans (JSON from `terraform show -json`)
 #   5. Python tests: the policy checker's self-test (broken plans must fail), the buildspec
 #      run with hostile values, and the Terraform / bootstrap.py / init-script drift test
-#   6. checkov, which must report zero failed checks
+#   6. checkov over the .tf files and over the real-AWS plan: zero failed checks each
 set -euo pipefail
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -84,6 +84,8 @@ stage "private emulator"
 # Always a private moto: the plans need STS (caller identity) and the drift test resets it.
 endpoint="$(env -u AWS_ENDPOINT_URL -u MOTO_PORT WHALERAY_EMULATOR_STATE="$WORK/emulator.env" \
   "$ROOT/localstack/emulator.sh" start)"
+# Everything below talks to this emulator only, even when the caller had another one set.
+export AWS_ENDPOINT_URL="$endpoint"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
@@ -119,8 +121,14 @@ fi
 stage "checkov"
 "$TOOLS_VENV/bin/checkov" -d "$INFRA" --framework terraform --compact --quiet --skip-download \
   >"$WORK/checkov.log" 2>&1 || { cat "$WORK/checkov.log" >&2; exit 1; }
-grep -E 'Passed checks' "$WORK/checkov.log"
+grep -E 'Passed checks' "$WORK/checkov.log" | sed 's/^/checkov (HCL): /'
 grep -qE 'Failed checks: 0,' "$WORK/checkov.log"
+# The plan of the real-AWS shape too, with the inline skips taken from the .tf files.
+"$TOOLS_VENV/bin/checkov" -f "$WORK/plan-emulator-false.json" --framework terraform_plan \
+  --repo-root-for-plan-enrichment "$INFRA" --compact --quiet --skip-download \
+  >"$WORK/checkov-plan.log" 2>&1 || { cat "$WORK/checkov-plan.log" >&2; exit 1; }
+grep -E 'Passed checks' "$WORK/checkov-plan.log" | sed 's/^/checkov (plan): /'
+grep -qE 'Failed checks: 0,' "$WORK/checkov-plan.log"
 
 stage "done"
 printf '\nall infra checks passed in %d s\n' "$SECONDS"

@@ -124,9 +124,11 @@ resource "aws_iam_role_policy" "worker" {
         Resource = [local.arns.dead_letter_queue]
       },
       {
+        # ListBuildsForProject + BatchGetBuilds: finding a build an earlier attempt of the
+        # same job already started (worker/src/codebuild.rs find_started).
         Sid      = "StartAndWatchBuilds"
         Effect   = "Allow"
-        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"]
         Resource = [local.arns.codebuild_project]
       },
       {

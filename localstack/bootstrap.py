@@ -141,12 +141,18 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
         )
 
 
+def ensure_queue(sqs, name: str, attributes: dict[str, str]) -> str:
+    """Creates the queue, or brings an existing one to these attributes; returns its URL."""
+    try:
+        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    except sqs.exceptions.QueueNameExists:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        return url
+
+
 def ensure_queues(sqs, names: dict[str, str]) -> tuple[str, str]:
-    # CreateQueue is idempotent when the attributes match; an existing queue with other
-    # attributes is reported by SQS (QueueAlreadyExists) rather than changed silently.
-    dlq_url = sqs.create_queue(
-        QueueName=names["dead_letter_queue"], Attributes=SETTINGS["dead_letter_queue"]
-    )["QueueUrl"]
+    dlq_url = ensure_queue(sqs, names["dead_letter_queue"], SETTINGS["dead_letter_queue"])
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
@@ -154,14 +160,7 @@ def ensure_queues(sqs, names: dict[str, str]) -> tuple[str, str]:
         {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT},
         separators=(",", ":"),
     )
-    attributes = dict(SETTINGS["job_queue"], RedrivePolicy=redrive)
-    try:
-        queue_url = sqs.create_queue(QueueName=names["job_queue"], Attributes=attributes)[
-            "QueueUrl"
-        ]
-    except sqs.exceptions.QueueNameExists:
-        queue_url = sqs.get_queue_url(QueueName=names["job_queue"])["QueueUrl"]
-        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes=attributes)
+    queue_url = ensure_queue(sqs, names["job_queue"], dict(SETTINGS["job_queue"], RedrivePolicy=redrive))
     return queue_url, dlq_url
 
 

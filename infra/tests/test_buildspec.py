@@ -68,7 +68,7 @@ class BuildspecPhases(unittest.TestCase):
         self.bin = self.tmp / "bin"
         self.bin.mkdir()
         self.calls = self.tmp / "calls.log"
-        for tool in ("node", "n", "corepack"):
+        for tool in ("node", "n", "corepack", "npm"):
             stub = self.bin / tool
             stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{self.calls}"\n', encoding="utf-8")
             stub.chmod(0o755)
@@ -137,6 +137,11 @@ class BuildspecPhases(unittest.TestCase):
                 self.assertIn(message, result.stderr)
                 self.assertFalse((self.root / "installed.txt").exists())
         self.assert_no_injection()
+
+    def test_bun_is_installed_from_npm(self):
+        result = self.run_phase("install", WHALERAY_PACKAGE_MANAGER="bun")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("npm install --global bun@1", self.calls.read_text(encoding="utf-8"))
 
     def test_empty_plan_values_are_skipped_not_run(self):
         overrides = {
