@@ -58,11 +58,7 @@ pub(crate) fn load_package_json(
 pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pending> {
     let mut notes = Vec::new();
     let (pkg, has_pkg) = load_package_json(view, dir, &mut notes)?;
-    let facts = Facts {
-        view,
-        dir,
-        pkg: pkg.as_ref(),
-    };
+    let facts = Facts::new(view, dir, pkg.as_ref());
     let mut pending = false;
     let mut winner = None;
     for preset in rules::ordered() {
@@ -89,7 +85,7 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
                 .filter(|p| view.exists(p))
                 .map(|p| format!("{p} present")),
         );
-        evidence.extend(runners_up(view, dir, pkg.as_ref(), preset));
+        evidence.extend(runners_up(&facts, preset));
         preset
     });
     evidence.append(&mut notes);
@@ -104,18 +100,8 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
 
 /// Notes on presets that also matched but rank below the winner, judged from loaded files
 /// only (nothing is read for them).
-fn runners_up(
-    view: &View<'_>,
-    dir: &str,
-    pkg: Option<&PackageJson>,
-    winner: &Preset,
-) -> Vec<String> {
-    let quiet = View::new(view.snapshot());
-    let facts = Facts {
-        view: &quiet,
-        dir,
-        pkg,
-    };
+fn runners_up(facts: &Facts<'_, '_>, winner: &Preset) -> Vec<String> {
+    facts.go_quiet();
     let mut seen = vec![winner.slug];
     let mut notes = Vec::new();
     for preset in rules::ordered()
@@ -123,7 +109,12 @@ fn runners_up(
         .skip_while(|p| p.id != winner.id)
         .skip(1)
     {
-        if seen.contains(&preset.slug) || !matches!(evaluate(&preset.detect, &facts), Ok(Some(_))) {
+        // The winner's own bare runtime (`node` behind `nextjs`) says nothing new.
+        let own_runtime = winner.runtime == Some(preset.slug);
+        if own_runtime
+            || seen.contains(&preset.slug)
+            || !matches!(evaluate(&preset.detect, facts), Ok(Some(_)))
+        {
             continue;
         }
         seen.push(preset.slug);

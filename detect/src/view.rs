@@ -63,6 +63,18 @@ impl<'a> View<'a> {
         }
     }
 
+    /// Reads `path` if it is loaded (or missing), without asking for it otherwise.
+    pub(crate) fn peek(&self, path: &str) -> Option<Read<'a>> {
+        if !self.snapshot.contains(path) {
+            return Some(Read::Missing);
+        }
+        match self.snapshot.content(path)? {
+            FileContent::Absent => Some(Read::Missing),
+            FileContent::TooLarge => Some(Read::TooLarge),
+            FileContent::Bytes(bytes) => Some(Read::Bytes(bytes)),
+        }
+    }
+
     /// Asks for every existing path in `paths` at once, so they are fetched in one round;
     /// answers [`Pending`] when any of them is not loaded yet.
     pub(crate) fn prefetch<I, S>(&self, paths: I) -> Result<(), Pending>

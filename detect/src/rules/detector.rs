@@ -5,6 +5,7 @@
 //! whose cheap conditions fail never asks for file contents.
 
 use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 
 use crate::manifest::package_json::PackageJson;
 use crate::view::{Pending, Read, View, join, text};
@@ -41,9 +42,34 @@ pub(crate) struct Facts<'v, 'a> {
     pub dir: &'v str,
     /// The directory's parsed `package.json`, if it has a valid one.
     pub pkg: Option<&'v PackageJson>,
+    /// The files directly in `dir`, listed on first use by an extension detector.
+    children: OnceCell<Vec<&'a str>>,
+    /// When set, unloaded files count as not matching and are not asked for.
+    quiet: Cell<bool>,
 }
 
-impl Facts<'_, '_> {
+impl<'v, 'a> Facts<'v, 'a> {
+    /// Facts about `dir`.
+    pub(crate) fn new(view: &'v View<'a>, dir: &'v str, pkg: Option<&'v PackageJson>) -> Self {
+        Self {
+            view,
+            dir,
+            pkg,
+            children: OnceCell::new(),
+            quiet: Cell::new(false),
+        }
+    }
+
+    /// From now on, judge only from loaded files and ask for nothing more (for runners-up).
+    pub(crate) fn go_quiet(&self) {
+        self.quiet.set(true);
+    }
+
+    fn children(&self) -> &[&'a str] {
+        self.children
+            .get_or_init(|| self.view.snapshot().files_in(self.dir))
+    }
+
     fn path<'n>(&self, name: &'n str) -> Cow<'n, str> {
         if self.dir == "." {
             Cow::Borrowed(name)
@@ -58,7 +84,13 @@ impl Facts<'_, '_> {
     }
 
     fn text_contains(&self, name: &str, needle: &str, ci: bool) -> Result<bool, Pending> {
-        match self.view.read(&self.path(name))? {
+        let path = self.path(name);
+        let read = if self.quiet.get() {
+            self.view.peek(&path).unwrap_or(Read::Missing)
+        } else {
+            self.view.read(&path)?
+        };
+        match read {
             Read::Bytes(bytes) => {
                 let body = text(bytes);
                 Ok(if ci {
@@ -124,10 +156,8 @@ pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<St
             }
         }
         Det::Ext(ext) => facts
-            .view
-            .snapshot()
-            .files_in(facts.dir)
-            .into_iter()
+            .children()
+            .iter()
             .find(|p| p.ends_with(ext))
             .map(|p| vec![format!("{p} present")]),
         Det::All(items) => {

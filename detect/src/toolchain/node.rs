@@ -1,6 +1,8 @@
 //! The Node.js plan: package manager, install command (run from the workspace root in a
 //! monorepo), Node version, and the build command from the app's own scripts.
 
+use std::borrow::Cow;
+
 use crate::detection::Detection;
 use crate::manifest::package_json::PackageJson;
 use crate::node::package_manager::{self, Pm, ancestors};
@@ -104,13 +106,13 @@ pub(crate) fn plan(
 }
 
 /// `package.json` files from the app directory up to the root (those that parse).
-fn nearest_manifests(
+fn nearest_manifests<'a>(
     view: &View<'_>,
-    ctx: &NodeContext<'_>,
-) -> Result<Vec<(String, PackageJson)>, Pending> {
+    ctx: &NodeContext<'a>,
+) -> Result<Vec<(String, Cow<'a, PackageJson>)>, Pending> {
     let mut out = Vec::new();
     if let Some(pkg) = ctx.pkg {
-        out.push((join(ctx.dir, "package.json"), pkg.clone()));
+        out.push((join(ctx.dir, "package.json"), Cow::Borrowed(pkg)));
     }
     let mut pending = false;
     for dir in ancestors(ctx.dir).skip(1) {
@@ -118,7 +120,7 @@ fn nearest_manifests(
         match view.read(&path) {
             Ok(Read::Bytes(bytes)) => {
                 if let Ok(pkg) = PackageJson::parse(bytes) {
-                    out.push((path, pkg));
+                    out.push((path, Cow::Owned(pkg)));
                 }
             }
             Ok(Read::Missing | Read::TooLarge) => {}
