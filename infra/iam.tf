@@ -98,6 +98,14 @@ resource "aws_iam_role_policy" "worker" {
         Resource = [local.arns.deployments_table, local.arns.deployments_gsi]
       },
       {
+        # The scheduled stall sweep finds INSPECTING deployments not updated for a while
+        # with a filtered Scan (shared/src/dynamo/deployments.rs list_stalled).
+        Sid      = "StallSweepScan"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Scan"]
+        Resource = [local.arns.deployments_table]
+      },
+      {
         # Receive/Delete/GetQueueAttributes: the event source mapping and the poller.
         # ChangeMessageVisibility: backing off a retryable job. SendMessage: the sweep
         # puts replayed dead letters back on this queue.
