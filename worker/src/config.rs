@@ -1,4 +1,9 @@
 //! The worker's settings, read once from the environment at start-up.
+//!
+//! GitHub access is the WhaleRay GitHub App (`GITHUB_APP_ID` and the private key from
+//! `GITHUB_PRIVATE_KEY` or `GITHUB_PRIVATE_KEY_SECRET_ARN`); `GITHUB_TOKEN` is a local-only
+//! alternative that Lambda refuses. A key given as text is checked here; one in Secrets
+//! Manager is read and checked when the client is built.
 
 use secrecy::SecretString;
 use whaleray_detect::SupportPolicy;
@@ -6,6 +11,29 @@ use whaleray_shared::config::{ConfigError, Env};
 
 /// The public GitHub REST API.
 pub const GITHUB_API_DEFAULT: &str = "https://api.github.com";
+
+/// How the worker authenticates to GitHub.
+#[derive(Debug, Clone)]
+pub enum GitHubAuth {
+    /// As the WhaleRay GitHub App: the production path.
+    App {
+        /// The App's numeric id (`GITHUB_APP_ID`).
+        app_id: u64,
+        /// Where its private key comes from.
+        private_key: PrivateKeySource,
+    },
+    /// One fixed token for every installation (`GITHUB_TOKEN`), for local runs only.
+    Token(SecretString),
+}
+
+/// Where the App's private key comes from.
+#[derive(Debug, Clone)]
+pub enum PrivateKeySource {
+    /// PEM text from `GITHUB_PRIVATE_KEY` (local runs).
+    Pem(SecretString),
+    /// A Secrets Manager secret whose string is the PEM (`GITHUB_PRIVATE_KEY_SECRET_ARN`).
+    SecretArn(String),
+}
 
 /// Everything the worker needs to know about its surroundings.
 #[derive(Debug, Clone)]
@@ -20,8 +48,8 @@ pub struct WorkerConfig {
     pub codebuild_project: String,
     /// Base URL of the GitHub REST API.
     pub github_api_url: String,
-    /// A GitHub token used for every installation (local runs, until App auth is configured).
-    pub github_token: Option<SecretString>,
+    /// How the worker authenticates to GitHub.
+    pub github_auth: GitHubAuth,
     /// The queue's redrive `maxReceiveCount`: the attempt that reaches it is the last.
     pub max_receive_count: u32,
     /// Jobs processed at once by the poller.
@@ -48,14 +76,16 @@ impl WorkerConfig {
             dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
             codebuild_project: env.required("CODEBUILD_PROJECT"),
             github_api_url: env.url_or("GITHUB_API_URL", GITHUB_API_DEFAULT),
-            github_token: env.optional("GITHUB_TOKEN").map(SecretString::from),
+            github_auth: github_auth(&mut env),
             max_receive_count: env.parsed_or("MAX_RECEIVE_COUNT", 5),
             concurrency: env.parsed_or("WORKER_CONCURRENCY", 4),
             support,
             lambda: env.is_set("AWS_LAMBDA_RUNTIME_API"),
         };
-        if config.github_token.is_none() {
-            env.problem("GITHUB_TOKEN is not set (the worker needs a token to read repositories)");
+        if config.lambda && matches!(config.github_auth, GitHubAuth::Token(_)) {
+            env.problem(
+                "GITHUB_TOKEN is for local runs only; in Lambda set GITHUB_APP_ID and GITHUB_PRIVATE_KEY_SECRET_ARN",
+            );
         }
         if config.max_receive_count == 0 {
             env.problem("MAX_RECEIVE_COUNT must be at least 1");
@@ -68,9 +98,100 @@ impl WorkerConfig {
     }
 }
 
+/// GitHub access from `GITHUB_APP_ID` with `GITHUB_PRIVATE_KEY` or
+/// `GITHUB_PRIVATE_KEY_SECRET_ARN`, or from `GITHUB_TOKEN` alone. Problems never quote a key.
+fn github_auth(env: &mut Env) -> GitHubAuth {
+    let app_id = env.optional("GITHUB_APP_ID");
+    let pem = env.optional("GITHUB_PRIVATE_KEY");
+    let arn = env.optional("GITHUB_PRIVATE_KEY_SECRET_ARN");
+    let token = env.optional("GITHUB_TOKEN");
+    let none = GitHubAuth::Token(SecretString::from(""));
+    if let Some(token) = token {
+        if app_id.is_some() || pem.is_some() || arn.is_some() {
+            env.problem(
+                "GITHUB_TOKEN cannot be combined with GITHUB_APP_ID, GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_SECRET_ARN: use the App or the local token",
+            );
+        }
+        return GitHubAuth::Token(SecretString::from(token));
+    }
+    let app_id = match app_id {
+        None => {
+            env.problem(
+                "GITHUB_APP_ID is not set (the worker reads repositories as the GitHub App; GITHUB_TOKEN is the local-only alternative)",
+            );
+            None
+        }
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                env.problem(format!("GITHUB_APP_ID={raw:?} is not a positive integer"));
+                None
+            }
+        },
+    };
+    let private_key = match (pem, arn) {
+        (Some(_), Some(_)) => {
+            env.problem("set only one of GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_SECRET_ARN");
+            None
+        }
+        (None, None) => {
+            env.problem(
+                "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_SECRET_ARN is not set (the GitHub App's private key)",
+            );
+            None
+        }
+        (Some(pem), None) => private_key_pem(env, pem),
+        (None, Some(arn)) if arn.starts_with("arn:") => Some(PrivateKeySource::SecretArn(arn)),
+        (None, Some(arn)) => {
+            env.problem(format!(
+                "GITHUB_PRIVATE_KEY_SECRET_ARN={arn:?} is not an ARN"
+            ));
+            None
+        }
+    };
+    match (app_id, private_key) {
+        (Some(app_id), Some(private_key)) => GitHubAuth::App {
+            app_id,
+            private_key,
+        },
+        _ => none,
+    }
+}
+
+/// The PEM from `GITHUB_PRIVATE_KEY`, accepting `\n` escapes (as `.env` files write it).
+fn private_key_pem(env: &mut Env, pem: String) -> Option<PrivateKeySource> {
+    let pem = if pem.contains('\n') {
+        pem
+    } else {
+        pem.replace("\\n", "\n")
+    };
+    if jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).is_err() {
+        env.problem("GITHUB_PRIVATE_KEY is not an RSA private key in PEM form");
+        return None;
+    }
+    Some(PrivateKeySource::Pem(SecretString::from(pem)))
+}
+
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
+
+    const TEST_KEY: &str = include_str!("../../tests/fixtures/github-app/test-app.private-key.pem");
+    const BASE: [(&str, &str); 3] = [
+        ("DEPLOYMENTS_TABLE", "deployments"),
+        ("JOB_QUEUE_URL", "http://127.0.0.1:1/123/q"),
+        ("CODEBUILD_PROJECT", "whaleray-build"),
+    ];
+
+    fn with(extra: &[(&str, &str)]) -> Result<WorkerConfig, ConfigError> {
+        WorkerConfig::from_env(Env::from_pairs(BASE.iter().chain(extra).copied()))
+    }
+
+    fn problems(extra: &[(&str, &str)]) -> String {
+        with(extra).unwrap_err().to_string()
+    }
 
     #[test]
     fn every_missing_variable_is_named_and_defaults_apply() {
@@ -84,20 +205,108 @@ mod tests {
             "DEPLOYMENTS_TABLE",
             "JOB_QUEUE_URL",
             "CODEBUILD_PROJECT",
-            "GITHUB_TOKEN",
+            "GITHUB_APP_ID",
+            "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_SECRET_ARN",
             "SUPPORTED_FRAMEWORKS",
         ] {
             assert!(err.contains(name), "{name} missing from {err}");
         }
-        let config = WorkerConfig::from_env(Env::from_pairs([
-            ("DEPLOYMENTS_TABLE", "deployments"),
-            ("JOB_QUEUE_URL", "http://127.0.0.1:1/123/q"),
-            ("CODEBUILD_PROJECT", "whaleray-build"),
-            ("GITHUB_TOKEN", "t"),
-        ]))
-        .unwrap();
+        let config = with(&[("GITHUB_APP_ID", "31337"), ("GITHUB_PRIVATE_KEY", TEST_KEY)]).unwrap();
         assert_eq!(config.github_api_url, GITHUB_API_DEFAULT);
         assert_eq!(config.max_receive_count, 5);
         assert!(!config.lambda);
+    }
+
+    #[test]
+    fn app_auth_takes_the_key_as_text_or_as_a_secret_arn() {
+        let config = with(&[("GITHUB_APP_ID", "31337"), ("GITHUB_PRIVATE_KEY", TEST_KEY)]).unwrap();
+        assert!(matches!(
+            config.github_auth,
+            GitHubAuth::App {
+                app_id: 31337,
+                private_key: PrivateKeySource::Pem(_)
+            }
+        ));
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:whaleray/github-app-private-key-AbCdEf";
+        let config = with(&[
+            ("GITHUB_APP_ID", "31337"),
+            ("GITHUB_PRIVATE_KEY_SECRET_ARN", arn),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+        ])
+        .unwrap();
+        match config.github_auth {
+            GitHubAuth::App {
+                private_key: PrivateKeySource::SecretArn(got),
+                ..
+            } => assert_eq!(got, arn),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_key_with_escaped_newlines_is_unescaped() {
+        let escaped = TEST_KEY.trim().replace('\n', "\\n");
+        let config = with(&[("GITHUB_APP_ID", "1"), ("GITHUB_PRIVATE_KEY", &escaped)]).unwrap();
+        let GitHubAuth::App {
+            private_key: PrivateKeySource::Pem(pem),
+            ..
+        } = config.github_auth
+        else {
+            panic!("not app auth");
+        };
+        assert_eq!(pem.expose_secret(), TEST_KEY.trim());
+    }
+
+    #[test]
+    fn app_id_without_a_key_names_both_key_variables() {
+        let err = problems(&[("GITHUB_APP_ID", "31337")]);
+        assert!(
+            err.contains("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_SECRET_ARN is not set"),
+            "{err}"
+        );
+        assert!(!err.contains("GITHUB_APP_ID is not set"), "{err}");
+    }
+
+    #[test]
+    fn malformed_github_settings_are_reported_without_quoting_the_key() {
+        let secret_looking =
+            "-----BEGIN RSA PRIVATE KEY-----\nbm90LWEta2V5\n-----END RSA PRIVATE KEY-----";
+        let err = problems(&[
+            ("GITHUB_APP_ID", "app"),
+            ("GITHUB_PRIVATE_KEY", secret_looking),
+        ]);
+        assert!(
+            err.contains("GITHUB_APP_ID=\"app\" is not a positive integer"),
+            "{err}"
+        );
+        assert!(
+            err.contains("GITHUB_PRIVATE_KEY is not an RSA private key"),
+            "{err}"
+        );
+        assert!(!err.contains("bm90LWEta2V5"), "{err}");
+        let err = problems(&[
+            ("GITHUB_APP_ID", "1"),
+            ("GITHUB_PRIVATE_KEY", TEST_KEY),
+            ("GITHUB_PRIVATE_KEY_SECRET_ARN", "arn:aws:secretsmanager:x"),
+        ]);
+        assert!(err.contains("only one of"), "{err}");
+        let err = problems(&[
+            ("GITHUB_APP_ID", "1"),
+            ("GITHUB_PRIVATE_KEY_SECRET_ARN", "my-secret"),
+        ]);
+        assert!(err.contains("is not an ARN"), "{err}");
+    }
+
+    #[test]
+    fn the_local_token_is_exclusive_and_refused_in_lambda() {
+        let config = with(&[("GITHUB_TOKEN", "t")]).unwrap();
+        assert!(matches!(config.github_auth, GitHubAuth::Token(_)));
+        let err = problems(&[("GITHUB_TOKEN", "t"), ("GITHUB_APP_ID", "1")]);
+        assert!(err.contains("GITHUB_TOKEN cannot be combined"), "{err}");
+        let err = problems(&[
+            ("GITHUB_TOKEN", "t"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+        ]);
+        assert!(err.contains("GITHUB_TOKEN is for local runs only"), "{err}");
     }
 }

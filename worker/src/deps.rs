@@ -24,16 +24,14 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// The production wiring: DynamoDB, the GitHub REST client and CodeBuild, from `config`.
-    pub fn from_config(
+    /// The production wiring: DynamoDB, the GitHub client and CodeBuild, from `config`. With App
+    /// auth and a Secrets Manager key, this is where the key is read, once per process.
+    pub async fn from_config(
         config: &crate::WorkerConfig,
         sdk: &aws_config::SdkConfig,
-    ) -> Result<Self, crate::github::GitHubError> {
-        let token = config
-            .github_token
-            .clone()
-            .unwrap_or_else(|| secrecy::SecretString::from(""));
-        let github = crate::github::GitHubClient::new(&config.github_api_url, token)?;
+    ) -> Result<Self, crate::github::SetupError> {
+        let github =
+            crate::github::connect(&config.github_api_url, &config.github_auth, sdk).await?;
         Ok(Self {
             store: Arc::new(whaleray_shared::dynamo::DynamoDeploymentStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),

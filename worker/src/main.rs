@@ -89,7 +89,9 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
         LogFormat::Text
     });
     let sdk = load_sdk_config().await;
-    let deps = Deps::from_config(&config, &sdk).context("could not build the GitHub client")?;
+    let deps = Deps::from_config(&config, &sdk)
+        .await
+        .context("could not set up GitHub access")?;
     match command {
         Some(Command::Poll { concurrency }) => {
             let sqs = aws_sdk_sqs::Client::from_conf(

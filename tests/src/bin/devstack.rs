@@ -1,5 +1,6 @@
 //! `whaleray-devstack`: the local stand-ins the run command needs — a fake GitHub serving the
-//! sample repositories, and dev tokens for the local API.
+//! sample repositories to the worker authenticating as the TEST-ONLY GitHub App, and dev
+//! tokens for the local API.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use whaleray_tests::config::dev_jwt_secret;
-use whaleray_tests::github::{FakeGitHub, FakeRepo};
+use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PUBLIC_KEY_PEM};
+use whaleray_tests::github::{FakeGitHub, FakeOptions, FakeRepo};
 
 /// Local stand-ins for the WhaleRay pipeline.
 #[derive(Parser)]
@@ -21,17 +23,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve every REPOS/<owner>/<name> folder as a GitHub repository until Ctrl-C.
+    /// Serve every REPOS/<owner>/<name> folder as a GitHub repository until Ctrl-C. Clients
+    /// authenticate as the GitHub App (the TEST-ONLY App of tests/fixtures/github-app unless
+    /// told otherwise), or with --token.
     Github {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:3001")]
         listen: SocketAddr,
-        /// The token clients must send.
-        #[arg(long)]
-        token: String,
         /// The folder of sample repositories.
         #[arg(long)]
         repos: PathBuf,
+        /// The App id whose JWTs the token exchange accepts.
+        #[arg(long, default_value_t = TEST_APP_ID)]
+        app_id: u64,
+        /// The App's public key (PEM file); the TEST-ONLY key by default.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// A fixed token also accepted for every repository (the worker's GITHUB_TOKEN).
+        #[arg(long)]
+        token: Option<String>,
     },
     /// Print a bearer token for the local API, signed with WHALERAY_DEV_JWT_SECRET.
     Token {
@@ -69,17 +79,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Github {
             listen,
-            token,
             repos,
+            app_id,
+            public_key,
+            token,
         } => {
+            let public_key_pem = match public_key {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+                None => TEST_PUBLIC_KEY_PEM.to_owned(),
+            };
+            let options = FakeOptions {
+                app_id,
+                public_key_pem,
+                static_token: token,
+            };
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve_github(listen, &token, &repos))
+            runtime.block_on(serve_github(listen, options, &repos))
         }
     }
 }
 
-async fn serve_github(listen: SocketAddr, token: &str, repos: &Path) -> anyhow::Result<()> {
-    let server = FakeGitHub::start_on(listen, token)
+async fn serve_github(
+    listen: SocketAddr,
+    options: FakeOptions,
+    repos: &Path,
+) -> anyhow::Result<()> {
+    let server = FakeGitHub::start_on(listen, options)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
     let mut names = Vec::new();

@@ -1,11 +1,25 @@
 //! A GitHub-API-compatible server for tests and local runs.
 //!
-//! It serves the endpoints the worker uses (commit resolution, recursive trees, blobs, the
-//! repository itself) for fixture repositories held in memory or loaded from folders, checks
-//! the bearer token, counts requests per endpoint, and can inject failures.
+//! It serves what the worker uses: the App token exchange (verifying the App's RS256 JWT
+//! against a public key, issuing installation tokens narrowed to the repositories asked for,
+//! which expire), commit resolution, git trees (with directory SHAs, non-recursive listings and
+//! optional truncation), blobs and the repository itself, for fixture repositories held in
+//! memory or loaded from folders. It counts requests per endpoint and can inject failures,
+//! rate limits, delays and token expiry.
+//!
+//! Its fidelity limits: any installation id is accepted unless [`FakeGitHub::uninstall`] was
+//! called, and a token may be narrowed to a repository name that does not exist (real GitHub
+//! answers 422 there; inject that with [`Injection`] when a test needs it).
 
+mod auth;
+mod faults;
+pub mod keys;
 mod repo;
+mod routes;
 mod server;
+mod trees;
 
+pub use faults::{Fault, Injection};
 pub use repo::{FakeCommit, FakeRepo};
-pub use server::{FakeGitHub, Fault};
+pub use server::{DEFAULT_TOKEN_TTL, FakeGitHub, FakeOptions};
+pub use trees::tree_sha;

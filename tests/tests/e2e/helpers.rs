@@ -15,14 +15,16 @@ use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
+use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
-use whaleray_worker::github::GitHubClient;
+use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
 use whaleray_worker::poll::{PollStats, Poller};
 
 pub const SECRET: &str = "test-secret-that-is-long-enough";
-pub const GITHUB_TOKEN: &str = "ghs_test_installation_token";
+/// The installation the API seeds for `USER`'s `acme` account.
+pub const INSTALLATION_ID: u64 = 4242;
 pub const USER: &str = "user-alice";
 pub const FRONTEND: &str = "https://app.whaleray.test";
 
@@ -51,6 +53,15 @@ pub fn vite_repo(name: &str) -> FakeRepo {
     )
 }
 
+/// A GitHub client authenticating as the test App with the private key `pem`, exactly as the
+/// worker's production wiring builds it.
+pub fn github_client(url: &str, pem: &str) -> GitHubClient {
+    let credentials =
+        AppCredentials::from_pem(TEST_APP_ID, &SecretString::from(pem.to_owned()), "test key")
+            .unwrap();
+    GitHubClient::new(url, Credentials::App(credentials)).unwrap()
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(StackOptions::default(), false).await
@@ -60,9 +71,9 @@ impl TestApp {
     pub async fn spawn_with(options: StackOptions, broken_queue: bool) -> Self {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
-        let github = FakeGitHub::start(GITHUB_TOKEN).await.expect("fake github");
+        let github = FakeGitHub::start().await.expect("fake github");
         emulator
-            .seed_installation(&stack, USER, 4242, "acme")
+            .seed_installation(&stack, USER, INSTALLATION_ID, "acme")
             .await
             .expect("seed");
 
@@ -90,9 +101,7 @@ impl TestApp {
         };
         let deps = Deps {
             store: store.clone(),
-            github: Arc::new(
-                GitHubClient::new(&github.url, SecretString::from(GITHUB_TOKEN)).unwrap(),
-            ),
+            github: Arc::new(github_client(&github.url, TEST_PRIVATE_KEY_PEM)),
             builds: Arc::new(CodeBuildLauncher::new(
                 emulator.codebuild.clone(),
                 &stack.codebuild_project,
