@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use whaleray_detect::Detection;
-use whaleray_shared::{Deployment, GitRef, RepoFullName};
+use whaleray_shared::{Deployment, GitRef, RepoFullName, RootDirectory};
 
 use crate::error::ApiError;
 
@@ -15,6 +15,9 @@ pub struct CreateDeploymentBody {
     /// Optional branch; the default branch when absent.
     #[serde(default)]
     pub branch: Option<String>,
+    /// Optional app folder in a monorepo; detected when absent.
+    #[serde(default)]
+    pub root_directory: Option<String>,
 }
 
 /// A validated deployment request.
@@ -24,6 +27,8 @@ pub struct CreateDeployment {
     pub repository: RepoFullName,
     /// The branch, if one was named.
     pub branch: Option<GitRef>,
+    /// The app folder, if one was named.
+    pub root_directory: Option<RootDirectory>,
 }
 
 impl TryFrom<CreateDeploymentBody> for CreateDeployment {
@@ -38,7 +43,17 @@ impl TryFrom<CreateDeploymentBody> for CreateDeployment {
             .map(GitRef::parse)
             .transpose()
             .map_err(|e| ApiError::bad_request("invalid_branch", e.to_string()))?;
-        Ok(Self { repository, branch })
+        let root_directory = body
+            .root_directory
+            .as_deref()
+            .map(RootDirectory::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("invalid_root_directory", e.to_string()))?;
+        Ok(Self {
+            repository,
+            branch,
+            root_directory,
+        })
     }
 }
 
@@ -64,6 +79,8 @@ pub struct DeploymentBody {
     pub repository: String,
     /// The branch asked for, or null for the default branch.
     pub branch: Option<String>,
+    /// The app folder the user named, or null when detection chooses.
+    pub root_directory: Option<String>,
     /// The resolved commit, once inspected.
     pub commit_sha: Option<String>,
     /// What detection found and why.
@@ -89,6 +106,7 @@ impl From<Deployment> for DeploymentBody {
             status: d.status.as_str().to_owned(),
             repository: d.repository.to_string(),
             branch: d.branch.map(|b| b.to_string()),
+            root_directory: d.root_directory.map(|r| r.to_string()),
             commit_sha: d.commit_sha.map(|s| s.to_string()),
             detection: d.detection,
             build_id: d.build_id,
@@ -121,14 +139,23 @@ mod tests {
         let body = CreateDeploymentBody {
             repository: "a/b/c".into(),
             branch: None,
+            root_directory: None,
         };
         let err = CreateDeployment::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_repository");
         let body = CreateDeploymentBody {
             repository: "a/b".into(),
             branch: Some("-x".into()),
+            root_directory: None,
         };
         let err = CreateDeployment::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_branch");
+        let body = CreateDeploymentBody {
+            repository: "a/b".into(),
+            branch: None,
+            root_directory: Some("../etc".into()),
+        };
+        let err = CreateDeployment::try_from(body).unwrap_err();
+        assert_eq!(err.code_and_status().0, "invalid_root_directory");
     }
 }

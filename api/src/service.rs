@@ -25,21 +25,16 @@ pub async fn create_deployment(
         .find(|i| request.repository.is_owned_by(&i.account_login))
         .ok_or_else(|| ApiError::NotInstalled(request.repository.to_string()))?;
 
-    let deployment = Deployment::new(
+    let mut deployment = Deployment::new(
         caller,
         request.repository,
         request.branch,
         installation.installation_id,
     );
+    deployment.root_directory = request.root_directory;
     store.create(&deployment).await?;
 
-    let job = InspectionJob {
-        deployment_id: deployment.id,
-        user_id: deployment.user_id.clone(),
-        repository: deployment.repository.clone(),
-        branch: deployment.branch.clone(),
-        installation_id: deployment.installation_id,
-    };
+    let job = InspectionJob::for_deployment(&deployment);
     match queue.send(&job).await {
         Ok(message_id) => {
             tracing::info!(deployment_id = %deployment.id, message_id, "inspection queued");

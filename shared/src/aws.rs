@@ -63,6 +63,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
     "AWS.SimpleQueueService.ServiceUnavailable",
     "KMS.ThrottlingException",
+    // CodeBuild's concurrent-build limit: builds finish and make room.
+    "AccountLimitExceededException",
 ];
 
 /// Classifies any SDK error: transport trouble, throttling and 5xx are retryable.

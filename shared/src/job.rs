@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DeploymentId, DomainError, GitRef, InstallationId, RepoFullName, UserId};
+use crate::domain::{
+    Deployment, DeploymentId, DomainError, GitRef, InstallationId, RepoFullName, RootDirectory,
+    UserId,
+};
 
 /// The version this code writes.
 pub const CURRENT_VERSION: u32 = 1;
@@ -21,6 +24,8 @@ pub struct InspectionJob {
     pub branch: Option<GitRef>,
     /// The installation that grants access.
     pub installation_id: InstallationId,
+    /// The app's folder in a monorepo, when the user named one.
+    pub root_directory: Option<RootDirectory>,
 }
 
 /// Why a message body is not a job this code can run. Always permanent: the same bytes will
@@ -44,7 +49,8 @@ struct Envelope {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+// A tolerant reader: fields added later as optional stay readable by this version's code.
+#[serde(rename_all = "camelCase")]
 struct JobV1 {
     version: u32,
     deployment_id: String,
@@ -53,9 +59,23 @@ struct JobV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     branch: Option<String>,
     installation_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root_directory: Option<String>,
 }
 
 impl InspectionJob {
+    /// The job that inspects `deployment`.
+    pub fn for_deployment(deployment: &Deployment) -> Self {
+        Self {
+            deployment_id: deployment.id,
+            user_id: deployment.user_id.clone(),
+            repository: deployment.repository.clone(),
+            branch: deployment.branch.clone(),
+            installation_id: deployment.installation_id,
+            root_directory: deployment.root_directory.clone(),
+        }
+    }
+
     /// Encodes the job as the current version's JSON.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(&JobV1 {
@@ -65,6 +85,7 @@ impl InspectionJob {
             repository: self.repository.to_string(),
             branch: self.branch.as_ref().map(ToString::to_string),
             installation_id: self.installation_id.get(),
+            root_directory: self.root_directory.as_ref().map(ToString::to_string),
         })
     }
 
@@ -90,6 +111,11 @@ impl TryFrom<JobV1> for InspectionJob {
             repository: RepoFullName::parse(&wire.repository)?,
             branch: wire.branch.as_deref().map(GitRef::parse).transpose()?,
             installation_id: InstallationId::new(wire.installation_id)?,
+            root_directory: wire
+                .root_directory
+                .as_deref()
+                .map(RootDirectory::parse)
+                .transpose()?,
         })
     }
 }
@@ -105,6 +131,7 @@ mod tests {
             repository: RepoFullName::parse("acme/site").unwrap(),
             branch: Some(GitRef::parse("feature/x").unwrap()),
             installation_id: InstallationId::new(7).unwrap(),
+            root_directory: Some(RootDirectory::parse("apps/web").unwrap()),
         }
     }
 

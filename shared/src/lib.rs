@@ -27,6 +27,6 @@ pub mod testing;
 
 pub use domain::{
     CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef, InstallationId,
-    RepoFullName, StatusChange, UserId,
+    RepoFullName, RootDirectory, StatusChange, UserId,
 };
 pub use error::ErrorClass;

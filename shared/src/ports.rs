@@ -40,17 +40,37 @@ pub trait DeploymentStore: Send + Sync {
     /// and unclaimed (or its claim is `claimant`'s own, or has lapsed). Two workers holding
     /// duplicate deliveries of one job cannot both start a build. `Conflict` with
     /// `actual: INSPECTING` means another worker holds a live claim.
+    ///
+    /// Returns the lapsed claim's end when it took over another worker's claim: that worker
+    /// may have started a build and died before recording it.
     async fn claim_build(
         &self,
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// Gives up `claimant`'s claim (after a failed build start), so a retry need not wait for
     /// it to lapse. Releasing a claim one does not hold changes nothing.
     async fn release_build_claim(&self, id: DeploymentId, claimant: &str)
     -> Result<(), StoreError>;
+
+    /// Deployments still INSPECTING whose record has not changed since `cutoff`, at most
+    /// `limit`, oldest change first. A full scan with a filter: the sweep runs every few
+    /// minutes over a table whose INSPECTING share is small.
+    async fn list_stalled(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError>;
+
+    /// Counts one re-queue by the stall sweep, if the record is still INSPECTING and unchanged
+    /// since `seen` (so two sweeps cannot both re-queue it).
+    async fn record_requeue(
+        &self,
+        id: DeploymentId,
+        seen: DateTime<Utc>,
+    ) -> Result<Deployment, StoreError>;
 
     /// A user's deployments, newest first, at most `limit`.
     async fn list_for_user(&self, user: &UserId, limit: u32)

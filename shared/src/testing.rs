@@ -99,7 +99,7 @@ impl DeploymentStore for MemoryStore {
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let items = lock(&self.items);
         let current = items.get(&id).ok_or(StoreError::NotFound(id))?;
         let expected = DeploymentStatus::Inspecting;
@@ -115,8 +115,10 @@ impl DeploymentStore for MemoryStore {
                 actual: current.status,
             });
         }
-        claims.insert(id, (claimant.to_owned(), until));
-        Ok(())
+        let previous = claims.insert(id, (claimant.to_owned(), until));
+        Ok(previous
+            .filter(|(holder, _)| holder != claimant)
+            .map(|(_, lapsed)| lapsed))
     }
 
     async fn release_build_claim(
@@ -132,6 +134,41 @@ impl DeploymentStore for MemoryStore {
             claims.remove(&id);
         }
         Ok(())
+    }
+
+    async fn list_stalled(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let mut stalled: Vec<_> = lock(&self.items)
+            .values()
+            .filter(|d| d.status == DeploymentStatus::Inspecting && d.updated_at < cutoff)
+            .cloned()
+            .collect();
+        stalled.sort_by_key(|d| d.updated_at);
+        stalled.truncate(limit);
+        Ok(stalled)
+    }
+
+    async fn record_requeue(
+        &self,
+        id: DeploymentId,
+        seen: DateTime<Utc>,
+    ) -> Result<Deployment, StoreError> {
+        let expected = DeploymentStatus::Inspecting;
+        let mut items = lock(&self.items);
+        let current = items.get_mut(&id).ok_or(StoreError::NotFound(id))?;
+        if current.status != expected || current.updated_at != seen {
+            return Err(StoreError::Conflict {
+                id,
+                expected,
+                actual: current.status,
+            });
+        }
+        current.requeues += 1;
+        current.updated_at = Utc::now();
+        Ok(current.clone())
     }
 
     async fn list_for_user(

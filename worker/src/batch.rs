@@ -35,7 +35,7 @@ async fn handle_record(deps: &Deps, record: SqsMessage) -> Option<String> {
     let body = record.body.unwrap_or_default();
     match message::handle(deps, &message_id, &body, receive_count).await {
         Disposition::Done(_) => None,
-        Disposition::Retry { .. } | Disposition::Poison => Some(message_id),
+        Disposition::Retry { .. } | Disposition::DeadLetter => Some(message_id),
     }
 }
 

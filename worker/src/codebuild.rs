@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
+use aws_sdk_codebuild::types::SortOrderType;
 use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType, SourceType};
+use chrono::{DateTime, Utc};
 use whaleray_detect::Detection;
 use whaleray_shared::aws::aws_error;
 use whaleray_shared::error::AwsError;
@@ -47,6 +49,14 @@ impl BuildError {
 pub trait BuildLauncher: Send + Sync {
     /// Starts one build and returns its id.
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError>;
+
+    /// The build already started for `deployment` at or after `since`, if any: used when a
+    /// worker takes over a lapsed claim whose holder may have started a build and died.
+    async fn find_started(
+        &self,
+        deployment: DeploymentId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, BuildError>;
 }
 
 /// CodeBuild's StartBuild on one project. The project's buildspec reads the plan from the
@@ -115,5 +125,208 @@ impl BuildLauncher for CodeBuildLauncher {
             .build_value
             .and_then(|b| b.id)
             .ok_or(BuildError::NoBuildId)
+    }
+
+    async fn find_started(
+        &self,
+        deployment: DeploymentId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, BuildError> {
+        let wanted = deployment.to_string();
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES_SEARCHED {
+            let page = self
+                .client
+                .list_builds_for_project()
+                .project_name(&self.project)
+                .sort_order(SortOrderType::Descending)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("codebuild:ListBuildsForProject", e))?;
+            if page.ids().is_empty() {
+                return Ok(None);
+            }
+            let builds = self
+                .client
+                .batch_get_builds()
+                .set_ids(Some(page.ids().to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("codebuild:BatchGetBuilds", e))?;
+            for build in builds.builds() {
+                let started = build.start_time().map(|t| t.secs()).unwrap_or(i64::MAX);
+                if started < since.timestamp() {
+                    return Ok(None);
+                }
+                if is_build_of(build, &wanted) {
+                    return Ok(build.id().map(str::to_owned));
+                }
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Pages of 100 builds searched for a lost build before giving up.
+const MAX_PAGES_SEARCHED: usize = 5;
+
+fn is_build_of(build: &aws_sdk_codebuild::types::Build, deployment: &str) -> bool {
+    build.environment().is_some_and(|env| {
+        env.environment_variables()
+            .iter()
+            .any(|v| v.name() == "WHALERAY_DEPLOYMENT_ID" && v.value() == deployment)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
+    use aws_sdk_codebuild::operation::list_builds_for_project::ListBuildsForProjectOutput;
+    use aws_sdk_codebuild::operation::start_build::{StartBuildError, StartBuildOutput};
+    use aws_sdk_codebuild::types::error::{AccountLimitExceededException, InvalidInputException};
+    use aws_sdk_codebuild::types::{Build, ProjectEnvironment};
+    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_types::DateTime as SmithyTime;
+
+    fn request_parts() -> (DeploymentId, RepoFullName, CommitSha, Detection) {
+        let detection: Detection = serde_json::from_value(serde_json::json!({
+            "framework": "vite", "runtime": "node", "packageManager": "npm", "rootDirectory": ".",
+            "installCommand": "npm ci", "buildCommand": "npm run build", "outputDirectory": "dist",
+            "nodeVersion": null, "evidence": [], "candidates": []
+        }))
+        .unwrap();
+        (
+            DeploymentId::generate(),
+            RepoFullName::parse("acme/site").unwrap(),
+            CommitSha::parse(&"a".repeat(40)).unwrap(),
+            detection,
+        )
+    }
+
+    #[tokio::test]
+    async fn start_build_returns_the_id_and_classifies_failures() {
+        let ok = mock!(Client::start_build).then_output(|| {
+            StartBuildOutput::builder()
+                .build_value(Build::builder().id("p:1").build())
+                .build()
+        });
+        let limit = mock!(Client::start_build).then_error(|| {
+            let meta = aws_sdk_codebuild::error::ErrorMetadata::builder()
+                .code("AccountLimitExceededException")
+                .build();
+            StartBuildError::AccountLimitExceededException(
+                AccountLimitExceededException::builder().meta(meta).build(),
+            )
+        });
+        let invalid = mock!(Client::start_build).then_error(|| {
+            StartBuildError::InvalidInputException(
+                InvalidInputException::builder().message("bad").build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_codebuild, [&ok, &limit, &invalid]);
+        let launcher = CodeBuildLauncher::new(client, "whaleray-build");
+        let (id, repo, commit, detection) = request_parts();
+        let request = BuildRequest {
+            deployment_id: id,
+            repository: &repo,
+            commit: &commit,
+            detection: &detection,
+        };
+
+        assert_eq!(launcher.start(&request).await.unwrap(), "p:1");
+        let err = launcher.start(&request).await.unwrap_err();
+        assert_eq!(
+            err.class(),
+            ErrorClass::Retryable,
+            "a full build queue drains: {err:?}"
+        );
+        let err = launcher.start(&request).await.unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Permanent, "{err:?}");
+    }
+
+    #[test]
+    fn the_plan_travels_as_fixed_variables_with_the_commit_not_the_branch() {
+        let (id, repo, commit, detection) = request_parts();
+        let request = BuildRequest {
+            deployment_id: id,
+            repository: &repo,
+            commit: &commit,
+            detection: &detection,
+        };
+        let vars: std::collections::HashMap<_, _> = plan_variables(&request).into_iter().collect();
+        assert_eq!(vars["WHALERAY_COMMIT_SHA"], "a".repeat(40));
+        assert_eq!(vars["WHALERAY_BUILD_COMMAND"], "npm run build");
+        assert_eq!(vars["WHALERAY_DEPLOYMENT_ID"], id.to_string());
+        assert_eq!(vars["WHALERAY_NODE_VERSION"], "");
+        assert_eq!(vars.len(), 10);
+    }
+
+    #[tokio::test]
+    async fn find_started_matches_the_deployment_variable_and_stops_at_older_builds() {
+        let (id, ..) = request_parts();
+        let since = chrono::Utc::now() - chrono::Duration::minutes(10);
+        let recent = SmithyTime::from_secs(chrono::Utc::now().timestamp());
+        let build = |build_id: &str, deployment: &str, started: SmithyTime| {
+            let variable = EnvironmentVariable::builder()
+                .name("WHALERAY_DEPLOYMENT_ID")
+                .value(deployment)
+                .build()
+                .unwrap();
+            Build::builder()
+                .id(build_id)
+                .start_time(started)
+                .environment(
+                    ProjectEnvironment::builder()
+                        .r#type(aws_sdk_codebuild::types::EnvironmentType::LinuxContainer)
+                        .image("i")
+                        .compute_type(aws_sdk_codebuild::types::ComputeType::BuildGeneral1Small)
+                        .environment_variables(variable)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        };
+        let wanted = id.to_string();
+        let list = mock!(Client::list_builds_for_project).then_output(|| {
+            ListBuildsForProjectOutput::builder()
+                .ids("p:3")
+                .ids("p:2")
+                .build()
+        });
+        let get = mock!(Client::batch_get_builds).then_output(move || {
+            BatchGetBuildsOutput::builder()
+                .builds(build("p:3", "someone-else", recent))
+                .builds(build("p:2", &wanted, recent))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_codebuild, [&list, &get]);
+        let launcher = CodeBuildLauncher::new(client, "whaleray-build");
+        assert_eq!(
+            launcher.find_started(id, since).await.unwrap().as_deref(),
+            Some("p:2")
+        );
+
+        let old = SmithyTime::from_secs((since - chrono::Duration::hours(1)).timestamp());
+        let wanted = id.to_string();
+        let list = mock!(Client::list_builds_for_project)
+            .then_output(|| ListBuildsForProjectOutput::builder().ids("p:1").build());
+        let get = mock!(Client::batch_get_builds).then_output(move || {
+            BatchGetBuildsOutput::builder()
+                .builds(build("p:1", &wanted, old))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_codebuild, [&list, &get]);
+        let launcher = CodeBuildLauncher::new(client, "whaleray-build");
+        assert_eq!(
+            launcher.find_started(id, since).await.unwrap(),
+            None,
+            "builds older than the claim are not it"
+        );
     }
 }

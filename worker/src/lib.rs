@@ -9,10 +9,14 @@ pub mod codebuild;
 pub mod config;
 pub mod deps;
 pub mod github;
+pub mod lambda;
 pub mod local;
 pub mod message;
+pub mod operator;
 pub mod poll;
 pub mod process;
+pub mod replay;
+pub mod sweep;
 
 pub use config::WorkerConfig;
 pub use deps::Deps;

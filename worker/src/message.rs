@@ -19,8 +19,9 @@ pub enum Disposition {
         /// The requested wait.
         wait: Option<Duration>,
     },
-    /// Unreadable: leave it untouched so the queue's redrive moves it to the dead-letter queue.
-    Poison,
+    /// Unreadable, or its last attempt failed: leave it untouched so the queue's redrive moves
+    /// it to the dead-letter queue.
+    DeadLetter,
 }
 
 /// Handles one message body delivered for the `receive_count`-th time.
@@ -29,7 +30,7 @@ pub async fn handle(deps: &Deps, message_id: &str, body: &str, receive_count: u3
         Ok(job) => job,
         Err(error) => {
             tracing::error!(message_id, receive_count, %error, "poison message left for the dead-letter queue");
-            return Disposition::Poison;
+            return Disposition::DeadLetter;
         }
     };
     let span = tracing::info_span!(
@@ -40,6 +41,10 @@ pub async fn handle(deps: &Deps, message_id: &str, body: &str, receive_count: u3
     );
     async {
         match process::inspect(deps, &job, receive_count).await {
+            Ok(Outcome::GaveUp { reason }) => {
+                tracing::error!(%reason, "last attempt failed; the message goes to the dead-letter queue");
+                Disposition::DeadLetter
+            }
             Ok(outcome) => {
                 tracing::info!(?outcome, "job finished");
                 Disposition::Done(outcome)

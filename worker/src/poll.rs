@@ -9,7 +9,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use whaleray_shared::aws::{LONG_POLL_WAIT, aws_error};
+use whaleray_shared::aws::{LONG_POLL_WAIT, aws_error, long_poll_timeouts};
 
 use crate::batch::receive_count;
 use crate::deps::Deps;
@@ -38,13 +38,13 @@ pub struct PollStats {
     pub done: u64,
     /// Messages left for a later retry.
     pub retried: u64,
-    /// Unreadable messages left for the dead-letter queue.
-    pub poison: u64,
+    /// Messages left for the dead-letter queue (unreadable, or out of attempts).
+    pub dead_lettered: u64,
 }
 
 impl Poller {
-    /// A poller with `concurrency` jobs at once (at least one). `client` must have long-poll
-    /// timeouts (see `whaleray_shared::aws::long_poll_timeouts`).
+    /// A poller with `concurrency` jobs at once (at least one). Its receive calls override
+    /// the client's timeouts with long-poll ones.
     pub fn new(
         client: Client,
         queue_url: impl Into<String>,
@@ -112,6 +112,12 @@ impl Poller {
             .max_number_of_messages(i32::try_from(max).unwrap_or(1))
             .wait_time_seconds(i32::try_from(LONG_POLL_WAIT.as_secs()).unwrap_or(20))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            // The long poll must outlast the client's ordinary operation timeout, whatever
+            // client the poller was given.
+            .customize()
+            .config_override(
+                aws_sdk_sqs::config::Builder::default().timeout_config(long_poll_timeouts()),
+            )
             .send()
             .await;
         match result {
@@ -130,7 +136,7 @@ impl Poller {
             message.receipt_handle.as_deref(),
         ) else {
             tracing::error!("received a message without id or receipt handle");
-            return Disposition::Poison;
+            return Disposition::DeadLetter;
         };
         let attributes = message
             .attributes
@@ -155,7 +161,8 @@ impl Poller {
                 let delay = wait.unwrap_or_else(|| backoff(self.base_backoff, attempt, id));
                 self.delay(id, receipt, delay).await;
             }
-            Disposition::Poison => {}
+            // Visible again at once: the next receive past maxReceiveCount redrives it.
+            Disposition::DeadLetter => self.delay(id, receipt, Duration::ZERO).await,
         }
         disposition
     }
@@ -194,7 +201,7 @@ fn count(stats: &mut PollStats, joined: Result<Disposition, tokio::task::JoinErr
     match joined {
         Ok(Disposition::Done(_)) => stats.done += 1,
         Ok(Disposition::Retry { .. }) => stats.retried += 1,
-        Ok(Disposition::Poison) => stats.poison += 1,
+        Ok(Disposition::DeadLetter) => stats.dead_lettered += 1,
         Err(e) => tracing::error!(error = %e, "a job task panicked or was cancelled"),
     }
 }

@@ -36,6 +36,12 @@ pub enum Outcome {
         /// Why, for the user.
         reason: String,
     },
+    /// The last attempt failed too: the deployment is FAILED and the message goes on to the
+    /// dead-letter queue, where an operator can replay it.
+    GaveUp {
+        /// Why, for the user.
+        reason: String,
+    },
     /// The deployment had already left INSPECTING (a duplicate or stale delivery).
     AlreadySettled {
         /// The status it had.
@@ -136,8 +142,13 @@ pub async fn inspect(
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
         Err(Failure::Permanent(reason)) => fail(deps, &deployment, reason).await,
         Err(Failure::Retryable { message, .. }) if receive_count >= deps.max_receive_count => {
-            let reason = format!("gave up after {receive_count} attempts: {message}");
-            fail(deps, &deployment, reason).await
+            let reason = format!(
+                "gave up after {receive_count} attempts: {message}; an operator can replay it"
+            );
+            match fail(deps, &deployment, reason).await? {
+                Outcome::Failed { reason } => Ok(Outcome::GaveUp { reason }),
+                other => Ok(other),
+            }
         }
         Err(Failure::Retryable { message, wait }) => {
             if let Err(e) = deps
@@ -213,7 +224,15 @@ async fn start_build(
         .claim_build(deployment.id, &claimant, until)
         .await
     {
-        Ok(()) => {}
+        Ok(None) => {}
+        Ok(Some(lapsed)) => {
+            // The previous holder may have started the build and died before recording it.
+            let since = lapsed - BUILD_CLAIM_LEASE - chrono::Duration::minutes(1);
+            if let Some(build_id) = deps.builds.find_started(deployment.id, since).await? {
+                tracing::warn!(%build_id, "recovered a build started by a worker that died");
+                return Ok(build_id);
+            }
+        }
         Err(StoreError::Conflict {
             actual: DeploymentStatus::Inspecting,
             ..
@@ -251,7 +270,9 @@ async fn detect_remote(
     tree: &[TreeEntry],
 ) -> Result<Detection, Failure> {
     let mut snapshot = Snapshot::new(tree.iter().map(|e| e.path.clone()));
-    let options = Options::default();
+    let options = Options {
+        root_directory: deployment.root_directory.as_ref().map(ToString::to_string),
+    };
     for _ in 0..MAX_ROUNDS {
         let wanted = match whaleray_detect::detect(&snapshot, &options) {
             Step::Done(detection) => return Ok(detection),

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use whaleray_detect::Detection;
 
 use super::{
-    CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName, UserId,
+    CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName, RootDirectory,
+    UserId,
 };
 
 /// One press of "Deploy": what was asked for, and how far it got.
@@ -20,6 +21,8 @@ pub struct Deployment {
     pub branch: Option<GitRef>,
     /// The GitHub App installation that grants access to the repository.
     pub installation_id: InstallationId,
+    /// The app's folder in a monorepo, when the user named one.
+    pub root_directory: Option<RootDirectory>,
     /// The current status.
     pub status: DeploymentStatus,
     /// When the deployment was created.
@@ -38,6 +41,8 @@ pub struct Deployment {
     pub attempts: u32,
     /// The error of the last failed attempt, while retries go on.
     pub last_error: Option<String>,
+    /// How many times the stall sweep has re-queued the job.
+    pub requeues: u32,
 }
 
 impl Deployment {
@@ -55,6 +60,7 @@ impl Deployment {
             repository,
             branch,
             installation_id,
+            root_directory: None,
             status: DeploymentStatus::Inspecting,
             created_at: now,
             updated_at: now,
@@ -64,6 +70,7 @@ impl Deployment {
             reason: None,
             attempts: 0,
             last_error: None,
+            requeues: 0,
         }
     }
 }
@@ -107,6 +114,13 @@ impl StatusChange {
     pub fn apply(&self, deployment: &mut Deployment, now: DateTime<Utc>) {
         deployment.status = self.to;
         deployment.updated_at = now;
+        if self.to == DeploymentStatus::Inspecting {
+            // A replay starts afresh: the old failure no longer describes the deployment.
+            deployment.reason = None;
+            deployment.last_error = None;
+            deployment.attempts = 0;
+            deployment.requeues = 0;
+        }
         if let Some(reason) = &self.reason {
             deployment.reason = Some(reason.clone());
         }

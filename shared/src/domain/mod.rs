@@ -7,6 +7,7 @@ mod deployment_id;
 mod git_ref;
 mod ids;
 mod repo;
+mod root_dir;
 mod status;
 
 pub use deployment::{Deployment, StatusChange};
@@ -14,6 +15,7 @@ pub use deployment_id::DeploymentId;
 pub use git_ref::{CommitSha, GitRef};
 pub use ids::{InstallationId, UserId};
 pub use repo::RepoFullName;
+pub use root_dir::RootDirectory;
 pub use status::DeploymentStatus;
 
 /// A value that failed validation, with a message a user can act on.
@@ -33,6 +35,14 @@ pub enum DomainError {
     /// The branch name breaks git's ref-name rules.
     #[error("invalid branch {value:?}: {why}")]
     GitRef {
+        /// The rejected input.
+        value: String,
+        /// Which rule it broke.
+        why: &'static str,
+    },
+    /// A root directory that is not a plain relative folder path.
+    #[error("invalid root directory {value:?}: {why}")]
+    RootDirectory {
         /// The rejected input.
         value: String,
         /// Which rule it broke.

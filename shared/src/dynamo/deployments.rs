@@ -53,6 +53,7 @@ fn s(value: impl Into<String>) -> AttributeValue {
 #[derive(Default)]
 struct Update {
     sets: Vec<String>,
+    removes: Vec<&'static str>,
     values: Item,
 }
 
@@ -64,7 +65,11 @@ impl Update {
     }
 
     fn expression(&self) -> String {
-        format!("SET {}", self.sets.join(", "))
+        let mut expression = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        expression
     }
 }
 
@@ -75,6 +80,12 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
         .values
         .insert(":to".to_owned(), s(change.to.as_str()));
     update.set("updatedAt", s(timestamp(Utc::now())));
+    if change.to == DeploymentStatus::Inspecting {
+        // A replay starts afresh: the old failure no longer describes the deployment.
+        update.set("attempts", AttributeValue::N("0".into()));
+        update.set("requeues", AttributeValue::N("0".into()));
+        update.removes = vec!["reason", "lastError", "buildClaim", "buildClaimUntil"];
+    }
     if let Some(reason) = &change.reason {
         update.set("reason", s(reason));
     }
@@ -233,7 +244,7 @@ impl DeploymentStore for DynamoDeploymentStore {
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = timestamp(Utc::now());
         let result = self
             .client
@@ -242,20 +253,32 @@ impl DeploymentStore for DynamoDeploymentStore {
             .set_key(Some(key(id)))
             .update_expression("SET buildClaim = :me, buildClaimUntil = :until")
             .condition_expression(
-                "#status = :inspecting AND (attribute_not_exists(buildClaim) OR buildClaim = :me OR buildClaimUntil < :now)",
+                "#status = :inspecting AND (attribute_not_exists(buildClaim) \
+                 OR buildClaim = :me OR buildClaimUntil < :now)",
             )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":me", s(claimant))
             .expression_attribute_values(":until", s(timestamp(until)))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":inspecting", s(DeploymentStatus::Inspecting.as_str()))
+            .return_values(ReturnValue::UpdatedOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
+        let old = match result {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(e) => return Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
+        };
+        let previous_holder = old.get("buildClaim").and_then(|v| v.as_s().ok());
+        if previous_holder.is_none_or(|holder| holder == claimant) {
+            return Ok(None);
         }
+        let lapsed = old
+            .get("buildClaimUntil")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+        Ok(Some(lapsed))
     }
 
     async fn release_build_claim(
@@ -282,6 +305,68 @@ impl DeploymentStore for DynamoDeploymentStore {
                 Ok(())
             }
             Err(e) => Err(aws_error("dynamodb:UpdateItem", e).into()),
+        }
+    }
+
+    async fn list_stalled(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("#status = :inspecting AND updatedAt < :cutoff")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":inspecting", s(DeploymentStatus::Inspecting.as_str()))
+            .expression_attribute_values(":cutoff", s(timestamp(cutoff)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut stalled = Vec::new();
+        for item in pages {
+            let item = item.map_err(|e| aws_error("dynamodb:Scan", e))?;
+            match decode(item) {
+                Ok(deployment) => stalled.push(deployment),
+                Err(e) => tracing::error!(error = %e, "skipping an unreadable deployment item"),
+            }
+        }
+        stalled.sort_by_key(|d| d.updated_at);
+        stalled.truncate(limit);
+        Ok(stalled)
+    }
+
+    async fn record_requeue(
+        &self,
+        id: DeploymentId,
+        seen: DateTime<Utc>,
+    ) -> Result<Deployment, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(
+                "SET requeues = if_not_exists(requeues, :zero) + :one, updatedAt = :now",
+            )
+            .condition_expression("#status = :expected AND updatedAt = :seen")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", s(timestamp(Utc::now())))
+            .expression_attribute_values(":seen", s(timestamp(seen)))
+            .expression_attribute_values(":expected", s(DeploymentStatus::Inspecting.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => decode(output.attributes.unwrap_or_default()),
+            Err(e) => Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
         }
     }
 

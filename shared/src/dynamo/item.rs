@@ -6,7 +6,7 @@ use whaleray_detect::Detection;
 
 use crate::domain::{
     CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
-    UserId,
+    RootDirectory, UserId,
 };
 use crate::error::StoreError;
 
@@ -20,6 +20,8 @@ pub(crate) struct DeploymentItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     pub installation_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_directory: Option<String>,
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
@@ -35,6 +37,8 @@ pub(crate) struct DeploymentItem {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    #[serde(default)]
+    pub requeues: u32,
 }
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC strings, so they sort as text in the GSI.
@@ -56,6 +60,7 @@ impl From<&Deployment> for DeploymentItem {
             repository: d.repository.to_string(),
             branch: d.branch.as_ref().map(ToString::to_string),
             installation_id: d.installation_id.get(),
+            root_directory: d.root_directory.as_ref().map(ToString::to_string),
             status: d.status.as_str().to_owned(),
             created_at: timestamp(d.created_at),
             updated_at: timestamp(d.updated_at),
@@ -65,6 +70,7 @@ impl From<&Deployment> for DeploymentItem {
             reason: d.reason.clone(),
             attempts: d.attempts,
             last_error: d.last_error.clone(),
+            requeues: d.requeues,
         }
     }
 }
@@ -85,6 +91,12 @@ impl TryFrom<DeploymentItem> for Deployment {
                 .transpose()
                 .map_err(corrupt)?,
             installation_id: InstallationId::new(item.installation_id).map_err(corrupt)?,
+            root_directory: item
+                .root_directory
+                .as_deref()
+                .map(RootDirectory::parse)
+                .transpose()
+                .map_err(corrupt)?,
             status: item.status.parse::<DeploymentStatus>().map_err(corrupt)?,
             created_at: parse_time("createdAt", &item.created_at)?,
             updated_at: parse_time("updatedAt", &item.updated_at)?,
@@ -99,6 +111,7 @@ impl TryFrom<DeploymentItem> for Deployment {
             reason: item.reason,
             attempts: item.attempts,
             last_error: item.last_error,
+            requeues: item.requeues,
         })
     }
 }

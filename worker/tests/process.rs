@@ -1,0 +1,275 @@
+//! Inspection over in-memory ports: the retry, last-attempt, duplicate and recovery rules,
+//! proven without the emulator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use whaleray_detect::SupportPolicy;
+use whaleray_shared::job::InspectionJob;
+use whaleray_shared::ports::DeploymentStore;
+use whaleray_shared::testing::MemoryStore;
+use whaleray_shared::{
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    UserId,
+};
+use whaleray_worker::Deps;
+use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
+use whaleray_worker::github::{GitHubError, RepoReader, TreeEntry};
+use whaleray_worker::process::{Outcome, inspect};
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// A repository with a Vite app; `failures` 502s come before the tree answers.
+struct FakeGitHub {
+    failures: AtomicU32,
+    permanent: bool,
+}
+
+#[async_trait]
+impl RepoReader for FakeGitHub {
+    async fn resolve_commit(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        _: Option<&GitRef>,
+    ) -> Result<CommitSha, GitHubError> {
+        if self.permanent {
+            return Err(GitHubError::NotFound("acme/site".into()));
+        }
+        Ok(CommitSha::parse(SHA).unwrap())
+    }
+
+    async fn tree(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        _: &CommitSha,
+    ) -> Result<Vec<TreeEntry>, GitHubError> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(GitHubError::Server {
+                status: 502,
+                wait: None,
+            });
+        }
+        let entry = |path: &str| TreeEntry {
+            path: path.into(),
+            sha: path.into(),
+            size: 10,
+        };
+        Ok(vec![
+            entry("package.json"),
+            entry("vite.config.js"),
+            entry("index.html"),
+        ])
+    }
+
+    async fn blob(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        sha: &str,
+    ) -> Result<Vec<u8>, GitHubError> {
+        Ok(match sha {
+            "package.json" => {
+                br#"{"devDependencies":{"vite":"5.0.0"},"scripts":{"build":"vite build"}}"#.to_vec()
+            }
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// CodeBuild in memory: every start is counted; builds are remembered per deployment.
+#[derive(Default)]
+struct FakeBuilds {
+    starts: AtomicU32,
+    started: Mutex<HashMap<DeploymentId, String>>,
+}
+
+#[async_trait]
+impl BuildLauncher for FakeBuilds {
+    async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::task::yield_now().await;
+        let id = format!("whaleray-build:{n}");
+        self.started
+            .lock()
+            .unwrap()
+            .insert(request.deployment_id, id.clone());
+        Ok(id)
+    }
+
+    async fn find_started(
+        &self,
+        deployment: DeploymentId,
+        _since: DateTime<Utc>,
+    ) -> Result<Option<String>, BuildError> {
+        Ok(self.started.lock().unwrap().get(&deployment).cloned())
+    }
+}
+
+struct World {
+    store: Arc<MemoryStore>,
+    builds: Arc<FakeBuilds>,
+    deps: Deps,
+    job: InspectionJob,
+}
+
+async fn world(github_failures: u32, permanent: bool) -> World {
+    let store = Arc::new(MemoryStore::default());
+    let builds = Arc::new(FakeBuilds::default());
+    let deployment = Deployment::new(
+        UserId::parse("u").unwrap(),
+        RepoFullName::parse("acme/site").unwrap(),
+        None,
+        InstallationId::new(1).unwrap(),
+    );
+    store.create(&deployment).await.unwrap();
+    let job = InspectionJob::for_deployment(&deployment);
+    let deps = Deps {
+        store: store.clone(),
+        github: Arc::new(FakeGitHub {
+            failures: AtomicU32::new(github_failures),
+            permanent,
+        }),
+        builds: builds.clone(),
+        support: SupportPolicy::default_policy(),
+        max_receive_count: 3,
+    };
+    World {
+        store,
+        builds,
+        deps,
+        job,
+    }
+}
+
+impl World {
+    async fn stored(&self) -> Deployment {
+        self.store
+            .get(self.job.deployment_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_retryable_failure_keeps_inspecting_and_records_the_attempt() {
+    let w = world(1, false).await;
+    let retry = inspect(&w.deps, &w.job, 1).await.unwrap_err();
+    assert!(retry.error.contains("502"), "{retry:?}");
+    let stored = w.stored().await;
+    assert_eq!(stored.status, DeploymentStatus::Inspecting);
+    assert_eq!(stored.attempts, 1);
+    assert!(stored.last_error.unwrap().contains("502"));
+
+    let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
+    assert!(matches!(outcome, Outcome::Building { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn the_last_attempt_marks_failed_and_sends_the_message_on_to_the_dead_letter_queue() {
+    let w = world(10, false).await;
+    let outcome = inspect(&w.deps, &w.job, 3).await.unwrap();
+    let Outcome::GaveUp { reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("gave up after 3 attempts"), "{reason}");
+    let stored = w.stored().await;
+    assert_eq!(stored.status, DeploymentStatus::Failed);
+    assert_eq!(stored.reason.as_deref(), Some(reason.as_str()));
+}
+
+#[tokio::test]
+async fn a_permanent_failure_fails_at_once_with_a_readable_reason() {
+    let w = world(0, true).await;
+    let outcome = inspect(&w.deps, &w.job, 1).await.unwrap();
+    let Outcome::Failed { reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("could not find"), "{reason}");
+    assert_eq!(w.stored().await.status, DeploymentStatus::Failed);
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_start_exactly_one_build() {
+    let w = world(0, false).await;
+    let outcomes = futures::future::join_all((0..8).map(|_| inspect(&w.deps, &w.job, 1))).await;
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 1, "{outcomes:?}");
+    let building = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Outcome::Building { .. })))
+        .count();
+    assert_eq!(building, 1, "{outcomes:?}");
+    assert_eq!(w.stored().await.status, DeploymentStatus::Building);
+    // A late duplicate is absorbed.
+    let late = inspect(&w.deps, &w.job, 1).await.unwrap();
+    assert_eq!(
+        late,
+        Outcome::AlreadySettled {
+            status: DeploymentStatus::Building
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() {
+    let w = world(0, false).await;
+    // A worker claimed the deployment, started the build, and died before recording it.
+    let lapsed = Utc::now() - chrono::Duration::minutes(1);
+    w.store
+        .claim_build(w.job.deployment_id, "dead-worker", lapsed)
+        .await
+        .unwrap();
+    w.builds
+        .started
+        .lock()
+        .unwrap()
+        .insert(w.job.deployment_id, "whaleray-build:lost".into());
+
+    let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Building {
+            build_id: "whaleray-build:lost".into()
+        }
+    );
+    assert_eq!(
+        w.builds.starts.load(Ordering::SeqCst),
+        0,
+        "no second StartBuild"
+    );
+    assert_eq!(
+        w.stored().await.build_id.as_deref(),
+        Some("whaleray-build:lost")
+    );
+}
+
+#[tokio::test]
+async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
+    let w = world(0, false).await;
+    let until = Utc::now() + chrono::Duration::minutes(2);
+    w.store
+        .claim_build(w.job.deployment_id, "busy-worker", until)
+        .await
+        .unwrap();
+    let retry = inspect(&w.deps, &w.job, 1).await.unwrap_err();
+    assert!(retry.wait.is_some(), "{retry:?}");
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
+    assert_eq!(w.stored().await.status, DeploymentStatus::Inspecting);
+}
+
+#[tokio::test]
+async fn a_message_for_a_missing_deployment_is_dropped() {
+    let w = world(0, false).await;
+    let mut job = w.job.clone();
+    job.deployment_id = DeploymentId::generate();
+    assert_eq!(inspect(&w.deps, &job, 1).await.unwrap(), Outcome::Missing);
+}
