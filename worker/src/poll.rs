@@ -29,6 +29,9 @@ pub struct Poller {
     concurrency: usize,
     /// The first retry's delay; each later attempt doubles it.
     pub base_backoff: Duration,
+    /// How long one receive waits for messages (at most 20 s, SQS's limit). A stop waits for
+    /// the receive under way, so this bounds how long stopping takes.
+    pub long_poll: Duration,
 }
 
 /// What a poller did before it stopped.
@@ -57,6 +60,7 @@ impl Poller {
             deps,
             concurrency: concurrency.max(1),
             base_backoff: Duration::from_secs(10),
+            long_poll: LONG_POLL_WAIT,
         }
     }
 
@@ -78,9 +82,17 @@ impl Poller {
                 }
                 continue;
             }
+            // A receive already sent is finished, not abandoned: SQS would hand its messages
+            // to the closed connection, and they would wait out their visibility timeout.
+            let receive = self.receive(room);
+            tokio::pin!(receive);
+            let mut stopping = false;
             let messages = tokio::select! {
-                _ = &mut shutdown => break,
-                received = self.receive(room) => received,
+                received = &mut receive => received,
+                () = &mut shutdown => {
+                    stopping = true;
+                    receive.await
+                }
             };
             for message in messages {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -92,6 +104,9 @@ impl Poller {
                     drop(permit);
                     disposition
                 });
+            }
+            if stopping {
+                break;
             }
         }
         tracing::info!(
@@ -110,7 +125,7 @@ impl Poller {
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(i32::try_from(max).unwrap_or(1))
-            .wait_time_seconds(i32::try_from(LONG_POLL_WAIT.as_secs()).unwrap_or(20))
+            .wait_time_seconds(i32::try_from(self.long_poll.as_secs()).unwrap_or(20))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             // The long poll must outlast the client's ordinary operation timeout, whatever
             // client the poller was given.

@@ -5,7 +5,6 @@
 mod budget;
 mod classes;
 mod credentials;
-mod leaks;
 
 use std::time::{Duration, Instant};
 

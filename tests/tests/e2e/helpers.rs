@@ -192,6 +192,8 @@ impl TestApp {
             4,
         );
         poller.base_backoff = Duration::from_secs(1);
+        // Short receives: a stop waits for the receive under way.
+        poller.long_poll = Duration::from_secs(1);
         poller
     }
 

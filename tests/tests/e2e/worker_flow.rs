@@ -190,3 +190,54 @@ async fn a_duplicate_delivery_starts_no_second_build() {
         builds.ids().first().map(String::as_str)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_monorepo_lists_its_apps_and_a_named_root_directory_builds() {
+    let app = TestApp::spawn().await;
+    let vite = r#"{"scripts":{"build":"vite build"},"devDependencies":{"vite":"5.4.0"}}"#;
+    let next =
+        r#"{"scripts":{"build":"next build"},"dependencies":{"next":"14.2.0","react":"18.3.1"}}"#;
+    app.github.add_repo(FakeRepo::new(
+        "acme/mono",
+        &[
+            (
+                "package.json",
+                r#"{"private":true,"workspaces":["apps/*"]}"#,
+            ),
+            ("package-lock.json", r#"{"lockfileVersion":3}"#),
+            ("apps/web/package.json", next),
+            ("apps/web/next.config.js", ""),
+            ("apps/docs/package.json", vite),
+            ("apps/docs/vite.config.ts", ""),
+        ],
+    ));
+    let id = app.deploy("acme/mono", None).await;
+    let (body, _) = app.run_worker_until_settled(&id).await;
+    assert_eq!(body["status"], "NOT_SUPPORTED", "{body}");
+    let candidates = body["detection"]["candidates"].as_array().unwrap();
+    assert!(
+        candidates.iter().any(|c| c == "apps/web") && candidates.iter().any(|c| c == "apps/docs"),
+        "{body}"
+    );
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("apps/web") && reason.contains("apps/docs"),
+        "{reason}"
+    );
+
+    let (status, created) = app
+        .call(
+            http::Method::POST,
+            "/deployments",
+            Some(crate::helpers::USER),
+            Some(serde_json::json!({"repository": "acme/mono", "rootDirectory": "apps/web"})),
+        )
+        .await;
+    assert_eq!(status, http::StatusCode::ACCEPTED, "{created}");
+    let id = created["deploymentId"].as_str().unwrap();
+    let (body, _) = app.run_worker_until_settled(id).await;
+    assert_eq!(body["status"], "BUILDING", "{body}");
+    assert_eq!(body["rootDirectory"], "apps/web");
+    assert_eq!(body["detection"]["framework"], "nextjs");
+    assert_eq!(body["detection"]["rootDirectory"], "apps/web");
+}

@@ -1,6 +1,18 @@
 //! No credential in the logs or the deployment record: every log line of full runs (success
 //! with a token refresh, and a refused App key) is captured at TRACE level and searched for
 //! every token and JWT the fake saw and every line of both private keys.
+//!
+//! A test binary of its own: it installs the process-wide subscriber, which a thread-local one
+//! shared with concurrently running tests could not do reliably (callsite interest is cached
+//! across threads).
+
+// The harness is test code: a failed unwrap there is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The e2e harness, shared as a file: this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "../e2e/helpers.rs"]
+mod helpers;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,8 +20,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use whaleray_tests::github::Injection;
 use whaleray_tests::github::keys::{OTHER_PRIVATE_KEY_PEM, TEST_PRIVATE_KEY_PEM};
 
-use super::deploy_and_settle;
-use crate::helpers::{TestApp, github_client, vite_repo};
+use helpers::{TestApp, github_client, vite_repo};
+
+/// Deploys `repo` (default branch) and runs the worker until the deployment settles.
+async fn deploy_and_settle(
+    app: &TestApp,
+    repo: &str,
+) -> (serde_json::Value, whaleray_worker::poll::PollStats) {
+    let id = app.deploy(repo, None).await;
+    app.run_worker_until_settled(&id).await
+}
 
 /// Log output collected in memory.
 #[derive(Clone, Default)]
@@ -35,8 +55,7 @@ impl Captured {
     }
 }
 
-// A current-thread runtime, so the thread-local subscriber sees every task of the run.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn no_token_jwt_or_key_line_reaches_the_logs_or_the_deployment_record() {
     let captured = Captured::default();
     let writer = captured.clone();
@@ -45,7 +64,7 @@ async fn no_token_jwt_or_key_line_reaches_the_logs_or_the_deployment_record() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
