@@ -3,6 +3,7 @@
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use whaleray_shared::config::{ConfigError, Env};
+use whaleray_shared::telemetry::LogFormat;
 
 /// The Vite dev server's origin, always allowed by CORS as in the original design.
 pub const VITE_DEV_ORIGIN: &str = "http://localhost:5173";
@@ -26,6 +27,8 @@ pub struct ApiConfig {
     pub bind_address: String,
     /// The local server's port.
     pub port: u16,
+    /// How log lines are written (`LOG_FORMAT`: json or text; JSON in Lambda by default).
+    pub log_format: LogFormat,
 }
 
 impl ApiConfig {
@@ -45,7 +48,13 @@ impl ApiConfig {
                 .optional("BIND_ADDRESS")
                 .unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parsed_or("PORT", 3000),
+            log_format: LogFormat::Text,
         };
+        let mut config = config;
+        match LogFormat::choose(env.optional("LOG_FORMAT").as_deref(), lambda) {
+            Ok(format) => config.log_format = format,
+            Err(problem) => env.problem(problem),
+        }
         if !lambda {
             match &config.dev_jwt_secret {
                 None => env.problem(

@@ -10,16 +10,12 @@ use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_shared::telemetry::{self, LogFormat};
+use whaleray_shared::telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = ApiConfig::from_env(Env::from_process())?;
-    telemetry::init(if config.lambda {
-        LogFormat::Json
-    } else {
-        LogFormat::Text
-    });
+    telemetry::init(config.log_format);
 
     let sdk = load_sdk_config().await;
     let dynamo = aws_sdk_dynamodb_client(&sdk);

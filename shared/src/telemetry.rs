@@ -12,6 +12,19 @@ pub enum LogFormat {
     Text,
 }
 
+impl LogFormat {
+    /// The format named by `LOG_FORMAT` (`json` or `text`), or the default for where the
+    /// process runs: JSON in Lambda, text elsewhere.
+    pub fn choose(named: Option<&str>, lambda: bool) -> Result<Self, String> {
+        match named.map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(if lambda { Self::Json } else { Self::Text }),
+            Some("json") => Ok(Self::Json),
+            Some("text") => Ok(Self::Text),
+            Some(other) => Err(format!("LOG_FORMAT must be json or text, not {other:?}")),
+        }
+    }
+}
+
 /// Installs the global subscriber writing to standard error. `RUST_LOG` sets the filter
 /// (default `info`). Calling it twice is harmless: the second call changes nothing.
 pub fn init(format: LogFormat) {
@@ -28,10 +41,13 @@ where
         .with_env_filter(filter)
         .with_writer(writer);
     let _already_set = match format {
+        // Every enclosing span is listed, so a line logged deep inside a job (a GitHub
+        // call's own span) still carries the job span's deployment, message and attempt.
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(true)
             .try_init(),
         LogFormat::Text => builder
             .with_target(false)

@@ -58,6 +58,8 @@ pub struct WorkerConfig {
     pub support: SupportPolicy,
     /// Whether Lambda started this process.
     pub lambda: bool,
+    /// How log lines are written (`LOG_FORMAT`: json or text; JSON in Lambda by default).
+    pub log_format: whaleray_shared::telemetry::LogFormat,
 }
 
 impl WorkerConfig {
@@ -81,7 +83,14 @@ impl WorkerConfig {
             concurrency: env.parsed_or("WORKER_CONCURRENCY", 4),
             support,
             lambda: env.is_set("AWS_LAMBDA_RUNTIME_API"),
+            log_format: whaleray_shared::telemetry::LogFormat::Text,
         };
+        let mut config = config;
+        let named = env.optional("LOG_FORMAT");
+        match whaleray_shared::telemetry::LogFormat::choose(named.as_deref(), config.lambda) {
+            Ok(format) => config.log_format = format,
+            Err(problem) => env.problem(problem),
+        }
         if config.lambda && matches!(config.github_auth, GitHubAuth::Token(_)) {
             env.problem(
                 "GITHUB_TOKEN is for local runs only; in Lambda set GITHUB_APP_ID and GITHUB_PRIVATE_KEY_SECRET_ARN",

@@ -16,7 +16,7 @@ use whaleray_shared::DeploymentId;
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_shared::telemetry::{self, LogFormat};
+use whaleray_shared::telemetry;
 use whaleray_worker::poll::Poller;
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
@@ -125,11 +125,7 @@ fn detect(dir: &std::path::Path, root_directory: Option<String>) -> ExitCode {
 
 async fn serve(command: Option<Command>) -> anyhow::Result<()> {
     let config = WorkerConfig::from_env(Env::from_process())?;
-    telemetry::init(if config.lambda {
-        LogFormat::Json
-    } else {
-        LogFormat::Text
-    });
+    telemetry::init(config.log_format);
     let sdk = load_sdk_config().await;
     let deps = Deps::from_config(&config, &sdk)
         .await

@@ -1,0 +1,158 @@
+//! In-memory fakes shared by the worker's integration tests: a GitHub holding one Vite app
+//! that can fail, and a CodeBuild that counts starts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use whaleray_detect::SupportPolicy;
+use whaleray_shared::job::InspectionJob;
+use whaleray_shared::ports::DeploymentStore;
+use whaleray_shared::testing::MemoryStore;
+use whaleray_shared::{
+    CommitSha, Deployment, DeploymentId, GitRef, InstallationId, RepoFullName, UserId,
+};
+use whaleray_worker::Deps;
+use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
+use whaleray_worker::github::{GitHubError, RepoReader, TreeEntry};
+
+pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// A repository with a Vite app; `failures` 502s come before the tree answers.
+pub struct FakeGitHub {
+    pub failures: AtomicU32,
+    pub permanent: bool,
+}
+
+#[async_trait]
+impl RepoReader for FakeGitHub {
+    async fn resolve_commit(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        _: Option<&GitRef>,
+    ) -> Result<CommitSha, GitHubError> {
+        if self.permanent {
+            return Err(GitHubError::NotFound("acme/site".into()));
+        }
+        Ok(CommitSha::parse(SHA).unwrap())
+    }
+
+    async fn tree(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        _: &CommitSha,
+    ) -> Result<Vec<TreeEntry>, GitHubError> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(GitHubError::Server {
+                status: 502,
+                wait: None,
+            });
+        }
+        let entry = |path: &str| TreeEntry {
+            path: path.into(),
+            sha: path.into(),
+            size: 10,
+        };
+        Ok(vec![
+            entry("package.json"),
+            entry("vite.config.js"),
+            entry("index.html"),
+        ])
+    }
+
+    async fn blob(
+        &self,
+        _: InstallationId,
+        _: &RepoFullName,
+        sha: &str,
+    ) -> Result<Vec<u8>, GitHubError> {
+        Ok(match sha {
+            "package.json" => {
+                br#"{"devDependencies":{"vite":"5.0.0"},"scripts":{"build":"vite build"}}"#.to_vec()
+            }
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// CodeBuild in memory: every start is counted; builds are remembered per deployment.
+#[derive(Default)]
+pub struct FakeBuilds {
+    pub starts: AtomicU32,
+    pub started: Mutex<HashMap<DeploymentId, String>>,
+}
+
+#[async_trait]
+impl BuildLauncher for FakeBuilds {
+    async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::task::yield_now().await;
+        let id = format!("whaleray-build:{n}");
+        self.started
+            .lock()
+            .unwrap()
+            .insert(request.deployment_id, id.clone());
+        Ok(id)
+    }
+
+    async fn find_started(
+        &self,
+        deployment: DeploymentId,
+        _since: DateTime<Utc>,
+    ) -> Result<Option<String>, BuildError> {
+        Ok(self.started.lock().unwrap().get(&deployment).cloned())
+    }
+}
+
+pub struct World {
+    pub store: Arc<MemoryStore>,
+    pub builds: Arc<FakeBuilds>,
+    pub deps: Deps,
+    pub job: InspectionJob,
+}
+
+pub async fn world(github_failures: u32, permanent: bool) -> World {
+    let store = Arc::new(MemoryStore::default());
+    let builds = Arc::new(FakeBuilds::default());
+    let deployment = Deployment::new(
+        UserId::parse("u").unwrap(),
+        RepoFullName::parse("acme/site").unwrap(),
+        None,
+        InstallationId::new(1).unwrap(),
+    );
+    store.create(&deployment).await.unwrap();
+    let job = InspectionJob::for_deployment(&deployment);
+    let deps = Deps {
+        store: store.clone(),
+        github: Arc::new(FakeGitHub {
+            failures: AtomicU32::new(github_failures),
+            permanent,
+        }),
+        builds: builds.clone(),
+        support: SupportPolicy::default_policy(),
+        max_receive_count: 3,
+    };
+    World {
+        store,
+        builds,
+        deps,
+        job,
+    }
+}
+
+impl World {
+    pub async fn stored(&self) -> Deployment {
+        self.store
+            .get(self.job.deployment_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
