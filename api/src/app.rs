@@ -35,10 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600));
     Router::new()
-        .route(
-            "/deployments",
-            get(deployments::list).post(deployments::create),
-        )
+        .route("/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::get))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -93,21 +93,14 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
         .headers
         .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthenticated(
-            "send an Authorization: Bearer <token> header",
-        ))?;
+        .ok_or(ApiError::Unauthenticated("send an Authorization: Bearer <token> header"))?;
     value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthenticated(
-            "the Authorization header must be 'Bearer <token>'",
-        ))
+        .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))
 }
 
 /// Signs a local bearer token for `sub`, valid for `ttl_seconds` (for the dev stack and tests).
@@ -119,10 +112,7 @@ pub fn mint_dev_token(
     let exp = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0) + ttl_seconds;
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &Claims {
-            sub: sub.to_owned(),
-            exp,
-        },
+        &Claims { sub: sub.to_owned(), exp },
         &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
     )
 }

@@ -41,12 +41,8 @@ impl ApiConfig {
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
             frontend_url: env.required_url("FRONTEND_URL"),
             lambda,
-            dev_jwt_secret: env
-                .optional("WHALERAY_DEV_JWT_SECRET")
-                .map(SecretString::from),
-            bind_address: env
-                .optional("BIND_ADDRESS")
-                .unwrap_or_else(|| "127.0.0.1".into()),
+            dev_jwt_secret: env.optional("WHALERAY_DEV_JWT_SECRET").map(SecretString::from),
+            bind_address: env.optional("BIND_ADDRESS").unwrap_or_else(|| "127.0.0.1".into()),
             port: env.parsed_or("PORT", 3000),
             log_format: LogFormat::Text,
         };
@@ -107,23 +103,16 @@ mod tests {
         vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
         let config = ApiConfig::from_env(Env::from_pairs(vars)).unwrap();
         assert!(config.lambda);
-        assert_eq!(
-            config.allowed_origins(),
-            ["https://app.example.test", VITE_DEV_ORIGIN]
-        );
+        assert_eq!(config.allowed_origins(), ["https://app.example.test", VITE_DEV_ORIGIN]);
     }
 
     #[test]
     fn every_missing_variable_is_named_at_once() {
         let err = ApiConfig::from_env(Env::from_pairs([("PORT", "x")])).unwrap_err();
         let text = err.to_string();
-        for name in [
-            "DEPLOYMENTS_TABLE",
-            "INSTALLATIONS_TABLE",
-            "JOB_QUEUE_URL",
-            "FRONTEND_URL",
-            "PORT",
-        ] {
+        for name in
+            ["DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "JOB_QUEUE_URL", "FRONTEND_URL", "PORT"]
+        {
             assert!(text.contains(name), "{name} not named in {text}");
         }
     }

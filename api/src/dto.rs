@@ -43,17 +43,13 @@ impl TryFrom<CreateDeploymentBody> for CreateDeployment {
             .map(GitRef::parse)
             .transpose()
             .map_err(|e| ApiError::bad_request("invalid_branch", e.to_string()))?;
-        let root_directory = body
-            .root_directory
-            .as_deref()
-            .map(RootDirectory::parse)
-            .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_root_directory", e.to_string()))?;
-        Ok(Self {
-            repository,
-            branch,
-            root_directory,
-        })
+        let root_directory =
+            body.root_directory
+                .as_deref()
+                .map(RootDirectory::parse)
+                .transpose()
+                .map_err(|e| ApiError::bad_request("invalid_root_directory", e.to_string()))?;
+        Ok(Self { repository, branch, root_directory })
     }
 }
 
@@ -113,12 +109,8 @@ impl From<Deployment> for DeploymentBody {
             reason: d.reason,
             attempts: d.attempts,
             last_error: d.last_error,
-            created_at: d
-                .created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            updated_at: d
-                .updated_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            created_at: d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            updated_at: d.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }
     }
 }
@@ -136,11 +128,8 @@ mod tests {
 
     #[test]
     fn invalid_names_get_their_own_codes() {
-        let body = CreateDeploymentBody {
-            repository: "a/b/c".into(),
-            branch: None,
-            root_directory: None,
-        };
+        let body =
+            CreateDeploymentBody { repository: "a/b/c".into(), branch: None, root_directory: None };
         let err = CreateDeployment::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_repository");
         let body = CreateDeploymentBody {

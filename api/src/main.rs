@@ -25,18 +25,9 @@ async fn main() -> anyhow::Result<()> {
         (None, false) => anyhow::bail!("WHALERAY_DEV_JWT_SECRET is not set"),
     };
     let state = Arc::new(AppState {
-        store: Arc::new(DynamoDeploymentStore::new(
-            dynamo.clone(),
-            &config.deployments_table,
-        )),
-        installations: Arc::new(DynamoInstallations::new(
-            dynamo,
-            &config.installations_table,
-        )),
-        queue: Arc::new(SqsJobQueue::new(
-            aws_sdk_sqs::Client::new(&sdk),
-            &config.job_queue_url,
-        )),
+        store: Arc::new(DynamoDeploymentStore::new(dynamo.clone(), &config.deployments_table)),
+        installations: Arc::new(DynamoInstallations::new(dynamo, &config.installations_table)),
+        queue: Arc::new(SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url)),
         auth,
         allowed_origins: config.allowed_origins(),
     });

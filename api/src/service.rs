@@ -25,12 +25,8 @@ pub async fn create_deployment(
         .find(|i| request.repository.is_owned_by(&i.account_login))
         .ok_or_else(|| ApiError::NotInstalled(request.repository.to_string()))?;
 
-    let mut deployment = Deployment::new(
-        caller,
-        request.repository,
-        request.branch,
-        installation.installation_id,
-    );
+    let mut deployment =
+        Deployment::new(caller, request.repository, request.branch, installation.installation_id);
     deployment.root_directory = request.root_directory;
     store.create(&deployment).await?;
 
@@ -45,9 +41,8 @@ pub async fn create_deployment(
             let change = StatusChange::failed(format!(
                 "the inspection job could not be queued ({send_error}); deploy again"
             ));
-            if let Err(e) = store
-                .transition(deployment.id, DeploymentStatus::Inspecting, change)
-                .await
+            if let Err(e) =
+                store.transition(deployment.id, DeploymentStatus::Inspecting, change).await
             {
                 tracing::error!(deployment_id = %deployment.id, error = ?e, "could not mark deployment FAILED");
             }

@@ -46,36 +46,18 @@ fn preload(case: &Case) -> Loaded {
         }
     }
     let single_package_node = case.expected["runtime"] == "node"
-        && case
-            .files
-            .iter()
-            .filter(|(p, _)| p.ends_with("package.json"))
-            .count()
-            == 1;
-    Loaded {
-        name: case.name.clone(),
-        snapshot,
-        options,
-        reads,
-        rounds,
-        single_package_node,
-    }
+        && case.files.iter().filter(|(p, _)| p.ends_with("package.json")).count() == 1;
+    Loaded { name: case.name.clone(), snapshot, options, reads, rounds, single_package_node }
 }
 
 fn time_per_run(loaded: &Loaded) -> Duration {
     let runs = 2_000u32;
     for _ in 0..runs / 4 {
-        black_box(detect(
-            black_box(&loaded.snapshot),
-            black_box(&loaded.options),
-        ));
+        black_box(detect(black_box(&loaded.snapshot), black_box(&loaded.options)));
     }
     let start = Instant::now();
     for _ in 0..runs {
-        black_box(detect(
-            black_box(&loaded.snapshot),
-            black_box(&loaded.options),
-        ));
+        black_box(detect(black_box(&loaded.snapshot), black_box(&loaded.options)));
     }
     start.elapsed() / runs
 }
@@ -96,10 +78,7 @@ fn report(all: &[Loaded]) {
         .map(|(l, t)| format!("{} ({t:?})", l.name))
         .unwrap_or_default();
     let max_reads = single.iter().map(|l| l.reads).max().unwrap_or_default();
-    let next_reads = all
-        .iter()
-        .find(|l| l.name == "vercel-example-nextjs")
-        .map_or(0, |l| l.reads);
+    let next_reads = all.iter().find(|l| l.name == "vercel-example-nextjs").map_or(0, |l| l.reads);
     println!("single-package Node repositories: {}", single.len());
     println!("  median time per repository: {:?}", median(single_times));
     println!("  slowest: {worst}");
@@ -132,9 +111,7 @@ fn bench(c: &mut Criterion) {
         "vercel-fixture-mono-turbo",
     ] {
         if let Some(l) = all.iter().find(|l| l.name == name) {
-            group.bench_function(name, |b| {
-                b.iter(|| detect(black_box(&l.snapshot), &l.options))
-            });
+            group.bench_function(name, |b| b.iter(|| detect(black_box(&l.snapshot), &l.options)));
         }
     }
     group.bench_function("whole corpus (71 repositories)", |b| {

@@ -10,16 +10,12 @@ use whaleray_detect::{FileContent, MAX_FILE_BYTES, Options, Snapshot, detect_wit
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = env::args().skip(1);
-    let dir = args
-        .next()
-        .ok_or("usage: detect_dir <DIR> [ROOT_DIRECTORY]")?;
+    let dir = args.next().ok_or("usage: detect_dir <DIR> [ROOT_DIRECTORY]")?;
     let root = Path::new(&dir);
     let mut paths = Vec::new();
     walk(root, root, &mut paths)?;
     let mut snapshot = Snapshot::new(paths);
-    let options = Options {
-        root_directory: args.next(),
-    };
+    let options = Options { root_directory: args.next() };
     let mut reads = Vec::new();
     let mut rounds = 0;
     while let whaleray_detect::Step::Need(paths) = whaleray_detect::detect(&snapshot, &options) {
@@ -36,11 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Everything is loaded now; `detect_with` returns at once (it also validates the root).
     let detection = detect_with(&mut snapshot, &options, |path| read(root, path))?;
     println!("{}", serde_json::to_string_pretty(&detection)?);
-    println!(
-        "read {} file(s) in {rounds} round(s): {}",
-        reads.len(),
-        reads.join(", ")
-    );
+    println!("read {} file(s) in {rounds} round(s): {}", reads.len(), reads.join(", "));
     Ok(())
 }
 

@@ -38,9 +38,7 @@ pub(crate) fn load_package_json(
     Ok(match view.read(&path)? {
         Read::Missing => (None, false),
         Read::TooLarge => {
-            notes.push(format!(
-                "{path} is larger than the size cap and was not read"
-            ));
+            notes.push(format!("{path} is larger than the size cap and was not read"));
             (None, true)
         }
         Read::Bytes(bytes) => match PackageJson::parse(bytes) {
@@ -89,13 +87,7 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
         preset
     });
     evidence.append(&mut notes);
-    Ok(DirVerdict {
-        dir: dir.to_owned(),
-        preset,
-        evidence,
-        pkg,
-        has_pkg,
-    })
+    Ok(DirVerdict { dir: dir.to_owned(), preset, evidence, pkg, has_pkg })
 }
 
 /// Notes on presets that also matched but rank below the winner, judged from loaded files
@@ -104,11 +96,7 @@ fn runners_up(facts: &Facts<'_, '_>, winner: &Preset) -> Vec<String> {
     facts.go_quiet();
     let mut seen = vec![winner.slug];
     let mut notes = Vec::new();
-    for preset in rules::ordered()
-        .iter()
-        .skip_while(|p| p.id != winner.id)
-        .skip(1)
-    {
+    for preset in rules::ordered().iter().skip_while(|p| p.id != winner.id).skip(1) {
         // The winner's own bare runtime (`node` behind `nextjs`) says nothing new.
         let own_runtime = winner.runtime == Some(preset.slug);
         if own_runtime
@@ -119,15 +107,9 @@ fn runners_up(facts: &Facts<'_, '_>, winner: &Preset) -> Vec<String> {
         }
         seen.push(preset.slug);
         notes.push(if preset.id == "container" {
-            format!(
-                "Dockerfile present but {} was recognised, so it is not used",
-                winner.slug
-            )
+            format!("Dockerfile present but {} was recognised, so it is not used", winner.slug)
         } else {
-            format!(
-                "{} also matched; {} takes precedence",
-                preset.slug, winner.slug
-            )
+            format!("{} also matched; {} takes precedence", preset.slug, winner.slug)
         });
     }
     notes

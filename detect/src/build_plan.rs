@@ -27,10 +27,7 @@ pub(crate) fn plan(
         .filter(|s| root_netlify.is_none_or(|r| r.source != s.source));
     let mut d = Detection::empty(&dir);
     d.evidence = std::mem::take(&mut verdict.evidence);
-    let other = match vercel
-        .as_ref()
-        .and_then(|v| v.framework.as_ref().map(|f| (v, f)))
-    {
+    let other = match vercel.as_ref().and_then(|v| v.framework.as_ref().map(|f| (v, f))) {
         Some((v, framework)) => {
             pin_framework(&v.source, framework.as_deref(), &mut verdict, &mut d)
         }
@@ -68,10 +65,7 @@ pub(crate) fn plan(
         d.framework = Some("static".to_owned());
         d.output_directory.get_or_insert_with(|| ".".to_owned());
     }
-    for settings in [root_netlify, netlify.as_ref(), vercel.as_ref()]
-        .into_iter()
-        .flatten()
-    {
+    for settings in [root_netlify, netlify.as_ref(), vercel.as_ref()].into_iter().flatten() {
         overrides::apply(settings, &mut d);
     }
     // The last line of a verdict without a framework says why, for the NOT_SUPPORTED reason.
@@ -105,18 +99,14 @@ fn pin_framework(
         return true;
     };
     match rules::all().find(|p| p.slug == slug) {
-        Some(_) if detected == slug => d
-            .evidence
-            .push(format!("{source} confirms framework {slug}")),
+        Some(_) if detected == slug => {
+            d.evidence.push(format!("{source} confirms framework {slug}"))
+        }
         Some(preset) => {
-            d.evidence.push(format!(
-                "{source} sets framework {slug} (detected {detected})"
-            ));
+            d.evidence.push(format!("{source} sets framework {slug} (detected {detected})"));
             verdict.preset = Some(preset);
         }
-        None => d.evidence.push(format!(
-            "{source} names unknown framework {slug:?}; ignored"
-        )),
+        None => d.evidence.push(format!("{source} names unknown framework {slug:?}; ignored")),
     }
     false
 }

@@ -19,9 +19,7 @@ pub(crate) fn requested_root(
     let Some(raw) = options.root_directory.as_deref() else {
         return Ok(None);
     };
-    normalize_dir(snapshot, raw)
-        .map(Some)
-        .ok_or_else(|| raw.to_owned())
+    normalize_dir(snapshot, raw).map(Some).ok_or_else(|| raw.to_owned())
 }
 
 fn normalize_dir(snapshot: &Snapshot, raw: &str) -> Option<String> {
@@ -34,13 +32,8 @@ fn normalize_dir(snapshot: &Snapshot, raw: &str) -> Option<String> {
 
 /// Files read up front when no root directory is given: the root manifest, the platform
 /// files, and the workspace declarations.
-const ROOT_FILES: [&str; 5] = [
-    "package.json",
-    "vercel.json",
-    "netlify.toml",
-    "pnpm-workspace.yaml",
-    "lerna.json",
-];
+const ROOT_FILES: [&str; 5] =
+    ["package.json", "vercel.json", "netlify.toml", "pnpm-workspace.yaml", "lerna.json"];
 
 /// Runs detection over what the view has loaded.
 pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pending> {
@@ -48,9 +41,7 @@ pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pendi
     match requested_root(snapshot, options) {
         Err(raw) => {
             let mut d = Detection::empty(&raw);
-            d.evidence.push(format!(
-                "root directory {raw:?} is not a directory of the repository"
-            ));
+            d.evidence.push(format!("root directory {raw:?} is not a directory of the repository"));
             Ok(d)
         }
         Ok(Some(dir)) => {
@@ -59,8 +50,7 @@ pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pendi
             )?;
             let verdict = analyse_dir(view, &dir)?;
             let mut d = plan(view, verdict, workspace_root_of(view, &dir)?, None)?;
-            d.evidence
-                .insert(0, format!("root directory {dir} given by the deployment"));
+            d.evidence.insert(0, format!("root directory {dir} given by the deployment"));
             Ok(d)
         }
         Ok(None) => choose_and_plan(view),
@@ -76,30 +66,16 @@ fn choose_and_plan(view: &View<'_>) -> Result<Detection, Pending> {
         && let Some(dir) = normalize_dir(snapshot, base).filter(|d| d != ".")
     {
         let verdict = analyse_dir(view, &dir)?;
-        let mut d = plan(
-            view,
-            verdict,
-            workspace_root_of(view, &dir)?,
-            root_netlify.as_ref(),
-        )?;
-        d.evidence
-            .insert(0, format!("root directory {dir} from base in netlify.toml"));
+        let mut d = plan(view, verdict, workspace_root_of(view, &dir)?, root_netlify.as_ref())?;
+        d.evidence.insert(0, format!("root directory {dir} from base in netlify.toml"));
         return Ok(d);
     }
     let root = analyse_dir(view, ".")?;
     match monorepo::choose(view, root)? {
         Choice::App(verdict, notes) => {
             let dir = verdict.dir.clone();
-            let ws = if dir == "." {
-                None
-            } else {
-                workspace_root_of(view, &dir)?
-            };
-            let netlify = if dir == "." {
-                None
-            } else {
-                root_netlify.as_ref()
-            };
+            let ws = if dir == "." { None } else { workspace_root_of(view, &dir)? };
+            let netlify = if dir == "." { None } else { root_netlify.as_ref() };
             let mut d = plan(view, verdict, ws, netlify)?;
             d.evidence.splice(0..0, notes);
             Ok(d)
@@ -111,10 +87,8 @@ fn choose_and_plan(view: &View<'_>) -> Result<Detection, Pending> {
             d.build_command = None;
             d.output_directory = None;
             d.candidates = apps.iter().map(|(dir, _)| dir.clone()).collect();
-            let listed: Vec<String> = apps
-                .iter()
-                .map(|(dir, slug)| format!("{dir} ({slug})"))
-                .collect();
+            let listed: Vec<String> =
+                apps.iter().map(|(dir, slug)| format!("{dir} ({slug})")).collect();
             d.evidence = notes;
             d.evidence.push(format!(
                 "several deployable apps: {}; choose a root directory",
@@ -144,9 +118,8 @@ fn workspace_root_of(view: &View<'_>, dir: &str) -> Result<Option<Workspace>, Pe
     } else {
         None
     };
-    let declared = ["pnpm-workspace.yaml", "lerna.json", "rush.json"]
-        .iter()
-        .any(|m| view.exists(m))
-        || pkg.as_ref().is_some_and(|p| p.has_workspaces);
+    let declared =
+        ["pnpm-workspace.yaml", "lerna.json", "rush.json"].iter().any(|m| view.exists(m))
+            || pkg.as_ref().is_some_and(|p| p.has_workspaces);
     Ok((declared || tool.is_some()).then_some(Workspace { root: ".", tool }))
 }

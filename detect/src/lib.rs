@@ -56,10 +56,8 @@ pub fn detect_with<E>(
             Step::Done(detection) => return Ok(detection),
             Step::Need(paths) => {
                 for path in paths {
-                    let content = read(&path).map_err(|source| DetectError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
+                    let content = read(&path)
+                        .map_err(|source| DetectError::Read { path: path.clone(), source })?;
                     snapshot.insert_file(&path, content);
                 }
             }

@@ -59,10 +59,7 @@ pub(crate) fn netlify(view: &View<'_>, dir: &str) -> Result<Option<Settings>, Pe
         return Ok(None);
     };
     let body = text(bytes);
-    let mut s = Settings {
-        source: path,
-        ..Settings::default()
-    };
+    let mut s = Settings { source: path, ..Settings::default() };
     for (key, value) in table_strings(&body, "build") {
         match key.as_str() {
             "command" => s.build = Some(value),
@@ -87,11 +84,7 @@ pub(crate) fn apply(settings: &Settings, d: &mut Detection) {
     for (field, value, what) in [
         (&mut d.install_command, &settings.install, "install command"),
         (&mut d.build_command, &settings.build, "build command"),
-        (
-            &mut d.output_directory,
-            &settings.output,
-            "output directory",
-        ),
+        (&mut d.output_directory, &settings.output, "output directory"),
         (&mut d.node_version, &settings.node_version, "Node version"),
     ] {
         if let Some(value) = value {

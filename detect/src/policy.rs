@@ -36,15 +36,9 @@ impl SupportPolicy {
     /// on Node.js (installed with npm, yarn or pnpm) plus static files. Other languages,
     /// containers and Bun are detected and reported, but not built unless configured.
     pub fn default_policy() -> Self {
-        let node = crate::rules::all()
-            .filter(|p| p.runtime == Some("node"))
-            .map(|p| p.slug);
-        let slugs = node
-            .chain(ALSO_BY_DEFAULT.iter().copied())
-            .map(str::to_owned);
-        Self {
-            allowed: Allowed::Only(slugs.collect()),
-        }
+        let node = crate::rules::all().filter(|p| p.runtime == Some("node")).map(|p| p.slug);
+        let slugs = node.chain(ALSO_BY_DEFAULT.iter().copied()).map(str::to_owned);
+        Self { allowed: Allowed::Only(slugs.collect()) }
     }
 
     /// The slugs this policy allows, sorted; `None` when every detected framework is allowed.
@@ -60,9 +54,7 @@ impl SupportPolicy {
         let mut slugs = BTreeSet::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item == "*" {
-                return Ok(Self {
-                    allowed: Allowed::All,
-                });
+                return Ok(Self { allowed: Allowed::All });
             }
             if !known_slugs().any(|k| k == item) {
                 return Err(PolicyError::UnknownFramework(item.to_owned()));
@@ -72,9 +64,7 @@ impl SupportPolicy {
         if slugs.is_empty() {
             return Err(PolicyError::Empty);
         }
-        Ok(Self {
-            allowed: Allowed::Only(slugs),
-        })
+        Ok(Self { allowed: Allowed::Only(slugs) })
     }
 
     /// Whether WhaleRay builds this detection.
@@ -98,11 +88,7 @@ impl SupportPolicy {
                 detection.candidates.join(", ")
             ),
             None => {
-                let why = detection
-                    .evidence
-                    .last()
-                    .map(String::as_str)
-                    .unwrap_or("no evidence");
+                let why = detection.evidence.last().map(String::as_str).unwrap_or("no evidence");
                 format!("no framework detected: {why}")
             }
             Some(f) if self.allows(detection) => format!("framework {f} is supported"),
@@ -129,14 +115,7 @@ mod tests {
     #[test]
     fn default_policy_builds_node_presets_and_static_only() {
         let p = SupportPolicy::default_policy();
-        for slug in [
-            "nextjs",
-            "vite",
-            "express",
-            "node",
-            "static",
-            "docusaurus-2",
-        ] {
+        for slug in ["nextjs", "vite", "express", "node", "static", "docusaurus-2"] {
             assert!(p.allows(&verdict(Some(slug))), "{slug}");
         }
         for slug in ["hugo", "django", "laravel", "container", "bun", "go"] {
@@ -164,10 +143,7 @@ mod tests {
     #[test]
     fn reason_names_the_framework_the_candidates_or_the_cause() {
         let p = SupportPolicy::parse("nextjs").unwrap();
-        assert_eq!(
-            p.reason(&verdict(Some("hugo"))),
-            "framework hugo is not supported yet"
-        );
+        assert_eq!(p.reason(&verdict(Some("hugo"))), "framework hugo is not supported yet");
         let mut ambiguous = verdict(None);
         ambiguous.candidates = vec!["apps/web".to_owned(), "apps/docs".to_owned()];
         assert_eq!(
@@ -175,9 +151,7 @@ mod tests {
             "several apps: apps/web, apps/docs — choose a root directory"
         );
         let mut nothing = verdict(None);
-        nothing
-            .evidence
-            .push("no framework or runtime marker found in .".to_owned());
+        nothing.evidence.push("no framework or runtime marker found in .".to_owned());
         assert_eq!(
             p.reason(&nothing),
             "no framework detected: no framework or runtime marker found in ."

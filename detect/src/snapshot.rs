@@ -89,11 +89,7 @@ impl Snapshot {
     /// Subdirectories are skipped by seeking past them, so the cost grows with the number of
     /// direct entries, not with the size of the whole subtree.
     pub(crate) fn files_in(&self, dir: &str) -> Vec<&str> {
-        let prefix = if dir == "." || dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
+        let prefix = if dir == "." || dir.is_empty() { String::new() } else { format!("{dir}/") };
         let mut out = Vec::new();
         let mut cursor = prefix.clone();
         loop {
@@ -146,11 +142,7 @@ pub(crate) fn normalize_path(raw: &str) -> Option<String> {
             s => parts.push(s),
         }
     }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("/"))
-    }
+    if parts.is_empty() { None } else { Some(parts.join("/")) }
 }
 
 #[cfg(test)]
@@ -160,16 +152,7 @@ mod tests {
     #[test]
     fn new_drops_parent_segments_absolute_and_empty_paths() {
         let s = Snapshot::new(
-            [
-                "../x",
-                "/etc/passwd",
-                "",
-                "a/../b",
-                "./a//b.txt",
-                "C:/win",
-                "ok",
-            ]
-            .map(String::from),
+            ["../x", "/etc/passwd", "", "a/../b", "./a//b.txt", "C:/win", "ok"].map(String::from),
         );
         assert_eq!(s.paths().collect::<Vec<_>>(), vec!["a/b.txt", "ok"]);
     }
@@ -192,15 +175,7 @@ mod tests {
     #[test]
     fn files_in_lists_direct_children_only() {
         let s = Snapshot::new(
-            [
-                "a.csproj",
-                "a/b.csproj",
-                "a/c/d.txt",
-                "a-b/x",
-                "b.txt",
-                "z/y",
-            ]
-            .map(String::from),
+            ["a.csproj", "a/b.csproj", "a/c/d.txt", "a-b/x", "b.txt", "z/y"].map(String::from),
         );
         assert_eq!(s.files_in("."), vec!["a.csproj", "b.txt"]);
         assert_eq!(s.files_in("a"), vec!["a/b.csproj"]);

@@ -31,10 +31,7 @@ pub(crate) struct View<'a> {
 impl<'a> View<'a> {
     /// Wraps a snapshot with an empty wish list.
     pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
-        Self {
-            snapshot,
-            wanted: RefCell::new(BTreeSet::new()),
-        }
+        Self { snapshot, wanted: RefCell::new(BTreeSet::new()) }
     }
 
     /// The underlying snapshot (paths only; contents go through [`View::read`]).
@@ -103,11 +100,7 @@ pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// Joins a directory (`"."` for the root) and a relative path.
 pub(crate) fn join(dir: &str, name: &str) -> String {
-    if dir == "." || dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
+    if dir == "." || dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
 }
 
 #[cfg(test)]

@@ -9,18 +9,14 @@ use whaleray_detect::{
 };
 
 fn repo(files: &[(&str, &str)]) -> (Snapshot, BTreeMap<String, String>) {
-    let map: BTreeMap<String, String> = files
-        .iter()
-        .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
-        .collect();
+    let map: BTreeMap<String, String> =
+        files.iter().map(|(p, c)| ((*p).to_owned(), (*c).to_owned())).collect();
     (Snapshot::new(map.keys().cloned()), map)
 }
 
 fn run(files: &[(&str, &str)], root: Option<&str>) -> Detection {
     let (mut snapshot, map) = repo(files);
-    let options = Options {
-        root_directory: root.map(str::to_owned),
-    };
+    let options = Options { root_directory: root.map(str::to_owned) };
     let result = detect_with(&mut snapshot, &options, |p| {
         Ok::<_, Infallible>(match map.get(p) {
             Some(c) => FileContent::Bytes(c.clone().into_bytes()),
@@ -36,10 +32,7 @@ fn run(files: &[(&str, &str)], root: Option<&str>) -> Detection {
 #[test]
 fn detect_asks_for_package_json_before_answering() {
     let (snapshot, _) = repo(&[("package.json", "{}"), ("src/index.js", "")]);
-    assert_eq!(
-        detect(&snapshot, &Options::default()),
-        Step::Need(vec!["package.json".to_owned()])
-    );
+    assert_eq!(detect(&snapshot, &Options::default()), Step::Need(vec!["package.json".to_owned()]));
 }
 
 #[test]
@@ -57,22 +50,14 @@ fn next_dependency_with_pnpm_lockfile_is_nextjs_on_pnpm() {
     assert_eq!(d.framework.as_deref(), Some("nextjs"));
     assert_eq!(d.package_manager.as_deref(), Some("pnpm"));
     assert_eq!(d.build_command.as_deref(), Some("pnpm run build"));
-    assert!(
-        d.evidence
-            .iter()
-            .any(|e| e == "dependency next@14.2.3 in package.json")
-    );
+    assert!(d.evidence.iter().any(|e| e == "dependency next@14.2.3 in package.json"));
 }
 
 #[test]
 fn detect_with_rejects_a_root_directory_outside_the_repository() {
     let (mut snapshot, _) = repo(&[("package.json", "{}")]);
-    let options = Options {
-        root_directory: Some("../etc".to_owned()),
-    };
-    let err = detect_with(&mut snapshot, &options, |_| {
-        Ok::<_, Infallible>(FileContent::Absent)
-    });
+    let options = Options { root_directory: Some("../etc".to_owned()) };
+    let err = detect_with(&mut snapshot, &options, |_| Ok::<_, Infallible>(FileContent::Absent));
     assert!(matches!(err, Err(DetectError::InvalidRootDirectory { .. })));
 }
 

@@ -20,11 +20,7 @@ fn check(case: &Case) -> Vec<(String, String, String)> {
     };
     if !acceptable.contains(&d.framework.as_deref()) {
         let want: Vec<String> = acceptable.iter().map(|v| show(*v)).collect();
-        bad.push((
-            "framework".to_owned(),
-            want.join("|"),
-            show(d.framework.as_deref()),
-        ));
+        bad.push(("framework".to_owned(), want.join("|"), show(d.framework.as_deref())));
     }
     let mut field = |key: &str, actual: Option<&str>| {
         if let Some(expected) = e.get(key)
@@ -43,30 +39,18 @@ fn check(case: &Case) -> Vec<(String, String, String)> {
     if let Some(Value::Array(want)) = e.get("candidates") {
         let want: Vec<&str> = want.iter().filter_map(Value::as_str).collect();
         if want != d.candidates {
-            bad.push((
-                "candidates".to_owned(),
-                want.join(","),
-                d.candidates.join(","),
-            ));
+            bad.push(("candidates".to_owned(), want.join(","), d.candidates.join(",")));
         }
     }
     if let Some(Value::Array(needles)) = e.get("evidenceContains") {
         for needle in needles.iter().filter_map(Value::as_str) {
             if !d.evidence.iter().any(|line| line.contains(needle)) {
-                bad.push((
-                    "evidence".to_owned(),
-                    needle.to_owned(),
-                    d.evidence.join(" | "),
-                ));
+                bad.push(("evidence".to_owned(), needle.to_owned(), d.evidence.join(" | ")));
             }
         }
     }
     if d.evidence.is_empty() {
-        bad.push((
-            "evidence".to_owned(),
-            "non-empty".to_owned(),
-            "empty".to_owned(),
-        ));
+        bad.push(("evidence".to_owned(), "non-empty".to_owned(), "empty".to_owned()));
     }
     bad
 }
@@ -75,10 +59,7 @@ fn run_all(cases: &[Case]) -> Vec<String> {
     let mut rows = Vec::new();
     for case in cases {
         for (field, want, got) in check(case) {
-            rows.push(format!(
-                "{:<55} {:<16} {:<28} {}",
-                case.name, field, want, got
-            ));
+            rows.push(format!("{:<55} {:<16} {:<28} {}", case.name, field, want, got));
         }
     }
     rows
@@ -91,10 +72,8 @@ fn assert_cases(label: &str, cases: &[Case], minimum: usize) {
         cases.len()
     );
     let rows = run_all(cases);
-    let failed: std::collections::BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.split_whitespace().next().unwrap_or_default())
-        .collect();
+    let failed: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.split_whitespace().next().unwrap_or_default()).collect();
     assert!(
         rows.is_empty(),
         "{label}: {}/{} cases pass\n{:<55} {:<16} {:<28} {}\n{}",
@@ -127,11 +106,7 @@ fn single_package_node_repositories_read_at_most_three_files() {
     let cases = load_cases(&corpus_dir()).expect("corpus is readable");
     let single_package = |c: &&Case| {
         c.expected["runtime"] == "node"
-            && c.files
-                .iter()
-                .filter(|(p, _)| p.ends_with("package.json"))
-                .count()
-                == 1
+            && c.files.iter().filter(|(p, _)| p.ends_with("package.json")).count() == 1
     };
     let mut checked = 0;
     for case in cases.iter().filter(single_package) {
@@ -139,8 +114,5 @@ fn single_package_node_repositories_read_at_most_three_files() {
         let (_, reads) = case.run();
         assert!(reads <= 3, "{} read {reads} files", case.name);
     }
-    assert!(
-        checked >= 20,
-        "only {checked} single-package Node cases found"
-    );
+    assert!(checked >= 20, "only {checked} single-package Node cases found");
 }

@@ -58,11 +58,7 @@ fn segment() -> impl Strategy<Value = String> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    (
-        prop::collection::vec(segment(), 0..4),
-        prop::sample::select(NAMES.to_vec()),
-        any::<bool>(),
-    )
+    (prop::collection::vec(segment(), 0..4), prop::sample::select(NAMES.to_vec()), any::<bool>())
         .prop_map(|(dirs, name, absolute)| {
             let mut p = dirs.join("/");
             if !p.is_empty() {
@@ -183,13 +179,7 @@ fn an_oversized_package_json_is_never_read_and_is_reported() {
     })
     .unwrap();
     assert_eq!(asked, vec!["package.json".to_owned()]);
-    assert!(
-        d.evidence
-            .iter()
-            .any(|e| e.contains("larger than the size cap")),
-        "{:?}",
-        d.evidence
-    );
+    assert!(d.evidence.iter().any(|e| e.contains("larger than the size cap")), "{:?}", d.evidence);
     assert_eq!(d.framework.as_deref(), Some("static"));
 }
 
@@ -201,13 +191,7 @@ fn a_reader_that_returns_more_than_the_cap_is_treated_as_too_large() {
         Ok::<_, Infallible>(FileContent::Bytes(vec![b' '; huge]))
     })
     .unwrap();
-    assert!(
-        d.evidence
-            .iter()
-            .any(|e| e.contains("larger than the size cap")),
-        "{:?}",
-        d.evidence
-    );
+    assert!(d.evidence.iter().any(|e| e.contains("larger than the size cap")), "{:?}", d.evidence);
 }
 
 #[test]
@@ -219,9 +203,7 @@ fn deeply_nested_package_json_is_ignored_with_a_reason() {
     })
     .unwrap();
     assert!(
-        d.evidence
-            .iter()
-            .any(|e| e.contains("package.json ignored: invalid JSON")),
+        d.evidence.iter().any(|e| e.contains("package.json ignored: invalid JSON")),
         "{:?}",
         d.evidence
     );
@@ -230,10 +212,8 @@ fn deeply_nested_package_json_is_ignored_with_a_reason() {
 #[test]
 fn a_reader_error_is_returned_with_the_path() {
     let mut snapshot = Snapshot::new(["package.json".to_owned()]);
-    let err = detect_with(&mut snapshot, &Options::default(), |_| {
-        Err::<FileContent, _>("boom")
-    })
-    .unwrap_err();
+    let err = detect_with(&mut snapshot, &Options::default(), |_| Err::<FileContent, _>("boom"))
+        .unwrap_err();
     assert!(
         matches!(err, DetectError::Read { ref path, source: "boom" } if path == "package.json")
     );
@@ -244,15 +224,9 @@ fn a_reader_error_is_returned_with_the_path() {
 fn a_root_directory_with_parent_segments_is_a_typed_error() {
     for bad in ["../x", "/etc", "missing", "a/../../b"] {
         let mut snapshot = Snapshot::new(["a/package.json".to_owned()]);
-        let options = Options {
-            root_directory: Some(bad.to_owned()),
-        };
-        let err = detect_with(&mut snapshot, &options, |_| {
-            Ok::<_, Infallible>(FileContent::Absent)
-        });
-        assert!(
-            matches!(err, Err(DetectError::InvalidRootDirectory { .. })),
-            "{bad}"
-        );
+        let options = Options { root_directory: Some(bad.to_owned()) };
+        let err =
+            detect_with(&mut snapshot, &options, |_| Ok::<_, Infallible>(FileContent::Absent));
+        assert!(matches!(err, Err(DetectError::InvalidRootDirectory { .. })), "{bad}");
     }
 }

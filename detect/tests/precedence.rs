@@ -39,14 +39,8 @@ fn explicit_container_opt_in_beats_every_framework() {
 #[test]
 fn plain_dockerfile_is_only_a_last_resort() {
     let p = pkg(r#""astro": "4""#);
-    assert_eq!(
-        framework(&[("package.json", &p), ("Dockerfile", "")]).as_deref(),
-        Some("astro")
-    );
-    assert_eq!(
-        framework(&[("Dockerfile", "")]).as_deref(),
-        Some("container")
-    );
+    assert_eq!(framework(&[("package.json", &p), ("Dockerfile", "")]).as_deref(), Some("astro"));
+    assert_eq!(framework(&[("Dockerfile", "")]).as_deref(), Some("container"));
     assert_eq!(
         framework(&[("requirements.txt", ""), ("Dockerfile", "")]).as_deref(),
         Some("python")
@@ -56,27 +50,13 @@ fn plain_dockerfile_is_only_a_last_resort() {
 #[test]
 fn server_frameworks_with_a_js_toolchain_beat_the_bundler() {
     let vite = pkg(r#""vite": "5""#);
-    let laravel = [
-        ("package.json", vite.as_str()),
-        ("composer.json", "{}"),
-        ("artisan", ""),
-    ];
+    let laravel = [("package.json", vite.as_str()), ("composer.json", "{}"), ("artisan", "")];
     assert_eq!(framework(&laravel).as_deref(), Some("laravel"));
-    let rails = [
-        ("package.json", vite.as_str()),
-        ("Gemfile", ""),
-        ("config/application.rb", ""),
-    ];
+    let rails = [("package.json", vite.as_str()), ("Gemfile", ""), ("config/application.rb", "")];
     assert_eq!(framework(&rails).as_deref(), Some("rails"));
-    let django = [
-        ("package.json", vite.as_str()),
-        ("requirements.txt", "django\n"),
-    ];
+    let django = [("package.json", vite.as_str()), ("requirements.txt", "django\n")];
     assert_eq!(framework(&django).as_deref(), Some("django"));
-    let phoenix = [
-        ("package.json", vite.as_str()),
-        ("mix.exs", "{:phoenix, \"~> 1.7\"}"),
-    ];
+    let phoenix = [("package.json", vite.as_str()), ("mix.exs", "{:phoenix, \"~> 1.7\"}")];
     assert_eq!(framework(&phoenix).as_deref(), Some("phoenix"));
 }
 
@@ -93,11 +73,7 @@ fn meta_frameworks_beat_the_bundler_they_are_built_on() {
         ("astro", "astro"),
     ] {
         let p = pkg(&format!(r#""vite": "5", "{dep}": "1""#));
-        assert_eq!(
-            framework(&[("package.json", &p)]).as_deref(),
-            Some(slug),
-            "{dep}"
-        );
+        assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some(slug), "{dep}");
     }
 }
 
@@ -106,24 +82,15 @@ fn remix_and_react_router_beat_hydrogen_and_nuxt_beats_nitro() {
     let p = pkg(r#""@shopify/hydrogen": "2", "@remix-run/dev": "2""#);
     assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("remix"));
     let p = pkg(r#""@shopify/hydrogen": "2", "@react-router/dev": "7""#);
-    assert_eq!(
-        framework(&[("package.json", &p)]).as_deref(),
-        Some("react-router")
-    );
+    assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("react-router"));
     let p = pkg(r#""nuxt": "3", "nitropack": "2""#);
-    assert_eq!(
-        framework(&[("package.json", &p)]).as_deref(),
-        Some("nuxtjs")
-    );
+    assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("nuxtjs"));
 }
 
 #[test]
 fn nextjs_beats_vite_and_storybook() {
     let p = pkg(r#""next": "14", "vite": "5", "storybook": "8""#);
-    assert_eq!(
-        framework(&[("package.json", &p)]).as_deref(),
-        Some("nextjs")
-    );
+    assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("nextjs"));
 }
 
 #[test]
@@ -135,24 +102,15 @@ fn vite_beats_ionic_react_and_create_react_app() {
 #[test]
 fn scully_and_ionic_angular_beat_angular() {
     let p = pkg(r#""@angular/cli": "17", "@scullyio/init": "2""#);
-    assert_eq!(
-        framework(&[("package.json", &p)]).as_deref(),
-        Some("scully")
-    );
+    assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("scully"));
     let p = pkg(r#""@angular/cli": "17", "@ionic/angular": "7""#);
-    assert_eq!(
-        framework(&[("package.json", &p)]).as_deref(),
-        Some("ionic-angular")
-    );
+    assert_eq!(framework(&[("package.json", &p)]).as_deref(), Some("ionic-angular"));
 }
 
 #[test]
 fn js_backends_beat_the_bare_node_runtime() {
     let p = r#"{"dependencies": {"express": "4"}, "scripts": {"start": "node server.js"}}"#;
-    assert_eq!(
-        framework(&[("package.json", p), ("server.js", "")]).as_deref(),
-        Some("express")
-    );
+    assert_eq!(framework(&[("package.json", p), ("server.js", "")]).as_deref(), Some("express"));
 }
 
 #[test]
@@ -170,23 +128,14 @@ fn python_frameworks_beat_the_bare_python_runtime_and_node() {
 
 #[test]
 fn rust_frameworks_beat_the_bare_rust_runtime() {
-    assert_eq!(
-        framework(&[("Cargo.toml", "axum = \"0.7\"")]).as_deref(),
-        Some("axum")
-    );
-    assert_eq!(
-        framework(&[("Cargo.toml", "serde = \"1\"")]).as_deref(),
-        Some("rust")
-    );
+    assert_eq!(framework(&[("Cargo.toml", "axum = \"0.7\"")]).as_deref(), Some("axum"));
+    assert_eq!(framework(&[("Cargo.toml", "serde = \"1\"")]).as_deref(), Some("rust"));
 }
 
 #[test]
 fn an_npm_dependency_beats_a_config_file_generator() {
     let p = pkg(r#""hexo": "7""#);
-    assert_eq!(
-        framework(&[("package.json", &p), ("_config.yml", "")]).as_deref(),
-        Some("hexo")
-    );
+    assert_eq!(framework(&[("package.json", &p), ("_config.yml", "")]).as_deref(), Some("hexo"));
     let p = pkg(r#""@11ty/eleventy": "2""#);
     assert_eq!(
         framework(&[("package.json", &p), ("config.toml", "baseURL = '/'")]).as_deref(),
@@ -197,10 +146,7 @@ fn an_npm_dependency_beats_a_config_file_generator() {
 #[test]
 fn runtimes_follow_the_nixpacks_order() {
     let bare_pkg = r#"{"scripts": {"start": "node x.js"}}"#;
-    assert_eq!(
-        framework(&[("go.mod", ""), ("package.json", bare_pkg)]).as_deref(),
-        Some("go")
-    );
+    assert_eq!(framework(&[("go.mod", ""), ("package.json", bare_pkg)]).as_deref(), Some("go"));
     assert_eq!(
         framework(&[("composer.json", "{}"), ("package.json", bare_pkg)]).as_deref(),
         Some("php")
@@ -221,10 +167,7 @@ fn runtimes_follow_the_nixpacks_order() {
 
 #[test]
 fn static_files_rank_below_every_runtime() {
-    assert_eq!(
-        framework(&[("index.html", ""), ("main.py", "")]).as_deref(),
-        Some("python")
-    );
+    assert_eq!(framework(&[("index.html", ""), ("main.py", "")]).as_deref(), Some("python"));
     assert_eq!(framework(&[("index.html", "")]).as_deref(), Some("static"));
 }
 
@@ -233,8 +176,7 @@ fn runners_up_are_cited_in_the_evidence() {
     let p = pkg(r#""@remix-run/dev": "2", "vite": "5""#);
     let d = detect_files(&[("package.json", &p)]);
     assert!(
-        d.evidence
-            .contains(&"vite also matched; remix takes precedence".to_owned()),
+        d.evidence.contains(&"vite also matched; remix takes precedence".to_owned()),
         "{:?}",
         d.evidence
     );

@@ -35,64 +35,27 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         (slug, files)
     };
     let raw = |slug: &'static str, files: &[(&str, &str)]| {
-        (
-            slug,
-            files
-                .iter()
-                .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
-                .collect(),
-        )
+        (slug, files.iter().map(|(p, c)| ((*p).to_owned(), (*c).to_owned())).collect())
     };
     vec![
         js("nextjs", &[("next", "14.2.3")], &[]),
-        js(
-            "blitzjs",
-            &[("next", "12"), ("blitz", "2")],
-            &["blitz.config.ts"],
-        ),
+        js("blitzjs", &[("next", "12"), ("blitz", "2")], &["blitz.config.ts"]),
         js("remix", &[("@remix-run/dev", "2"), ("vite", "5")], &[]),
-        js(
-            "react-router",
-            &[("@react-router/dev", "7"), ("vite", "6")],
-            &[],
-        ),
-        js(
-            "hydrogen",
-            &[("@shopify/hydrogen", "1"), ("vite", "4")],
-            &[],
-        ),
+        js("react-router", &[("@react-router/dev", "7"), ("vite", "6")], &[]),
+        js("hydrogen", &[("@shopify/hydrogen", "1"), ("vite", "4")], &[]),
         js("nuxtjs", &[("nuxt", "3.11")], &[]),
         js("nitro", &[("nitropack", "2")], &[]),
         js("sveltekit", &[("@sveltejs/kit", "1.0.0-next.100")], &[]),
-        js(
-            "sveltekit-1",
-            &[("@sveltejs/kit", "^2.5.0"), ("vite", "5")],
-            &[],
-        ),
+        js("sveltekit-1", &[("@sveltejs/kit", "^2.5.0"), ("vite", "5")], &[]),
         js("sapper", &[("sapper", "0.29")], &[]),
-        js(
-            "solidstart-1",
-            &[("solid-js", "1"), ("@solidjs/start", "1")],
-            &[],
-        ),
-        js(
-            "solidstart",
-            &[("solid-js", "1"), ("solid-start", "0.2")],
-            &[],
-        ),
+        js("solidstart-1", &[("solid-js", "1"), ("@solidjs/start", "1")], &[]),
+        js("solidstart", &[("solid-js", "1"), ("solid-start", "0.2")], &[]),
         js(
             "tanstack-start-lovable",
-            &[
-                ("@tanstack/react-start", "1"),
-                ("@lovable.dev/vite-tanstack-config", "1"),
-            ],
+            &[("@tanstack/react-start", "1"), ("@lovable.dev/vite-tanstack-config", "1")],
             &[],
         ),
-        js(
-            "tanstack-start",
-            &[("@tanstack/react-start", "1"), ("vite", "6")],
-            &[],
-        ),
+        js("tanstack-start", &[("@tanstack/react-start", "1"), ("vite", "6")], &[]),
         js("analog", &[("@analogjs/platform", "1"), ("vite", "5")], &[]),
         js("qwik", &[("@builder.io/qwik", "1"), ("vite", "5")], &[]),
         js("vike", &[("vike", "0.4"), ("vite", "5")], &[]),
@@ -112,22 +75,10 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         js("gridsome", &[("gridsome", "0.7")], &[]),
         js("saber", &[("saber", "0.12")], &[]),
         js("observable", &[("@observablehq/framework", "1")], &[]),
-        js(
-            "sanity",
-            &[("sanity", "3"), ("vite", "5")],
-            &["sanity.config.ts"],
-        ),
+        js("sanity", &[("sanity", "3"), ("vite", "5")], &["sanity.config.ts"]),
         js("sanity-v2", &[("@sanity/cli", "^2.35.0")], &["sanity.json"]),
-        js(
-            "scully",
-            &[("@scullyio/init", "2"), ("@angular/cli", "17")],
-            &[],
-        ),
-        js(
-            "ionic-angular",
-            &[("@ionic/angular", "7"), ("@angular/cli", "17")],
-            &[],
-        ),
+        js("scully", &[("@scullyio/init", "2"), ("@angular/cli", "17")], &[]),
+        js("ionic-angular", &[("@ionic/angular", "7"), ("@angular/cli", "17")], &[]),
         js("angular", &[("@angular/cli", "17")], &["angular.json"]),
         js("vue", &[("@vue/cli-service", "5")], &[]),
         js("preact", &[("preact-cli", "3"), ("preact", "10")], &[]),
@@ -140,11 +91,7 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         js("svelte", &[("svelte", "3"), ("sirv-cli", "1")], &[]),
         js("brunch", &[("brunch", "4")], &[]),
         js("vite", &[("vite", "5"), ("react", "18")], &[]),
-        js(
-            "ionic-react",
-            &[("@ionic/react", "7"), ("react-scripts", "5")],
-            &[],
-        ),
+        js("ionic-react", &[("@ionic/react", "7"), ("react-scripts", "5")], &[]),
         js("create-react-app", &[("react-scripts", "5")], &[]),
         js("parcel", &[("parcel", "2")], &[]),
         js("storybook", &[("storybook", "8")], &[]),
@@ -157,72 +104,30 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         js("elysia", &[("elysia", "1")], &["src/index.ts"]),
         js("bun", &[], &["bun.lock", "server.ts"]),
         js("node", &[], &["server.js"]),
-        raw(
-            "fasthtml",
-            &[("requirements.txt", "python-fasthtml\n"), ("main.py", "")],
-        ),
+        raw("fasthtml", &[("requirements.txt", "python-fasthtml\n"), ("main.py", "")]),
         raw("fastapi", &[("requirements.txt", "fastapi\nuvicorn\n")]),
-        raw(
-            "flask",
-            &[(
-                "pyproject.toml",
-                "[project]\ndependencies = [\"Flask>=3\"]\n",
-            )],
-        ),
-        raw(
-            "django",
-            &[("requirements.txt", "Django==5.0\n"), ("manage.py", "")],
-        ),
+        raw("flask", &[("pyproject.toml", "[project]\ndependencies = [\"Flask>=3\"]\n")]),
+        raw("django", &[("requirements.txt", "Django==5.0\n"), ("manage.py", "")]),
         raw("python", &[("main.py", "print('hi')")]),
-        raw(
-            "axum",
-            &[("Cargo.toml", "[dependencies]\naxum = \"0.7\"\n")],
-        ),
-        raw(
-            "actix-web",
-            &[("Cargo.toml", "[dependencies]\nactix-web = \"4\"\n")],
-        ),
-        raw(
-            "rust",
-            &[
-                ("Cargo.toml", "[package]\nname = \"x\"\n"),
-                ("src/main.rs", ""),
-            ],
-        ),
-        raw(
-            "hugo",
-            &[("config.toml", "baseURL = \"https://x.test/\"\n")],
-        ),
-        raw(
-            "zola",
-            &[("config.toml", "base_url = \"https://x.test\"\n")],
-        ),
+        raw("axum", &[("Cargo.toml", "[dependencies]\naxum = \"0.7\"\n")]),
+        raw("actix-web", &[("Cargo.toml", "[dependencies]\nactix-web = \"4\"\n")]),
+        raw("rust", &[("Cargo.toml", "[package]\nname = \"x\"\n"), ("src/main.rs", "")]),
+        raw("hugo", &[("config.toml", "baseURL = \"https://x.test/\"\n")]),
+        raw("zola", &[("config.toml", "base_url = \"https://x.test\"\n")]),
         raw("jekyll", &[("_config.yml", "title: x\n")]),
-        raw(
-            "middleman",
-            &[("config.rb", ""), ("Gemfile", "gem 'middleman'\n")],
-        ),
+        raw("middleman", &[("config.rb", ""), ("Gemfile", "gem 'middleman'\n")]),
         raw("phoenix", &[("mix.exs", "{:phoenix, \"~> 1.7\"}")]),
         raw("elixir", &[("mix.exs", "defmodule X.MixProject do end")]),
         raw("deno", &[("deno.jsonc", "{}"), ("main.ts", "")]),
         raw("dotnet", &[("App.fsproj", "<Project/>")]),
         raw("go", &[("go.mod", "module x\n"), ("main.go", "")]),
-        raw(
-            "spring-boot",
-            &[(
-                "pom.xml",
-                "<artifactId>spring-boot-starter-web</artifactId>",
-            )],
-        ),
+        raw("spring-boot", &[("pom.xml", "<artifactId>spring-boot-starter-web</artifactId>")]),
         raw("java", &[("build.gradle", "apply plugin: 'java'")]),
         raw("scala", &[("build.sbt", "")]),
         raw("clojure", &[("project.clj", "")]),
         raw("laravel", &[("composer.json", "{}"), ("artisan", "")]),
         raw("php", &[("composer.json", "{}")]),
-        raw(
-            "rails",
-            &[("Gemfile", "gem 'rails'\n"), ("config/application.rb", "")],
-        ),
+        raw("rails", &[("Gemfile", "gem 'rails'\n"), ("config/application.rb", "")]),
         raw("ruby", &[("Gemfile", "gem 'sinatra'\n"), ("config.ru", "")]),
         raw("dart", &[("pubspec.yaml", "name: x\n")]),
         raw("crystal", &[("shard.yml", "name: x\n")]),
@@ -241,17 +146,11 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
 fn each_rule_detects_its_minimal_repository() {
     let mut wrong = Vec::new();
     for (slug, files) in cases() {
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
+        let borrowed: Vec<(&str, &str)> =
+            files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
         let d = detect_files(&borrowed);
         if d.framework.as_deref() != Some(slug) {
-            wrong.push(format!(
-                "{slug}: got {:?} ({})",
-                d.framework,
-                d.evidence.join("; ")
-            ));
+            wrong.push(format!("{slug}: got {:?} ({})", d.framework, d.evidence.join("; ")));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -267,14 +166,9 @@ fn every_known_slug_has_a_positive_case() {
 #[test]
 fn every_verdict_cites_evidence() {
     for (slug, files) in cases() {
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
-        assert!(
-            !detect_files(&borrowed).evidence.is_empty(),
-            "{slug} has no evidence"
-        );
+        let borrowed: Vec<(&str, &str)> =
+            files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        assert!(!detect_files(&borrowed).evidence.is_empty(), "{slug} has no evidence");
     }
 }
 

@@ -24,10 +24,7 @@ pub const LONG_POLL_WAIT: Duration = Duration::from_secs(20);
 /// Loads the shared SDK configuration with connect and operation timeouts set, since the
 /// Rust SDK sets no operation timeout of its own.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(default_timeouts())
-        .load()
-        .await
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(default_timeouts()).load().await
 }
 
 /// The timeouts every ordinary client uses.
@@ -90,9 +87,5 @@ pub fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> 
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    AwsError {
-        operation,
-        class: classify(&err),
-        source: Box::new(err),
-    }
+    AwsError { operation, class: classify(&err), source: Box::new(err) }
 }

@@ -37,22 +37,13 @@ impl Env {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        let vars = pairs
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        Self {
-            vars,
-            problems: Vec::new(),
-        }
+        let vars = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Self { vars, problems: Vec::new() }
     }
 
     /// A variable's value, if set and not blank.
     pub fn optional(&self, name: &str) -> Option<String> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     /// Whether a variable is set at all (even to an empty string).
@@ -85,9 +76,7 @@ impl Env {
             return value;
         }
         if !(value.starts_with("http://") || value.starts_with("https://")) {
-            self.problems.push(format!(
-                "{name} must be an http:// or https:// URL, got {value:?}"
-            ));
+            self.problems.push(format!("{name} must be an http:// or https:// URL, got {value:?}"));
         }
         value.trim_end_matches('/').to_owned()
     }
@@ -101,8 +90,7 @@ impl Env {
         match self.optional(name) {
             None => default,
             Some(raw) => raw.parse().unwrap_or_else(|e| {
-                self.problems
-                    .push(format!("{name}={raw:?} is invalid: {e}"));
+                self.problems.push(format!("{name}={raw:?} is invalid: {e}"));
                 default
             }),
         }
@@ -115,13 +103,7 @@ impl Env {
 
     /// Ends reading: `Err` naming every problem, if there were any.
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError {
-                problems: self.problems,
-            })
-        }
+        if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }
     }
 }
 
@@ -148,10 +130,7 @@ mod tests {
     fn defaults_apply_and_urls_lose_their_trailing_slash() {
         let mut env = Env::from_pairs([("U", "https://example.test/")]);
         assert_eq!(env.required_url("U"), "https://example.test");
-        assert_eq!(
-            env.url_or("OTHER", "https://api.github.com"),
-            "https://api.github.com"
-        );
+        assert_eq!(env.url_or("OTHER", "https://api.github.com"), "https://api.github.com");
         assert_eq!(env.parsed_or("COUNT", 7u32), 7);
         assert!(env.finish().is_ok());
     }

@@ -93,9 +93,7 @@ impl InspectionJob {
     pub fn from_json(body: &str) -> Result<Self, JobError> {
         let envelope: Envelope = serde_json::from_str(body).map_err(JobError::Malformed)?;
         match envelope.version {
-            1 => serde_json::from_str::<JobV1>(body)
-                .map_err(JobError::Malformed)?
-                .try_into(),
+            1 => serde_json::from_str::<JobV1>(body).map_err(JobError::Malformed)?.try_into(),
             other => Err(JobError::UnsupportedVersion(other)),
         }
     }
@@ -111,11 +109,7 @@ impl TryFrom<JobV1> for InspectionJob {
             repository: RepoFullName::parse(&wire.repository)?,
             branch: wire.branch.as_deref().map(GitRef::parse).transpose()?,
             installation_id: InstallationId::new(wire.installation_id)?,
-            root_directory: wire
-                .root_directory
-                .as_deref()
-                .map(RootDirectory::parse)
-                .transpose()?,
+            root_directory: wire.root_directory.as_deref().map(RootDirectory::parse).transpose()?,
         })
     }
 }
@@ -159,18 +153,12 @@ mod tests {
             InspectionJob::from_json(r#"{"version":2}"#),
             Err(JobError::UnsupportedVersion(2))
         ));
-        assert!(matches!(
-            InspectionJob::from_json("not json"),
-            Err(JobError::Malformed(_))
-        ));
+        assert!(matches!(InspectionJob::from_json("not json"), Err(JobError::Malformed(_))));
         assert!(matches!(
             InspectionJob::from_json(r#"{"deploymentId":"x"}"#),
             Err(JobError::Malformed(_))
         ));
         let bad_repo = r#"{"version":1,"deploymentId":"01ARZ3NDEKTSV4RRFFQ69G5FAV","userId":"u","repository":"a/b/c","installationId":3}"#;
-        assert!(matches!(
-            InspectionJob::from_json(bad_repo),
-            Err(JobError::Invalid(_))
-        ));
+        assert!(matches!(InspectionJob::from_json(bad_repo), Err(JobError::Invalid(_))));
     }
 }

@@ -18,10 +18,7 @@ pub struct SqsJobQueue {
 impl SqsJobQueue {
     /// An adapter for the queue at `queue_url`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            queue_url: queue_url.into(),
-        }
+        Self { client, queue_url: queue_url.into() }
     }
 
     /// The queue's URL.

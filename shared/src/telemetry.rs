@@ -37,9 +37,7 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _already_set = match format {
         // Every enclosing span is listed, so a line logged deep inside a job (a GitHub
         // call's own span) still carries the job span's deployment, message and attempt.

@@ -14,9 +14,7 @@ use crate::job::InspectionJob;
 use crate::ports::{DeploymentStore, Installation, InstallationDirectory, JobQueue};
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A deployments table in memory.
@@ -43,11 +41,7 @@ impl MemoryStore {
         let mut items = lock(&self.items);
         let current = items.get_mut(&id).ok_or(StoreError::NotFound(id))?;
         if current.status != expected {
-            return Err(StoreError::Conflict {
-                id,
-                expected,
-                actual: current.status,
-            });
+            return Err(StoreError::Conflict { id, expected, actual: current.status });
         }
         apply(current);
         Ok(current.clone())
@@ -109,16 +103,10 @@ impl DeploymentStore for MemoryStore {
             Some((holder, lapses)) => holder == claimant || *lapses < Utc::now(),
         };
         if current.status != expected || !free {
-            return Err(StoreError::Conflict {
-                id,
-                expected,
-                actual: current.status,
-            });
+            return Err(StoreError::Conflict { id, expected, actual: current.status });
         }
         let previous = claims.insert(id, (claimant.to_owned(), until));
-        Ok(previous
-            .filter(|(holder, _)| holder != claimant)
-            .map(|(_, lapsed)| lapsed))
+        Ok(previous.filter(|(holder, _)| holder != claimant).map(|(_, lapsed)| lapsed))
     }
 
     async fn release_build_claim(
@@ -127,10 +115,7 @@ impl DeploymentStore for MemoryStore {
         claimant: &str,
     ) -> Result<(), StoreError> {
         let mut claims = lock(&self.claims);
-        if claims
-            .get(&id)
-            .is_some_and(|(holder, _)| holder == claimant)
-        {
+        if claims.get(&id).is_some_and(|(holder, _)| holder == claimant) {
             claims.remove(&id);
         }
         Ok(())
@@ -160,11 +145,7 @@ impl DeploymentStore for MemoryStore {
         let mut items = lock(&self.items);
         let current = items.get_mut(&id).ok_or(StoreError::NotFound(id))?;
         if current.status != expected || current.updated_at != seen {
-            return Err(StoreError::Conflict {
-                id,
-                expected,
-                actual: current.status,
-            });
+            return Err(StoreError::Conflict { id, expected, actual: current.status });
         }
         current.requeues += 1;
         current.updated_at = Utc::now();
@@ -176,11 +157,8 @@ impl DeploymentStore for MemoryStore {
         user: &UserId,
         limit: u32,
     ) -> Result<Vec<Deployment>, StoreError> {
-        let mut mine: Vec<_> = lock(&self.items)
-            .values()
-            .filter(|d| &d.user_id == user)
-            .cloned()
-            .collect();
+        let mut mine: Vec<_> =
+            lock(&self.items).values().filter(|d| &d.user_id == user).cloned().collect();
         mine.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         mine.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(mine)
@@ -196,20 +174,14 @@ pub struct MemoryInstallations {
 impl MemoryInstallations {
     /// Records that `user` may deploy from `installation`.
     pub fn add(&self, user: &UserId, installation: Installation) {
-        lock(&self.by_user)
-            .entry(user.to_string())
-            .or_default()
-            .push(installation);
+        lock(&self.by_user).entry(user.to_string()).or_default().push(installation);
     }
 }
 
 #[async_trait]
 impl InstallationDirectory for MemoryInstallations {
     async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError> {
-        Ok(lock(&self.by_user)
-            .get(user.as_ref())
-            .cloned()
-            .unwrap_or_default())
+        Ok(lock(&self.by_user).get(user.as_ref()).cloned().unwrap_or_default())
     }
 }
 
@@ -245,5 +217,28 @@ impl JobQueue for MemoryQueue {
         let mut sent = lock(&self.sent);
         sent.push(job.clone());
         Ok(format!("memory-{}", sent.len()))
+    }
+}
+
+/// Log output collected in memory: a `MakeWriter` for `telemetry::init_with_writer` or a
+/// `tracing_subscriber` builder, so tests can read what was logged.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.0)).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        lock(&self.0).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

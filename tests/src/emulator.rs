@@ -57,10 +57,7 @@ pub struct StackOptions {
 
 impl Default for StackOptions {
     fn default() -> Self {
-        Self {
-            visibility_timeout: 30,
-            max_receive_count: 5,
-        }
+        Self { visibility_timeout: 30, max_receive_count: 5 }
     }
 }
 
@@ -95,19 +92,11 @@ impl Emulator {
             dlq_url: String::new(),
             codebuild_project: format!("build-{suffix}"),
         };
-        self.create_deployments_table(&stack.deployments_table)
-            .await?;
-        self.create_installations_table(&stack.installations_table)
-            .await?;
-        let (queue_url, dlq_url) = self
-            .create_queues(&format!("jobs-{suffix}"), options)
-            .await?;
+        self.create_deployments_table(&stack.deployments_table).await?;
+        self.create_installations_table(&stack.installations_table).await?;
+        let (queue_url, dlq_url) = self.create_queues(&format!("jobs-{suffix}"), options).await?;
         self.create_project(&stack.codebuild_project).await?;
-        Ok(Stack {
-            queue_url,
-            dlq_url,
-            ..stack
-        })
+        Ok(Stack { queue_url, dlq_url, ..stack })
     }
 
     async fn create_deployments_table(&self, name: &str) -> anyhow::Result<()> {
@@ -117,21 +106,12 @@ impl Emulator {
                 .attribute_type(ScalarAttributeType::S)
                 .build()
         };
-        let key = |n: &str, t| {
-            KeySchemaElement::builder()
-                .attribute_name(n)
-                .key_type(t)
-                .build()
-        };
+        let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
         let index = GlobalSecondaryIndex::builder()
             .index_name(whaleray_shared::dynamo::USER_INDEX)
             .key_schema(key("userId", KeyType::Hash)?)
             .key_schema(key("createdAt", KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build()?;
         self.dynamo
             .create_table()
@@ -236,11 +216,7 @@ impl Emulator {
                     .location("https://github.com/whaleray/placeholder.git")
                     .build()?,
             )
-            .artifacts(
-                ProjectArtifacts::builder()
-                    .r#type(ArtifactsType::NoArtifacts)
-                    .build()?,
-            )
+            .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build()?)
             .environment(
                 ProjectEnvironment::builder()
                     .r#type(EnvironmentType::LinuxContainer)
@@ -266,14 +242,8 @@ impl Emulator {
         use aws_sdk_dynamodb::types::AttributeValue;
         let item = HashMap::from([
             ("userId".to_owned(), AttributeValue::S(user.to_owned())),
-            (
-                "installationId".to_owned(),
-                AttributeValue::N(installation_id.to_string()),
-            ),
-            (
-                "accountLogin".to_owned(),
-                AttributeValue::S(login.to_owned()),
-            ),
+            ("installationId".to_owned(), AttributeValue::N(installation_id.to_string())),
+            ("accountLogin".to_owned(), AttributeValue::S(login.to_owned())),
         ]);
         self.dynamo
             .put_item()
@@ -286,25 +256,7 @@ impl Emulator {
 
     /// Approximate visible and in-flight message counts of a queue.
     pub async fn queue_depth(&self, queue_url: &str) -> anyhow::Result<(u64, u64)> {
-        let attributes = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await?
-            .attributes
-            .unwrap_or_default();
-        let read = |name| {
-            attributes
-                .get(&name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok((
-            read(QueueAttributeName::ApproximateNumberOfMessages),
-            read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        ))
+        let depth = whaleray_worker::operator::queue_depth(&self.sqs, queue_url).await?;
+        Ok((depth.visible, depth.in_flight))
     }
 }

@@ -12,13 +12,8 @@ use crate::message::{self, Disposition};
 /// Processes a batch and reports the failed message ids (partial batch failure). Messages
 /// without an id cannot be reported, so they are logged and treated as done.
 pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let results = join_all(
-        event
-            .records
-            .into_iter()
-            .map(|record| handle_record(deps, record)),
-    )
-    .await;
+    let results =
+        join_all(event.records.into_iter().map(|record| handle_record(deps, record))).await;
     let mut response = SqsBatchResponse::default();
     for failed_id in results.into_iter().flatten() {
         response.add_failure(failed_id);
@@ -41,8 +36,5 @@ async fn handle_record(deps: &Deps, record: SqsMessage) -> Option<String> {
 
 /// The `ApproximateReceiveCount` attribute, 1 when absent or unreadable.
 pub fn receive_count(attributes: &std::collections::HashMap<String, String>) -> u32 {
-    attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1)
 }

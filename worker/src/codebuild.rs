@@ -70,10 +70,7 @@ pub struct CodeBuildLauncher {
 impl CodeBuildLauncher {
     /// A launcher for `project`.
     pub fn new(client: Client, project: impl Into<String>) -> Self {
-        Self {
-            client,
-            project: project.into(),
-        }
+        Self { client, project: project.into() }
     }
 }
 
@@ -121,10 +118,7 @@ impl BuildLauncher for CodeBuildLauncher {
             .send()
             .await
             .map_err(|e| aws_error("codebuild:StartBuild", e))?;
-        output
-            .build_value
-            .and_then(|b| b.id)
-            .ok_or(BuildError::NoBuildId)
+        output.build_value.and_then(|b| b.id).ok_or(BuildError::NoBuildId)
     }
 
     async fn find_started(
@@ -212,9 +206,7 @@ mod tests {
     #[tokio::test]
     async fn start_build_returns_the_id_and_classifies_failures() {
         let ok = mock!(Client::start_build).then_output(|| {
-            StartBuildOutput::builder()
-                .build_value(Build::builder().id("p:1").build())
-                .build()
+            StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
         });
         let limit = mock!(Client::start_build).then_error(|| {
             let meta = aws_sdk_codebuild::error::ErrorMetadata::builder()
@@ -241,11 +233,7 @@ mod tests {
 
         assert_eq!(launcher.start(&request).await.unwrap(), "p:1");
         let err = launcher.start(&request).await.unwrap_err();
-        assert_eq!(
-            err.class(),
-            ErrorClass::Retryable,
-            "a full build queue drains: {err:?}"
-        );
+        assert_eq!(err.class(), ErrorClass::Retryable, "a full build queue drains: {err:?}");
         let err = launcher.start(&request).await.unwrap_err();
         assert_eq!(err.class(), ErrorClass::Permanent, "{err:?}");
     }
@@ -293,12 +281,8 @@ mod tests {
                 .build()
         };
         let wanted = id.to_string();
-        let list = mock!(Client::list_builds_for_project).then_output(|| {
-            ListBuildsForProjectOutput::builder()
-                .ids("p:3")
-                .ids("p:2")
-                .build()
-        });
+        let list = mock!(Client::list_builds_for_project)
+            .then_output(|| ListBuildsForProjectOutput::builder().ids("p:3").ids("p:2").build());
         let get = mock!(Client::batch_get_builds).then_output(move || {
             BatchGetBuildsOutput::builder()
                 .builds(build("p:3", "someone-else", recent))
@@ -307,19 +291,14 @@ mod tests {
         });
         let client = mock_client!(aws_sdk_codebuild, [&list, &get]);
         let launcher = CodeBuildLauncher::new(client, "whaleray-build");
-        assert_eq!(
-            launcher.find_started(id, since).await.unwrap().as_deref(),
-            Some("p:2")
-        );
+        assert_eq!(launcher.find_started(id, since).await.unwrap().as_deref(), Some("p:2"));
 
         let old = SmithyTime::from_secs((since - chrono::Duration::hours(1)).timestamp());
         let wanted = id.to_string();
         let list = mock!(Client::list_builds_for_project)
             .then_output(|| ListBuildsForProjectOutput::builder().ids("p:1").build());
         let get = mock!(Client::batch_get_builds).then_output(move || {
-            BatchGetBuildsOutput::builder()
-                .builds(build("p:1", &wanted, old))
-                .build()
+            BatchGetBuildsOutput::builder().builds(build("p:1", &wanted, old)).build()
         });
         let client = mock_client!(aws_sdk_codebuild, [&list, &get]);
         let launcher = CodeBuildLauncher::new(client, "whaleray-build");

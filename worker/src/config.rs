@@ -152,28 +152,19 @@ fn github_auth(env: &mut Env) -> GitHubAuth {
         (Some(pem), None) => private_key_pem(env, pem),
         (None, Some(arn)) if arn.starts_with("arn:") => Some(PrivateKeySource::SecretArn(arn)),
         (None, Some(arn)) => {
-            env.problem(format!(
-                "GITHUB_PRIVATE_KEY_SECRET_ARN={arn:?} is not an ARN"
-            ));
+            env.problem(format!("GITHUB_PRIVATE_KEY_SECRET_ARN={arn:?} is not an ARN"));
             None
         }
     };
     match (app_id, private_key) {
-        (Some(app_id), Some(private_key)) => GitHubAuth::App {
-            app_id,
-            private_key,
-        },
+        (Some(app_id), Some(private_key)) => GitHubAuth::App { app_id, private_key },
         _ => none,
     }
 }
 
 /// The PEM from `GITHUB_PRIVATE_KEY`, accepting `\n` escapes (as `.env` files write it).
 fn private_key_pem(env: &mut Env, pem: String) -> Option<PrivateKeySource> {
-    let pem = if pem.contains('\n') {
-        pem
-    } else {
-        pem.replace("\\n", "\n")
-    };
+    let pem = if pem.contains('\n') { pem } else { pem.replace("\\n", "\n") };
     if jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).is_err() {
         env.problem("GITHUB_PRIVATE_KEY is not an RSA private key in PEM form");
         return None;
@@ -204,12 +195,10 @@ mod tests {
 
     #[test]
     fn every_missing_variable_is_named_and_defaults_apply() {
-        let err = WorkerConfig::from_env(Env::from_pairs([(
-            "SUPPORTED_FRAMEWORKS",
-            "nope-framework",
-        )]))
-        .unwrap_err()
-        .to_string();
+        let err =
+            WorkerConfig::from_env(Env::from_pairs([("SUPPORTED_FRAMEWORKS", "nope-framework")]))
+                .unwrap_err()
+                .to_string();
         for name in [
             "DEPLOYMENTS_TABLE",
             "JOB_QUEUE_URL",
@@ -231,10 +220,7 @@ mod tests {
         let config = with(&[("GITHUB_APP_ID", "31337"), ("GITHUB_PRIVATE_KEY", TEST_KEY)]).unwrap();
         assert!(matches!(
             config.github_auth,
-            GitHubAuth::App {
-                app_id: 31337,
-                private_key: PrivateKeySource::Pem(_)
-            }
+            GitHubAuth::App { app_id: 31337, private_key: PrivateKeySource::Pem(_) }
         ));
         let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:whaleray/github-app-private-key-AbCdEf";
         let config = with(&[
@@ -244,10 +230,9 @@ mod tests {
         ])
         .unwrap();
         match config.github_auth {
-            GitHubAuth::App {
-                private_key: PrivateKeySource::SecretArn(got),
-                ..
-            } => assert_eq!(got, arn),
+            GitHubAuth::App { private_key: PrivateKeySource::SecretArn(got), .. } => {
+                assert_eq!(got, arn)
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -256,10 +241,7 @@ mod tests {
     fn a_key_with_escaped_newlines_is_unescaped() {
         let escaped = TEST_KEY.trim().replace('\n', "\\n");
         let config = with(&[("GITHUB_APP_ID", "1"), ("GITHUB_PRIVATE_KEY", &escaped)]).unwrap();
-        let GitHubAuth::App {
-            private_key: PrivateKeySource::Pem(pem),
-            ..
-        } = config.github_auth
+        let GitHubAuth::App { private_key: PrivateKeySource::Pem(pem), .. } = config.github_auth
         else {
             panic!("not app auth");
         };
@@ -280,18 +262,9 @@ mod tests {
     fn malformed_github_settings_are_reported_without_quoting_the_key() {
         let secret_looking =
             "-----BEGIN RSA PRIVATE KEY-----\nbm90LWEta2V5\n-----END RSA PRIVATE KEY-----";
-        let err = problems(&[
-            ("GITHUB_APP_ID", "app"),
-            ("GITHUB_PRIVATE_KEY", secret_looking),
-        ]);
-        assert!(
-            err.contains("GITHUB_APP_ID=\"app\" is not a positive integer"),
-            "{err}"
-        );
-        assert!(
-            err.contains("GITHUB_PRIVATE_KEY is not an RSA private key"),
-            "{err}"
-        );
+        let err = problems(&[("GITHUB_APP_ID", "app"), ("GITHUB_PRIVATE_KEY", secret_looking)]);
+        assert!(err.contains("GITHUB_APP_ID=\"app\" is not a positive integer"), "{err}");
+        assert!(err.contains("GITHUB_PRIVATE_KEY is not an RSA private key"), "{err}");
         assert!(!err.contains("bm90LWEta2V5"), "{err}");
         let err = problems(&[
             ("GITHUB_APP_ID", "1"),
@@ -299,10 +272,8 @@ mod tests {
             ("GITHUB_PRIVATE_KEY_SECRET_ARN", "arn:aws:secretsmanager:x"),
         ]);
         assert!(err.contains("only one of"), "{err}");
-        let err = problems(&[
-            ("GITHUB_APP_ID", "1"),
-            ("GITHUB_PRIVATE_KEY_SECRET_ARN", "my-secret"),
-        ]);
+        let err =
+            problems(&[("GITHUB_APP_ID", "1"), ("GITHUB_PRIVATE_KEY_SECRET_ARN", "my-secret")]);
         assert!(err.contains("is not an ARN"), "{err}");
     }
 
@@ -312,10 +283,7 @@ mod tests {
         assert!(matches!(config.github_auth, GitHubAuth::Token(_)));
         let err = problems(&[("GITHUB_TOKEN", "t"), ("GITHUB_APP_ID", "1")]);
         assert!(err.contains("GITHUB_TOKEN cannot be combined"), "{err}");
-        let err = problems(&[
-            ("GITHUB_TOKEN", "t"),
-            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
-        ]);
+        let err = problems(&[("GITHUB_TOKEN", "t"), ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]);
         assert!(err.contains("GITHUB_TOKEN is for local runs only"), "{err}");
     }
 }

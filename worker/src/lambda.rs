@@ -39,9 +39,6 @@ pub async fn handle_event(
 
 impl From<EventError> for lambda_runtime::Diagnostic {
     fn from(error: EventError) -> Self {
-        Self {
-            error_type: "NonRetryable".to_owned(),
-            error_message: error.to_string(),
-        }
+        Self { error_type: "NonRetryable".to_owned(), error_message: error.to_string() }
     }
 }

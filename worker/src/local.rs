@@ -41,10 +41,7 @@ pub fn detect_dir(root: &Path, options: &Options) -> Result<Detection, LocalErro
     let mut snapshot = Snapshot::new(paths);
     whaleray_detect::detect_with(&mut snapshot, options, |path| read(&root.join(path))).map_err(
         |e| match e {
-            DetectError::Read { path, source } => LocalError::Io {
-                path: root.join(path),
-                source,
-            },
+            DetectError::Read { path, source } => LocalError::Io { path: root.join(path), source },
             other => LocalError::Detect(other.to_string()),
         },
     )
@@ -60,14 +57,8 @@ fn read(path: &Path) -> Result<FileContent, io::Error> {
 }
 
 fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), LocalError> {
-    let io = |source| LocalError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries = fs::read_dir(dir)
-        .map_err(io)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io)?;
+    let io = |source| LocalError::Io { path: dir.to_path_buf(), source };
+    let mut entries = fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         if out.len() >= MAX_FILES {

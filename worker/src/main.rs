@@ -85,11 +85,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Detect {
-        dir,
-        root_directory,
-    }) = &cli.command
-    {
+    if let Some(Command::Detect { dir, root_directory }) = &cli.command {
         return detect(dir, root_directory.clone());
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -127,9 +123,7 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
     let config = WorkerConfig::from_env(Env::from_process())?;
     telemetry::init(config.log_format);
     let sdk = load_sdk_config().await;
-    let deps = Deps::from_config(&config, &sdk)
-        .await
-        .context("could not set up GitHub access")?;
+    let deps = Deps::from_config(&config, &sdk).await.context("could not set up GitHub access")?;
     match command {
         Some(Command::Poll { concurrency }) => {
             let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -151,15 +145,7 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!(e))
         }
-        Some(Command::ReplayDlq {
-            deployments,
-            since,
-            until,
-            dry_run,
-            rate,
-            max,
-            json,
-        }) => {
+        Some(Command::ReplayDlq { deployments, since, until, dry_run, rate, max, json }) => {
             let options = ReplayOptions {
                 deployments: deployments
                     .iter()
@@ -212,10 +198,7 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Some(Command::Sweep {
-            older_than_minutes,
-            max_requeues,
-        }) => {
+        Some(Command::Sweep { older_than_minutes, max_requeues }) => {
             let queue = SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url);
             let options = SweepOptions {
                 older_than: Duration::from_secs(older_than_minutes * 60),

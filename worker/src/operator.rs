@@ -16,11 +16,7 @@ use crate::sweep::SweepReport;
 /// Writes a replay report: the table of selected messages, then one summary line.
 pub fn write_replay(out: &mut dyn Write, report: &ReplayReport, dry_run: bool) -> io::Result<()> {
     if !report.moved.is_empty() {
-        writeln!(
-            out,
-            "{:<26}  {:<40}  {:>8}  REASON",
-            "DEPLOYMENT", "REPOSITORY", "RECEIVES"
-        )?;
+        writeln!(out, "{:<26}  {:<40}  {:>8}  REASON", "DEPLOYMENT", "REPOSITORY", "RECEIVES")?;
         for item in &report.moved {
             let reason = item.reason.as_deref().unwrap_or("-");
             writeln!(
@@ -92,12 +88,7 @@ pub async fn queue_depth(sqs: &Client, url: &str) -> Result<QueueDepth, AwsError
         .map_err(|e| aws_error("sqs:GetQueueAttributes", e))?
         .attributes
         .unwrap_or_default();
-    let read = |name| {
-        attributes
-            .get(&name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
+    let read = |name| attributes.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(QueueDepth {
         visible: read(QueueAttributeName::ApproximateNumberOfMessages),
         in_flight: read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
@@ -122,10 +113,7 @@ pub async fn oldest_dead_letter_age(sqs: &Client, dlq_url: &str) -> Result<Optio
         .messages()
         .iter()
         .filter_map(|m| {
-            m.attributes()?
-                .get(&MessageSystemAttributeName::SentTimestamp)?
-                .parse::<i64>()
-                .ok()
+            m.attributes()?.get(&MessageSystemAttributeName::SentTimestamp)?.parse::<i64>().ok()
         })
         .filter_map(|ms| Utc.timestamp_millis_opt(ms).single())
         .map(|sent| (now - sent).num_seconds())
@@ -135,13 +123,8 @@ pub async fn oldest_dead_letter_age(sqs: &Client, dlq_url: &str) -> Result<Optio
 /// The age in seconds of the oldest deployment still INSPECTING: how long the main queue's
 /// oldest unfinished job has waited (SQS reports that age only as a CloudWatch metric).
 pub async fn oldest_inspecting_age(store: &dyn DeploymentStore) -> Result<Option<i64>, String> {
-    let stalled = store
-        .list_stalled(Utc::now(), 1)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(stalled
-        .first()
-        .map(|d| (Utc::now() - d.created_at).num_seconds()))
+    let stalled = store.list_stalled(Utc::now(), 1).await.map_err(|e| e.to_string())?;
+    Ok(stalled.first().map(|d| (Utc::now() - d.created_at).num_seconds()))
 }
 
 /// Formats an age in seconds for people.
@@ -176,17 +159,9 @@ mod tests {
         let mut out = Vec::new();
         write_replay(&mut out, &report, true).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.contains("01ARZ3NDEKTSV4RRFFQ69G5FAV  acme/site"),
-            "{text}"
-        );
+        assert!(text.contains("01ARZ3NDEKTSV4RRFFQ69G5FAV  acme/site"), "{text}");
         assert!(text.contains("GitHub answered 502"));
-        assert!(
-            text.lines()
-                .last()
-                .unwrap()
-                .starts_with("would move 1, skipped 1, errors 0")
-        );
+        assert!(text.lines().last().unwrap().starts_with("would move 1, skipped 1, errors 0"));
     }
 
     #[test]

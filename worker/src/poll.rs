@@ -109,10 +109,7 @@ impl Poller {
                 break;
             }
         }
-        tracing::info!(
-            in_flight = tasks.len(),
-            "stopping: waiting for in-flight jobs"
-        );
+        tracing::info!(in_flight = tasks.len(), "stopping: waiting for in-flight jobs");
         while let Some(done) = tasks.join_next().await {
             count(&mut stats, done);
         }
@@ -146,30 +143,21 @@ impl Poller {
     }
 
     async fn process(&self, message: Message) -> Disposition {
-        let (Some(id), Some(receipt)) = (
-            message.message_id.as_deref(),
-            message.receipt_handle.as_deref(),
-        ) else {
+        let (Some(id), Some(receipt)) =
+            (message.message_id.as_deref(), message.receipt_handle.as_deref())
+        else {
             tracing::error!("received a message without id or receipt handle");
             return Disposition::DeadLetter;
         };
         let attributes = message
             .attributes
             .as_ref()
-            .map(|a| {
-                a.iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                    .collect()
-            })
+            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
             .unwrap_or_default();
         let attempt = receive_count(&attributes);
-        let disposition = message::handle(
-            &self.deps,
-            id,
-            message.body.as_deref().unwrap_or_default(),
-            attempt,
-        )
-        .await;
+        let disposition =
+            message::handle(&self.deps, id, message.body.as_deref().unwrap_or_default(), attempt)
+                .await;
         match &disposition {
             Disposition::Done(_) => self.delete(id, receipt).await,
             Disposition::Retry { wait } => {
@@ -225,12 +213,10 @@ fn count(stats: &mut PollStats, joined: Result<Disposition, tokio::task::JoinErr
 /// half of that again, spread by the message id so retries of a batch do not align.
 pub fn backoff(base: Duration, attempt: u32, message_id: &str) -> Duration {
     let exponent = attempt.saturating_sub(1).min(16);
-    let delay = base
-        .saturating_mul(1 << exponent)
-        .min(Duration::from_secs(900));
-    let spread = message_id.bytes().fold(attempt as u64, |h, b| {
-        h.wrapping_mul(31).wrapping_add(u64::from(b))
-    });
+    let delay = base.saturating_mul(1 << exponent).min(Duration::from_secs(900));
+    let spread = message_id
+        .bytes()
+        .fold(attempt as u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let half = delay.as_millis() as u64 / 2;
     let jitter = if half == 0 { 0 } else { spread % half };
     delay + Duration::from_millis(jitter)
@@ -244,14 +230,9 @@ mod tests {
     fn backoff_doubles_caps_and_jitters_within_half() {
         let base = Duration::from_secs(10);
         for attempt in 1..=12 {
-            let plain = base
-                .saturating_mul(1 << (attempt - 1))
-                .min(Duration::from_secs(900));
+            let plain = base.saturating_mul(1 << (attempt - 1)).min(Duration::from_secs(900));
             let got = backoff(base, attempt, "msg-1");
-            assert!(
-                got >= plain && got <= plain + plain / 2,
-                "attempt {attempt}: {got:?}"
-            );
+            assert!(got >= plain && got <= plain + plain / 2, "attempt {attempt}: {got:?}");
         }
         assert_ne!(backoff(base, 3, "a"), backoff(base, 3, "b"));
     }

@@ -63,10 +63,7 @@ pub struct Retry {
 /// Why one attempt stopped early.
 #[derive(Debug)]
 enum Failure {
-    Retryable {
-        message: String,
-        wait: Option<Duration>,
-    },
+    Retryable { message: String, wait: Option<Duration> },
     Permanent(String),
     Settled(DeploymentStatus),
 }
@@ -74,10 +71,9 @@ enum Failure {
 impl From<GitHubError> for Failure {
     fn from(e: GitHubError) -> Self {
         match e.class() {
-            ErrorClass::Retryable => Self::Retryable {
-                message: e.to_string(),
-                wait: e.retry_after(),
-            },
+            ErrorClass::Retryable => {
+                Self::Retryable { message: e.to_string(), wait: e.retry_after() }
+            }
             ErrorClass::Permanent => Self::Permanent(e.to_string()),
         }
     }
@@ -87,10 +83,9 @@ impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { actual, .. } => Self::Settled(actual),
-            e if e.class() == ErrorClass::Retryable => Self::Retryable {
-                message: e.to_string(),
-                wait: None,
-            },
+            e if e.class() == ErrorClass::Retryable => {
+                Self::Retryable { message: e.to_string(), wait: None }
+            }
             e => Self::Permanent(format!("internal error: {e}")),
         }
     }
@@ -100,10 +95,7 @@ impl From<BuildError> for Failure {
     fn from(e: BuildError) -> Self {
         let message = format!("the build could not be started: {e}");
         match e.class() {
-            ErrorClass::Retryable => Self::Retryable {
-                message,
-                wait: None,
-            },
+            ErrorClass::Retryable => Self::Retryable { message, wait: None },
             ErrorClass::Permanent => Self::Permanent(message),
         }
     }
@@ -122,10 +114,7 @@ pub async fn inspect(
         Ok(Some(d)) => d,
         Ok(None) => return Ok(Outcome::Missing),
         Err(e) if e.class() == ErrorClass::Retryable => {
-            return Err(Retry {
-                error: e.to_string(),
-                wait: None,
-            });
+            return Err(Retry { error: e.to_string(), wait: None });
         }
         Err(e) => {
             tracing::error!(error = %e, "the deployment record cannot be read; dropping the job");
@@ -133,9 +122,7 @@ pub async fn inspect(
         }
     };
     if deployment.status != DeploymentStatus::Inspecting {
-        return Ok(Outcome::AlreadySettled {
-            status: deployment.status,
-        });
+        return Ok(Outcome::AlreadySettled { status: deployment.status });
     }
     match run(deps, &deployment).await {
         Ok(outcome) => Ok(outcome),
@@ -151,27 +138,19 @@ pub async fn inspect(
             }
         }
         Err(Failure::Retryable { message, wait }) => {
-            if let Err(e) = deps
-                .store
-                .record_attempt(id, DeploymentStatus::Inspecting, Some(&message))
-                .await
+            if let Err(e) =
+                deps.store.record_attempt(id, DeploymentStatus::Inspecting, Some(&message)).await
             {
                 tracing::warn!(error = %e, "could not record the failed attempt");
             }
-            Err(Retry {
-                error: message,
-                wait,
-            })
+            Err(Retry { error: message, wait })
         }
     }
 }
 
 async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     let (repo, installation) = (&deployment.repository, deployment.installation_id);
-    let commit = deps
-        .github
-        .resolve_commit(installation, repo, deployment.branch.as_ref())
-        .await?;
+    let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
     let tree = deps.github.tree(installation, repo, &commit).await?;
     let detection = detect_remote(deps, deployment, &tree).await?;
 
@@ -183,9 +162,7 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
             detection: Some(detection),
             ..StatusChange::to(DeploymentStatus::NotSupported)
         };
-        deps.store
-            .transition(deployment.id, DeploymentStatus::Inspecting, change)
-            .await?;
+        deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
     let build_id = start_build(deps, deployment, &commit, &detection).await?;
@@ -195,9 +172,7 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
-    deps.store
-        .transition(deployment.id, DeploymentStatus::Inspecting, change)
-        .await?;
+    deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
     Ok(Outcome::Building { build_id })
 }
 
@@ -219,11 +194,7 @@ async fn start_build(
 ) -> Result<String, Failure> {
     let claimant = ulid::Ulid::new().to_string();
     let until = chrono::Utc::now() + BUILD_CLAIM_LEASE;
-    match deps
-        .store
-        .claim_build(deployment.id, &claimant, until)
-        .await
-    {
+    match deps.store.claim_build(deployment.id, &claimant, until).await {
         Ok(None) => {}
         Ok(Some(lapsed)) => {
             // The previous holder may have started the build and died before recording it.
@@ -233,10 +204,7 @@ async fn start_build(
                 return Ok(build_id);
             }
         }
-        Err(StoreError::Conflict {
-            actual: DeploymentStatus::Inspecting,
-            ..
-        }) => {
+        Err(StoreError::Conflict { actual: DeploymentStatus::Inspecting, .. }) => {
             return Err(Failure::Retryable {
                 message: "another worker is starting this build".into(),
                 wait: Some(CLAIM_RETRY_WAIT),
@@ -252,10 +220,7 @@ async fn start_build(
     };
     let started = deps.builds.start(&request).await;
     if started.is_err()
-        && let Err(e) = deps
-            .store
-            .release_build_claim(deployment.id, &claimant)
-            .await
+        && let Err(e) = deps.store.release_build_claim(deployment.id, &claimant).await
     {
         tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
     }
@@ -270,9 +235,8 @@ async fn detect_remote(
     tree: &[TreeEntry],
 ) -> Result<Detection, Failure> {
     let mut snapshot = Snapshot::new(tree.iter().map(|e| e.path.clone()));
-    let options = Options {
-        root_directory: deployment.root_directory.as_ref().map(ToString::to_string),
-    };
+    let options =
+        Options { root_directory: deployment.root_directory.as_ref().map(ToString::to_string) };
     for _ in 0..MAX_ROUNDS {
         let wanted = match whaleray_detect::detect(&snapshot, &options) {
             Step::Done(detection) => return Ok(detection),
@@ -285,11 +249,7 @@ async fn detect_remote(
                 Some(entry) => {
                     let bytes = deps
                         .github
-                        .blob(
-                            deployment.installation_id,
-                            &deployment.repository,
-                            &entry.sha,
-                        )
+                        .blob(deployment.installation_id, &deployment.repository, &entry.sha)
                         .await?;
                     if bytes.len() as u64 > MAX_FILE_BYTES {
                         FileContent::TooLarge
@@ -301,28 +261,19 @@ async fn detect_remote(
             snapshot.insert_file(&path, content);
         }
     }
-    Err(Failure::Permanent(
-        "detection did not settle; please report this repository".into(),
-    ))
+    Err(Failure::Permanent("detection did not settle; please report this repository".into()))
 }
 
 /// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;
 /// a store outage keeps the message for another try, so no deployment is left INSPECTING.
 async fn fail(deps: &Deps, deployment: &Deployment, reason: String) -> Result<Outcome, Retry> {
     let change = StatusChange::failed(reason.clone());
-    match deps
-        .store
-        .transition(deployment.id, DeploymentStatus::Inspecting, change)
-        .await
-    {
+    match deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await {
         Ok(_) => Ok(Outcome::Failed { reason }),
         Err(StoreError::Conflict { actual, .. }) => Ok(Outcome::AlreadySettled { status: actual }),
         Err(e) => {
             tracing::error!(error = %e, %reason, "could not mark the deployment FAILED");
-            Err(Retry {
-                error: format!("could not record the failure: {e}"),
-                wait: None,
-            })
+            Err(Retry { error: format!("could not record the failure: {e}"), wait: None })
         }
     }
 }

@@ -102,10 +102,8 @@ impl Replayer {
         let mut seen = HashSet::new();
         let mut kept = Vec::new();
         let mut selected = 0usize;
-        let pause = options
-            .rate_per_second
-            .filter(|r| *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
+        let pause =
+            options.rate_per_second.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
         'receive: loop {
             let messages = match self.receive().await {
                 Ok(messages) if messages.is_empty() => break,
@@ -135,8 +133,7 @@ impl Replayer {
                             report.moved.push(item);
                             kept.push(receipt);
                         } else {
-                            self.move_one(item, &job, &receipt, &mut report, &mut kept)
-                                .await;
+                            self.move_one(item, &job, &receipt, &mut report, &mut kept).await;
                             progress(Progress::Moved);
                             if let Some(pause) = pause {
                                 tokio::time::sleep(pause).await;
@@ -237,17 +234,9 @@ impl Replayer {
         kept: &mut Vec<String>,
     ) {
         let back = StatusChange::to(DeploymentStatus::Inspecting);
-        match self
-            .store
-            .transition(job.deployment_id, DeploymentStatus::Failed, back)
-            .await
-        {
+        match self.store.transition(job.deployment_id, DeploymentStatus::Failed, back).await {
             // INSPECTING already: an earlier replay stopped after this step; finish its work.
-            Ok(_)
-            | Err(StoreError::Conflict {
-                actual: DeploymentStatus::Inspecting,
-                ..
-            }) => {}
+            Ok(_) | Err(StoreError::Conflict { actual: DeploymentStatus::Inspecting, .. }) => {}
             Err(StoreError::Conflict { actual, .. }) => {
                 // Settled since: the dead-letter copy has nothing left to do.
                 report.skipped.push(format!(
@@ -264,10 +253,7 @@ impl Replayer {
             }
         }
         if let Err(e) = self.main.send(job).await {
-            report.errors.push(format!(
-                "{}: sending to the main queue: {e}",
-                item.deployment_id
-            ));
+            report.errors.push(format!("{}: sending to the main queue: {e}", item.deployment_id));
             kept.push(receipt.to_owned());
             return;
         }
@@ -276,13 +262,8 @@ impl Replayer {
     }
 
     async fn delete(&self, receipt: &str, item: &ReplayItem, report: &mut ReplayReport) {
-        let deleted = self
-            .sqs
-            .delete_message()
-            .queue_url(&self.dlq_url)
-            .receipt_handle(receipt)
-            .send()
-            .await;
+        let deleted =
+            self.sqs.delete_message().queue_url(&self.dlq_url).receipt_handle(receipt).send().await;
         if let Err(e) = deleted {
             // The job was re-sent; the copy left behind is a duplicate the worker absorbs.
             report.errors.push(format!(
@@ -330,9 +311,7 @@ pub fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
         "h" => chrono::Duration::hours(amount),
         "d" => chrono::Duration::days(amount),
         _ => {
-            return Err(format!(
-                "{value:?} is neither RFC 3339 nor an age like 90m, 6h, 2d"
-            ));
+            return Err(format!("{value:?} is neither RFC 3339 nor an age like 90m, 6h, 2d"));
         }
     };
     Ok(Utc::now() - age)
@@ -347,9 +326,7 @@ mod tests {
         let t = parse_time("2026-11-26T07:00:00Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-26T07:00:00+00:00");
         let two_hours_ago = parse_time("2h").unwrap();
-        let drift = (Utc::now() - chrono::Duration::hours(2) - two_hours_ago)
-            .num_seconds()
-            .abs();
+        let drift = (Utc::now() - chrono::Duration::hours(2) - two_hours_ago).num_seconds().abs();
         assert!(drift <= 1);
         for bad in ["", "h", "2x", "yesterday"] {
             assert!(parse_time(bad).is_err(), "{bad:?}");

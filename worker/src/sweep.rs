@@ -25,11 +25,7 @@ pub struct SweepOptions {
 
 impl Default for SweepOptions {
     fn default() -> Self {
-        Self {
-            older_than: Duration::from_secs(30 * 60),
-            max_requeues: 2,
-            limit: 500,
-        }
+        Self { older_than: Duration::from_secs(30 * 60), max_requeues: 2, limit: 500 }
     }
 }
 
@@ -59,9 +55,7 @@ pub async fn sweep(
     let stalled = match store.list_stalled(cutoff, options.limit).await {
         Ok(stalled) => stalled,
         Err(e) => {
-            report
-                .errors
-                .push(format!("listing stalled deployments: {e}"));
+            report.errors.push(format!("listing stalled deployments: {e}"));
             return report;
         }
     };
@@ -95,17 +89,11 @@ async fn handle(
             deployment.requeues
         );
         store
-            .transition(
-                deployment.id,
-                DeploymentStatus::Inspecting,
-                StatusChange::failed(reason),
-            )
+            .transition(deployment.id, DeploymentStatus::Inspecting, StatusChange::failed(reason))
             .await?;
         return Ok(Action::Failed);
     }
-    store
-        .record_requeue(deployment.id, deployment.updated_at)
-        .await?;
+    store.record_requeue(deployment.id, deployment.updated_at).await?;
     let job = InspectionJob::for_deployment(deployment);
     // If this send fails, the record's new updatedAt makes the next sweep try again.
     queue
@@ -154,16 +142,10 @@ mod tests {
         assert_eq!(failed.status, DeploymentStatus::Failed);
         assert!(failed.reason.unwrap().contains("stalled"));
         let untouched = store.get(fresh.id).await.unwrap().unwrap();
-        assert_eq!(
-            (untouched.status, untouched.requeues),
-            (DeploymentStatus::Inspecting, 0)
-        );
+        assert_eq!((untouched.status, untouched.requeues), (DeploymentStatus::Inspecting, 0));
         assert_eq!(store.get(requeue.id).await.unwrap().unwrap().requeues, 1);
 
         let again = sweep(&store, &queue, SweepOptions::default()).await;
-        assert!(
-            again.requeued.is_empty(),
-            "a just re-queued deployment is not stalled: {again:?}"
-        );
+        assert!(again.requeued.is_empty(), "a just re-queued deployment is not stalled: {again:?}");
     }
 }

@@ -5,52 +5,25 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use whaleray_shared::telemetry::{LogFormat, init_with_writer};
+use whaleray_shared::testing::CapturedLogs;
 use whaleray_worker::message::{Disposition, handle};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn every_json_line_of_a_job_names_its_deployment_message_and_attempt() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let writer = captured.clone();
     init_with_writer(LogFormat::Json, move || writer.clone());
 
     // One failed attempt (a 502, logged as a retry), then a successful one.
     let w = common::world(1, false).await;
     let body = w.job.to_json().unwrap();
-    assert!(matches!(
-        handle(&w.deps, "msg-1", &body, 1).await,
-        Disposition::Retry { .. }
-    ));
-    assert!(matches!(
-        handle(&w.deps, "msg-1", &body, 2).await,
-        Disposition::Done(_)
-    ));
+    assert!(matches!(handle(&w.deps, "msg-1", &body, 1).await, Disposition::Retry { .. }));
+    assert!(matches!(handle(&w.deps, "msg-1", &body, 2).await, Disposition::Done(_)));
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
-        .collect();
+    let text = captured.text();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("every line is JSON")).collect();
     assert!(lines.len() >= 2, "{text}");
     let deployment = w.job.deployment_id.to_string();
     for line in &lines {
@@ -60,14 +33,8 @@ async fn every_json_line_of_a_job_names_its_deployment_message_and_attempt() {
             .unwrap_or_else(|| panic!("a line outside the job span: {line}"));
         assert_eq!(job["deployment_id"], deployment.as_str(), "{line}");
         assert_eq!(job["message_id"], "msg-1", "{line}");
-        assert!(
-            job["attempt"].as_u64().is_some_and(|a| a == 1 || a == 2),
-            "{line}"
-        );
+        assert!(job["attempt"].as_u64().is_some_and(|a| a == 1 || a == 2), "{line}");
     }
-    let finished = lines
-        .iter()
-        .find(|l| l["message"] == "job finished")
-        .expect("a finished line");
+    let finished = lines.iter().find(|l| l["message"] == "job finished").expect("a finished line");
     assert_eq!(finished["span"]["attempt"], 2, "{finished}");
 }

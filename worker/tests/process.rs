@@ -31,9 +31,7 @@ async fn a_retryable_failure_keeps_inspecting_and_records_the_attempt() {
 async fn the_last_attempt_marks_failed_and_sends_the_message_on_to_the_dead_letter_queue() {
     let w = world(10, false).await;
     let outcome = inspect(&w.deps, &w.job, 3).await.unwrap();
-    let Outcome::GaveUp { reason } = outcome else {
-        panic!("{outcome:?}")
-    };
+    let Outcome::GaveUp { reason } = outcome else { panic!("{outcome:?}") };
     assert!(reason.contains("gave up after 3 attempts"), "{reason}");
     let stored = w.stored().await;
     assert_eq!(stored.status, DeploymentStatus::Failed);
@@ -44,9 +42,7 @@ async fn the_last_attempt_marks_failed_and_sends_the_message_on_to_the_dead_lett
 async fn a_permanent_failure_fails_at_once_with_a_readable_reason() {
     let w = world(0, true).await;
     let outcome = inspect(&w.deps, &w.job, 1).await.unwrap();
-    let Outcome::Failed { reason } = outcome else {
-        panic!("{outcome:?}")
-    };
+    let Outcome::Failed { reason } = outcome else { panic!("{outcome:?}") };
     assert!(reason.contains("could not find"), "{reason}");
     assert_eq!(w.stored().await.status, DeploymentStatus::Failed);
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
@@ -57,20 +53,12 @@ async fn concurrent_duplicates_start_exactly_one_build() {
     let w = world(0, false).await;
     let outcomes = futures::future::join_all((0..8).map(|_| inspect(&w.deps, &w.job, 1))).await;
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 1, "{outcomes:?}");
-    let building = outcomes
-        .iter()
-        .filter(|o| matches!(o, Ok(Outcome::Building { .. })))
-        .count();
+    let building = outcomes.iter().filter(|o| matches!(o, Ok(Outcome::Building { .. }))).count();
     assert_eq!(building, 1, "{outcomes:?}");
     assert_eq!(w.stored().await.status, DeploymentStatus::Building);
     // A late duplicate is absorbed.
     let late = inspect(&w.deps, &w.job, 1).await.unwrap();
-    assert_eq!(
-        late,
-        Outcome::AlreadySettled {
-            status: DeploymentStatus::Building
-        }
-    );
+    assert_eq!(late, Outcome::AlreadySettled { status: DeploymentStatus::Building });
 }
 
 #[tokio::test]
@@ -78,42 +66,20 @@ async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() 
     let w = world(0, false).await;
     // A worker claimed the deployment, started the build, and died before recording it.
     let lapsed = Utc::now() - chrono::Duration::minutes(1);
-    w.store
-        .claim_build(w.job.deployment_id, "dead-worker", lapsed)
-        .await
-        .unwrap();
-    w.builds
-        .started
-        .lock()
-        .unwrap()
-        .insert(w.job.deployment_id, "whaleray-build:lost".into());
+    w.store.claim_build(w.job.deployment_id, "dead-worker", lapsed).await.unwrap();
+    w.builds.started.lock().unwrap().insert(w.job.deployment_id, "whaleray-build:lost".into());
 
     let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
-    assert_eq!(
-        outcome,
-        Outcome::Building {
-            build_id: "whaleray-build:lost".into()
-        }
-    );
-    assert_eq!(
-        w.builds.starts.load(Ordering::SeqCst),
-        0,
-        "no second StartBuild"
-    );
-    assert_eq!(
-        w.stored().await.build_id.as_deref(),
-        Some("whaleray-build:lost")
-    );
+    assert_eq!(outcome, Outcome::Building { build_id: "whaleray-build:lost".into() });
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0, "no second StartBuild");
+    assert_eq!(w.stored().await.build_id.as_deref(), Some("whaleray-build:lost"));
 }
 
 #[tokio::test]
 async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
     let w = world(0, false).await;
     let until = Utc::now() + chrono::Duration::minutes(2);
-    w.store
-        .claim_build(w.job.deployment_id, "busy-worker", until)
-        .await
-        .unwrap();
+    w.store.claim_build(w.job.deployment_id, "busy-worker", until).await.unwrap();
     let retry = inspect(&w.deps, &w.job, 1).await.unwrap_err();
     assert!(retry.wait.is_some(), "{retry:?}");
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);

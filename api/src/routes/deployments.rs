@@ -75,13 +75,8 @@ pub async fn list(
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 100"));
     }
     let deployments = state.store.list_for_user(&caller, limit).await?;
-    Ok(Json(DeploymentList {
-        deployments: deployments.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(DeploymentList { deployments: deployments.into_iter().map(Into::into).collect() }))
 }

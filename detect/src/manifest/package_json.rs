@@ -88,11 +88,7 @@ fn string(value: Option<&Value>) -> Option<String> {
 }
 
 fn strings(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
+    items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

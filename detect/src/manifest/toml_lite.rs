@@ -11,11 +11,7 @@ pub(crate) fn table_strings(body: &str, table: &str) -> Vec<(String, String)> {
             continue;
         }
         if let Some(header) = line.strip_prefix('[') {
-            let name = header
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or_default();
+            let name = header.trim_start_matches('[').split(']').next().unwrap_or_default();
             current = name.trim().trim_matches('"').to_owned();
             continue;
         }

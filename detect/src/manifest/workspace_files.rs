@@ -37,11 +37,9 @@ pub(crate) fn lerna_packages(bytes: &[u8]) -> Vec<String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(obj)) => match obj.get("packages") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+            Some(Value::Array(items)) => {
+                items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+            }
             _ => vec!["packages/*".to_owned()],
         },
         _ => Vec::new(),
@@ -49,10 +47,7 @@ pub(crate) fn lerna_packages(bytes: &[u8]) -> Vec<String> {
 }
 
 fn unquote(raw: &str) -> String {
-    raw.trim()
-        .trim_matches(|c| c == '"' || c == '\'')
-        .trim()
-        .to_owned()
+    raw.trim().trim_matches(|c| c == '"' || c == '\'').trim().to_owned()
 }
 
 #[cfg(test)]
@@ -62,23 +57,14 @@ mod tests {
     #[test]
     fn pnpm_packages_reads_block_and_inline_lists() {
         let block = "packages:\n  - 'apps/*'\n  - \"packages/**\" # libs\n  - '!**/test/**'\ncatalog:\n  - x\n";
-        assert_eq!(
-            pnpm_packages(block),
-            vec!["apps/*", "packages/**", "!**/test/**"]
-        );
+        assert_eq!(pnpm_packages(block), vec!["apps/*", "packages/**", "!**/test/**"]);
         assert_eq!(pnpm_packages("packages: [a, 'b']"), vec!["a", "b"]);
     }
 
     #[test]
     fn lerna_packages_defaults_to_packages_star() {
-        assert_eq!(
-            lerna_packages(b"{\"version\":\"1.0.0\"}"),
-            vec!["packages/*"]
-        );
-        assert_eq!(
-            lerna_packages(b"{\"packages\":[\"modules/*\"]}"),
-            vec!["modules/*"]
-        );
+        assert_eq!(lerna_packages(b"{\"version\":\"1.0.0\"}"), vec!["packages/*"]);
+        assert_eq!(lerna_packages(b"{\"packages\":[\"modules/*\"]}"), vec!["modules/*"]);
         assert!(lerna_packages(b"nope").is_empty());
     }
 }

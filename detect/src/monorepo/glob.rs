@@ -22,11 +22,8 @@ impl Pattern {
             None => (false, raw),
         };
         let raw = raw.strip_suffix("/package.json").unwrap_or(raw);
-        let mut segments: Vec<String> = raw
-            .split('/')
-            .filter(|s| !s.is_empty() && *s != ".")
-            .map(str::to_owned)
-            .collect();
+        let mut segments: Vec<String> =
+            raw.split('/').filter(|s| !s.is_empty() && *s != ".").map(str::to_owned).collect();
         // Consecutive `**` mean the same as one; collapsing them keeps matching linear-ish.
         segments.dedup_by(|a, b| a == "**" && b == "**");
         if segments.is_empty()

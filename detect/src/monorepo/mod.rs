@@ -44,13 +44,7 @@ const MARKERS: &[&str] = &[
 ];
 
 /// Directory names never scanned for apps.
-const SKIPPED: &[&str] = &[
-    "node_modules",
-    "vendor",
-    "bower_components",
-    "target",
-    "dist",
-];
+const SKIPPED: &[&str] = &["node_modules", "vendor", "bower_components", "target", "dist"];
 
 /// The outcome of choosing.
 // Built once per detection; boxing the verdict would buy nothing.
@@ -77,11 +71,8 @@ pub(crate) fn choose(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pendin
 
 fn workspace_globs(view: &View<'_>, root: &DirVerdict) -> Result<Vec<String>, Pending> {
     view.prefetch(["pnpm-workspace.yaml", "lerna.json"])?;
-    let mut globs: Vec<String> = root
-        .pkg
-        .as_ref()
-        .map(|p| p.workspaces.clone())
-        .unwrap_or_default();
+    let mut globs: Vec<String> =
+        root.pkg.as_ref().map(|p| p.workspaces.clone()).unwrap_or_default();
     if let Read::Bytes(bytes) = view.read("pnpm-workspace.yaml")? {
         globs.extend(pnpm_packages(&text(bytes)));
     }
@@ -97,11 +88,7 @@ fn workspace_choice(
     root: DirVerdict,
     globs: &[String],
 ) -> Result<Choice, Pending> {
-    let patterns: Vec<Pattern> = globs
-        .iter()
-        .filter_map(|g| Pattern::parse(g))
-        .take(64)
-        .collect();
+    let patterns: Vec<Pattern> = globs.iter().filter_map(|g| Pattern::parse(g)).take(64).collect();
     let dirs: Vec<&str> = view
         .snapshot()
         .dirs()
@@ -119,10 +106,7 @@ fn workspace_choice(
     let mut verdicts = analyse_all(view, &dirs)?;
     if verdicts.len() == 1 && !verdicts[0].is_app() && !root.is_app() {
         let only = verdicts.remove(0);
-        notes.push(format!(
-            "the workspace has a single package, {}; using it",
-            only.dir
-        ));
+        notes.push(format!("the workspace has a single package, {}; using it", only.dir));
         return Ok(Choice::App(only, notes));
     }
     let mut apps: Vec<DirVerdict> = verdicts.into_iter().filter(DirVerdict::is_app).collect();
@@ -148,10 +132,8 @@ fn scan_choice(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
         dirs.len(),
         if dirs.len() == 1 { "y" } else { "ies" }
     )];
-    let apps: Vec<DirVerdict> = analyse_all(view, &dirs)?
-        .into_iter()
-        .filter(DirVerdict::is_app)
-        .collect();
+    let apps: Vec<DirVerdict> =
+        analyse_all(view, &dirs)?.into_iter().filter(DirVerdict::is_app).collect();
     Ok(decide(apps, notes, root))
 }
 
@@ -191,6 +173,5 @@ fn decide(mut apps: Vec<DirVerdict>, mut notes: Vec<String>, root: DirVerdict) -
 }
 
 fn skipped(dir: &str) -> bool {
-    dir.split('/')
-        .any(|seg| seg.starts_with('.') || SKIPPED.contains(&seg))
+    dir.split('/').any(|seg| seg.starts_with('.') || SKIPPED.contains(&seg))
 }

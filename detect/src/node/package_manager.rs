@@ -63,10 +63,7 @@ impl PmVerdict {
         let locked = self.lockfile.is_some();
         match (self.pm, locked) {
             (Pm::Npm, true)
-                if self
-                    .lockfile
-                    .as_deref()
-                    .is_some_and(|l| l.ends_with("package-lock.json")) =>
+                if self.lockfile.as_deref().is_some_and(|l| l.ends_with("package-lock.json")) =>
             {
                 "npm ci".to_owned()
             }
@@ -122,12 +119,7 @@ pub(crate) fn resolve(
                 };
                 let berry =
                     pm == Pm::Yarn && (berry_rc || yarn_major(value).is_some_and(|m| m >= 2));
-                return PmVerdict {
-                    pm,
-                    lockfile,
-                    yarn_berry: berry,
-                    evidence,
-                };
+                return PmVerdict { pm, lockfile, yarn_berry: berry, evidence };
             }
             None => evidence.push(format!(
                 "packageManager {value:?} in {source} names no known manager; ignored"
@@ -155,12 +147,7 @@ pub(crate) fn resolve(
         }
         None => {
             evidence.push("no lockfile and no packageManager field; defaulting to npm".to_owned());
-            PmVerdict {
-                pm: Pm::Npm,
-                lockfile: None,
-                yarn_berry: false,
-                evidence,
-            }
+            PmVerdict { pm: Pm::Npm, lockfile: None, yarn_berry: false, evidence }
         }
     }
 }
@@ -171,11 +158,8 @@ fn find_lockfiles(
     exists: &impl Fn(&str) -> bool,
 ) -> Option<(String, Vec<(&'static str, Pm)>)> {
     ancestors(app_dir).find_map(|dir| {
-        let found: Vec<(&'static str, Pm)> = LOCKFILES
-            .iter()
-            .copied()
-            .filter(|(name, _)| exists(&join(&dir, name)))
-            .collect();
+        let found: Vec<(&'static str, Pm)> =
+            LOCKFILES.iter().copied().filter(|(name, _)| exists(&join(&dir, name))).collect();
         (!found.is_empty()).then_some((dir, found))
     })
 }
@@ -185,10 +169,7 @@ fn pick(found: &[(&'static str, Pm)]) -> (Pm, &'static str) {
     if let (Some(bun), Some(_)) = (has(Pm::Bun), has(Pm::Yarn)) {
         return (Pm::Bun, bun);
     }
-    found
-        .first()
-        .map(|(n, p)| (*p, *n))
-        .unwrap_or((Pm::Npm, "package-lock.json"))
+    found.first().map(|(n, p)| (*p, *n)).unwrap_or((Pm::Npm, "package-lock.json"))
 }
 
 fn yarn_major(value: &str) -> Option<u32> {
@@ -197,11 +178,7 @@ fn yarn_major(value: &str) -> Option<u32> {
 
 /// `dir`, then each parent up to the root `"."`.
 pub(crate) fn ancestors(dir: &str) -> impl Iterator<Item = String> {
-    let mut next = Some(if dir.is_empty() {
-        ".".to_owned()
-    } else {
-        dir.to_owned()
-    });
+    let mut next = Some(if dir.is_empty() { ".".to_owned() } else { dir.to_owned() });
     std::iter::from_fn(move || {
         let current = next.take()?;
         if current != "." {
@@ -219,9 +196,7 @@ mod tests {
     use super::*;
 
     fn resolve_with(files: &[&str], field: Option<&str>) -> PmVerdict {
-        resolve(".", field.map(|f| ("package.json", f)), |p| {
-            files.contains(&p)
-        })
+        resolve(".", field.map(|f| ("package.json", f)), |p| files.contains(&p))
     }
 
     #[test]
@@ -238,23 +213,14 @@ mod tests {
 
     #[test]
     fn yarn_beats_pnpm_beats_npm_when_several_lockfiles() {
-        assert_eq!(
-            resolve_with(&["pnpm-lock.yaml", "yarn.lock"], None).pm,
-            Pm::Yarn
-        );
-        assert_eq!(
-            resolve_with(&["pnpm-lock.yaml", "package-lock.json"], None).pm,
-            Pm::Pnpm
-        );
+        assert_eq!(resolve_with(&["pnpm-lock.yaml", "yarn.lock"], None).pm, Pm::Yarn);
+        assert_eq!(resolve_with(&["pnpm-lock.yaml", "package-lock.json"], None).pm, Pm::Pnpm);
     }
 
     #[test]
     fn no_signal_defaults_to_npm() {
         let v = resolve_with(&[], None);
-        assert_eq!(
-            (v.pm, v.install_command().as_str()),
-            (Pm::Npm, "npm install")
-        );
+        assert_eq!((v.pm, v.install_command().as_str()), (Pm::Npm, "npm install"));
     }
 
     #[test]

@@ -32,15 +32,9 @@ pub(crate) fn resolve(spec: &str) -> Option<String> {
         if name == "*" {
             return SUPPORTED_MAJORS.first().map(u64::to_string);
         }
-        return LTS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| m.to_string());
+        return LTS.iter().find(|(n, _)| *n == name).map(|(_, m)| m.to_string());
     }
-    if matches!(
-        lower.as_str(),
-        "node" | "latest" | "stable" | "current" | "*" | "x" | ""
-    ) {
+    if matches!(lower.as_str(), "node" | "latest" | "stable" | "current" | "*" | "x" | "") {
         return SUPPORTED_MAJORS.first().map(u64::to_string);
     }
     if let Some(exact) = exact_version(spec) {
@@ -73,9 +67,7 @@ fn pinned_major(spec: &str) -> Option<String> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    let rest = spec
-        .trim_start_matches(['^', '~', '=', 'v', ' '])
-        .get(digits.len()..)?;
+    let rest = spec.trim_start_matches(['^', '~', '=', 'v', ' ']).get(digits.len()..)?;
     (!digits.is_empty() && (rest.is_empty() || rest.starts_with('.'))).then_some(digits)
 }
 
@@ -130,19 +122,11 @@ fn comparator(token: &str) -> Option<Vec<Bound>> {
         "<=" => vec![Bound::Upper(v, true)],
         "<" => vec![Bound::Upper(v, false)],
         "^" => {
-            let hi = if v.0 > 0 {
-                (v.0 + 1, 0, 0)
-            } else {
-                (0, v.1 + 1, 0)
-            };
+            let hi = if v.0 > 0 { (v.0 + 1, 0, 0) } else { (0, v.1 + 1, 0) };
             vec![Bound::Lower(v, true), Bound::Upper(hi, false)]
         }
         "~" => {
-            let hi = if len >= 2 {
-                (v.0, v.1 + 1, 0)
-            } else {
-                (v.0 + 1, 0, 0)
-            };
+            let hi = if len >= 2 { (v.0, v.1 + 1, 0) } else { (v.0 + 1, 0, 0) };
             vec![Bound::Lower(v, true), Bound::Upper(hi, false)]
         }
         _ if len == 0 => Vec::new(),

@@ -33,9 +33,8 @@ pub(crate) fn resolve(
                         notes.push(format!("{said} → Node {v}"));
                         return Ok((Some(v), notes));
                     }
-                    None => notes.push(format!(
-                        "{said}, which matches no supported Node version; ignored"
-                    )),
+                    None => notes
+                        .push(format!("{said}, which matches no supported Node version; ignored")),
                 }
             }
         }
@@ -58,10 +57,7 @@ mod tests {
 
     #[test]
     fn first_line_skips_comments_and_blank_lines() {
-        assert_eq!(
-            first_line("# pinned\n\nv20.11.1 # current\n").as_deref(),
-            Some("v20.11.1")
-        );
+        assert_eq!(first_line("# pinned\n\nv20.11.1 # current\n").as_deref(), Some("v20.11.1"));
         assert_eq!(first_line("lts/iron").as_deref(), Some("lts/iron"));
         assert_eq!(first_line("\n\n"), None);
     }

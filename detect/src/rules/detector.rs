@@ -51,13 +51,7 @@ pub(crate) struct Facts<'v, 'a> {
 impl<'v, 'a> Facts<'v, 'a> {
     /// Facts about `dir`.
     pub(crate) fn new(view: &'v View<'a>, dir: &'v str, pkg: Option<&'v PackageJson>) -> Self {
-        Self {
-            view,
-            dir,
-            pkg,
-            children: OnceCell::new(),
-            quiet: Cell::new(false),
-        }
+        Self { view, dir, pkg, children: OnceCell::new(), quiet: Cell::new(false) }
     }
 
     /// From now on, judge only from loaded files and ask for nothing more (for runners-up).
@@ -66,16 +60,11 @@ impl<'v, 'a> Facts<'v, 'a> {
     }
 
     fn children(&self) -> &[&'a str] {
-        self.children
-            .get_or_init(|| self.view.snapshot().files_in(self.dir))
+        self.children.get_or_init(|| self.view.snapshot().files_in(self.dir))
     }
 
     fn path<'n>(&self, name: &'n str) -> Cow<'n, str> {
-        if self.dir == "." {
-            Cow::Borrowed(name)
-        } else {
-            Cow::Owned(join(self.dir, name))
-        }
+        if self.dir == "." { Cow::Borrowed(name) } else { Cow::Owned(join(self.dir, name)) }
     }
 
     fn exists(&self, name: &str) -> bool {
@@ -94,8 +83,7 @@ impl<'v, 'a> Facts<'v, 'a> {
             Read::Bytes(bytes) => {
                 let body = text(bytes);
                 Ok(if ci {
-                    body.to_ascii_lowercase()
-                        .contains(&needle.to_ascii_lowercase())
+                    body.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
                 } else {
                     body.contains(needle)
                 })
@@ -108,31 +96,22 @@ impl<'v, 'a> Facts<'v, 'a> {
 /// Evaluates `det`: `Ok(Some(evidence))` when it matches.
 pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<String>>, Pending> {
     Ok(match det {
-        Det::Dep(name) => facts.pkg.and_then(|p| p.dep(name)).map(|v| {
-            vec![format!(
-                "dependency {name}@{v} in {}",
-                facts.path("package.json")
-            )]
-        }),
-        Det::DepVersion(name, accepts, what) => facts
+        Det::Dep(name) => facts
             .pkg
             .and_then(|p| p.dep(name))
-            .filter(|v| accepts(v))
-            .map(|v| {
-                vec![format!(
-                    "dependency {name}@{v} ({what}) in {}",
-                    facts.path("package.json")
-                )]
-            }),
-        Det::Script(name) => facts.pkg.and_then(|p| p.scripts.get(*name)).map(|cmd| {
-            vec![format!(
-                "script {name:?} ({cmd}) in {}",
-                facts.path("package.json")
-            )]
-        }),
-        Det::File(name) => facts
-            .exists(name)
-            .then(|| vec![format!("{} present", facts.path(name))]),
+            .map(|v| vec![format!("dependency {name}@{v} in {}", facts.path("package.json"))]),
+        Det::DepVersion(name, accepts, what) => {
+            facts.pkg.and_then(|p| p.dep(name)).filter(|v| accepts(v)).map(|v| {
+                vec![format!("dependency {name}@{v} ({what}) in {}", facts.path("package.json"))]
+            })
+        }
+        Det::Script(name) => facts
+            .pkg
+            .and_then(|p| p.scripts.get(*name))
+            .map(|cmd| vec![format!("script {name:?} ({cmd}) in {}", facts.path("package.json"))]),
+        Det::File(name) => {
+            facts.exists(name).then(|| vec![format!("{} present", facts.path(name))])
+        }
         Det::Contains(name, needle) => facts
             .text_contains(name, needle, false)?
             .then(|| vec![format!("{} contains {needle:?}", facts.path(name))]),
@@ -155,11 +134,9 @@ pub(crate) fn evaluate(det: &Det, facts: &Facts<'_, '_>) -> Result<Option<Vec<St
                 (None, false) => None,
             }
         }
-        Det::Ext(ext) => facts
-            .children()
-            .iter()
-            .find(|p| p.ends_with(ext))
-            .map(|p| vec![format!("{p} present")]),
+        Det::Ext(ext) => {
+            facts.children().iter().find(|p| p.ends_with(ext)).map(|p| vec![format!("{p} present")])
+        }
         Det::All(items) => {
             let mut evidence = Vec::new();
             let mut pending = false;

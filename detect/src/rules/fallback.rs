@@ -23,10 +23,7 @@ const fn container(id: &'static str, detect: Det) -> Preset {
 pub(crate) const PRESETS: &[Preset] = &[
     container(
         "container-opt-in",
-        Det::Any(&[
-            Det::File("Dockerfile.vercel"),
-            Det::File("Containerfile.vercel"),
-        ]),
+        Det::Any(&[Det::File("Dockerfile.vercel"), Det::File("Containerfile.vercel")]),
     ),
     Preset {
         id: "static",
@@ -43,8 +40,5 @@ pub(crate) const PRESETS: &[Preset] = &[
         toolchain: Toolchain::None,
         hints: &[],
     },
-    container(
-        "container",
-        Det::Any(&[Det::File("Dockerfile"), Det::File("Containerfile")]),
-    ),
+    container("container", Det::Any(&[Det::File("Dockerfile"), Det::File("Containerfile")])),
 ];

@@ -25,10 +25,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     Preset::lang(
         "bun",
         "bun",
-        Det::All(&[
-            Det::Any(&[Det::File("bun.lock"), Det::File("bun.lockb")]),
-            SERVER_ENTRY,
-        ]),
+        Det::All(&[Det::Any(&[Det::File("bun.lock"), Det::File("bun.lockb")]), SERVER_ENTRY]),
         Toolchain::Node,
     ),
     backend("node", Det::Any(&[SERVER_ENTRY, Det::Script("start")])),

@@ -4,9 +4,7 @@
 use super::{Det, Preset};
 
 fn sveltekit_pre_1(version: &str) -> bool {
-    version
-        .trim_start_matches(['^', '~', '=', 'v'])
-        .starts_with("1.0.0-next")
+    version.trim_start_matches(['^', '~', '=', 'v']).starts_with("1.0.0-next")
 }
 
 /// The presets of this family.
@@ -25,12 +23,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         ..Preset::js("nextjs", Det::Dep("next"), "next build", ".next")
     },
     Preset {
-        hints: &[
-            "remix.config.js",
-            "remix.config.mjs",
-            "vite.config.ts",
-            "vite.config.js",
-        ],
+        hints: &["remix.config.js", "remix.config.mjs", "vite.config.ts", "vite.config.js"],
         ..Preset::js(
             "remix",
             Det::Any(&[
@@ -93,19 +86,9 @@ pub(crate) const PRESETS: &[Preset] = &[
     ),
     Preset {
         hints: &["svelte.config.js"],
-        ..Preset::js(
-            "sveltekit-1",
-            Det::Dep("@sveltejs/kit"),
-            "vite build",
-            "build",
-        )
+        ..Preset::js("sveltekit-1", Det::Dep("@sveltejs/kit"), "vite build", "build")
     },
-    Preset::js(
-        "sapper",
-        Det::Dep("sapper"),
-        "sapper export",
-        "__sapper__/export",
-    ),
+    Preset::js("sapper", Det::Dep("sapper"), "sapper export", "__sapper__/export"),
     Preset::js(
         "solidstart-1",
         Det::All(&[Det::Dep("solid-js"), Det::Dep("@solidjs/start")]),
@@ -122,10 +105,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         "tanstack-start-lovable",
         Det::All(&[
             Det::Dep("@lovable.dev/vite-tanstack-config"),
-            Det::Any(&[
-                Det::Dep("@tanstack/react-start"),
-                Det::Dep("@tanstack/solid-start"),
-            ]),
+            Det::Any(&[Det::Dep("@tanstack/react-start"), Det::Dep("@tanstack/solid-start")]),
         ]),
         "vite build",
         "dist",
@@ -140,12 +120,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         "vite build",
         "dist",
     ),
-    Preset::js(
-        "analog",
-        Det::Dep("@analogjs/platform"),
-        "vite build",
-        "dist/analog/public",
-    ),
+    Preset::js("analog", Det::Dep("@analogjs/platform"), "vite build", "dist/analog/public"),
     Preset::js("qwik", Det::Dep("@builder.io/qwik"), "qwik build", "dist"),
     Preset::js("vike", Det::Dep("vike"), "vite build", "dist/client"),
     Preset::js("waku", Det::Dep("waku"), "waku build", "dist"),
@@ -159,12 +134,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     },
     Preset {
         hints: &["redwood.toml"],
-        ..Preset::js(
-            "redwoodjs",
-            Det::Dep("@redwoodjs/core"),
-            "yarn rw build",
-            "web/dist",
-        )
+        ..Preset::js("redwoodjs", Det::Dep("@redwoodjs/core"), "yarn rw build", "web/dist")
     },
     Preset::js(
         "expo",
@@ -175,11 +145,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     Preset::js("mastra", Det::Dep("mastra"), "mastra build", ".mastra"),
     Preset::js(
         "xmcp",
-        Det::Any(&[
-            Det::Dep("xmcp"),
-            Det::File("xmcp.config.ts"),
-            Det::File("xmcp.config.js"),
-        ]),
+        Det::Any(&[Det::Dep("xmcp"), Det::File("xmcp.config.ts"), Det::File("xmcp.config.js")]),
         "xmcp build",
         "dist",
     ),

@@ -4,35 +4,18 @@
 use super::{Det, Preset};
 
 fn major_is_2(version: &str) -> bool {
-    version
-        .trim_start_matches(['^', '~', '=', 'v', ' '])
-        .starts_with('2')
+    version.trim_start_matches(['^', '~', '=', 'v', ' ']).starts_with('2')
 }
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[
-    Preset::js(
-        "scully",
-        Det::Dep("@scullyio/init"),
-        "ng build && scully",
-        "dist",
-    ),
-    Preset::js(
-        "ionic-angular",
-        Det::Dep("@ionic/angular"),
-        "ng build",
-        "www",
-    ),
+    Preset::js("scully", Det::Dep("@scullyio/init"), "ng build && scully", "dist"),
+    Preset::js("ionic-angular", Det::Dep("@ionic/angular"), "ng build", "www"),
     Preset {
         hints: &["angular.json"],
         ..Preset::js("angular", Det::Dep("@angular/cli"), "ng build", "dist")
     },
-    Preset::js(
-        "ionic-react",
-        Det::Dep("@ionic/react"),
-        "react-scripts build",
-        "build",
-    ),
+    Preset::js("ionic-react", Det::Dep("@ionic/react"), "react-scripts build", "build"),
     Preset::js(
         "create-react-app",
         Det::Any(&[Det::Dep("react-scripts"), Det::Dep("react-dev-utils")]),
@@ -41,12 +24,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     ),
     Preset {
         hints: &["vue.config.js"],
-        ..Preset::js(
-            "vue",
-            Det::Dep("@vue/cli-service"),
-            "vue-cli-service build",
-            "dist",
-        )
+        ..Preset::js("vue", Det::Dep("@vue/cli-service"), "vue-cli-service build", "dist")
     },
     Preset::js("preact", Det::Dep("preact-cli"), "preact build", "build"),
     Preset {
@@ -72,10 +50,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     ),
     Preset::js(
         "quasar",
-        Det::Any(&[
-            Det::Dep("@quasar/app-vite"),
-            Det::Dep("@quasar/app-webpack"),
-        ]),
+        Det::Any(&[Det::Dep("@quasar/app-vite"), Det::Dep("@quasar/app-webpack")]),
         "quasar build",
         "dist/spa",
     ),
@@ -124,12 +99,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         "sanity build",
         "dist",
     ),
-    Preset::js(
-        "storybook",
-        Det::Dep("storybook"),
-        "storybook build",
-        "storybook-static",
-    ),
+    Preset::js("storybook", Det::Dep("storybook"), "storybook build", "storybook-static"),
 ];
 
 #[cfg(test)]

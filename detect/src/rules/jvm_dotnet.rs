@@ -35,10 +35,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "scala",
             "java",
             Det::File("build.sbt"),
-            Toolchain::Fixed {
-                pm: "sbt",
-                manifest: "build.sbt",
-            },
+            Toolchain::Fixed { pm: "sbt", manifest: "build.sbt" },
         )
     },
     Preset {
@@ -48,10 +45,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "clojure",
             "java",
             Det::Any(&[Det::File("project.clj"), Det::File("deps.edn")]),
-            Toolchain::Fixed {
-                pm: "leiningen",
-                manifest: "project.clj",
-            },
+            Toolchain::Fixed { pm: "leiningen", manifest: "project.clj" },
         )
     },
     Preset {
@@ -61,15 +55,8 @@ pub(crate) const PRESETS: &[Preset] = &[
         ..Preset::lang(
             "dotnet",
             "dotnet",
-            Det::Any(&[
-                Det::Ext(".csproj"),
-                Det::Ext(".fsproj"),
-                Det::Ext(".vbproj"),
-            ]),
-            Toolchain::Fixed {
-                pm: "dotnet",
-                manifest: "",
-            },
+            Det::Any(&[Det::Ext(".csproj"), Det::Ext(".fsproj"), Det::Ext(".vbproj")]),
+            Toolchain::Fixed { pm: "dotnet", manifest: "" },
         )
     },
 ];

@@ -2,10 +2,7 @@
 
 use super::{Det, Preset, Toolchain};
 
-const MIX: Toolchain = Toolchain::Fixed {
-    pm: "mix",
-    manifest: "mix.exs",
-};
+const MIX: Toolchain = Toolchain::Fixed { pm: "mix", manifest: "mix.exs" };
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[
@@ -13,12 +10,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         install: Some("mix deps.get --only prod"),
         build: Some("mix compile && mix assets.deploy"),
         hints: &["config/config.exs"],
-        ..Preset::lang(
-            "phoenix",
-            "elixir",
-            Det::Contains("mix.exs", ":phoenix"),
-            MIX,
-        )
+        ..Preset::lang("phoenix", "elixir", Det::Contains("mix.exs", ":phoenix"), MIX)
     },
     Preset {
         install: Some("mix deps.get --only prod"),
@@ -31,10 +23,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "deno",
             "deno",
             Det::Any(&[Det::File("deno.json"), Det::File("deno.jsonc")]),
-            Toolchain::Fixed {
-                pm: "deno",
-                manifest: "",
-            },
+            Toolchain::Fixed { pm: "deno", manifest: "" },
         )
     },
     Preset {
@@ -44,10 +33,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "dart",
             "dart",
             Det::File("pubspec.yaml"),
-            Toolchain::Fixed {
-                pm: "pub",
-                manifest: "pubspec.yaml",
-            },
+            Toolchain::Fixed { pm: "pub", manifest: "pubspec.yaml" },
         )
     },
     Preset {
@@ -57,10 +43,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "gleam",
             "gleam",
             Det::File("gleam.toml"),
-            Toolchain::Fixed {
-                pm: "gleam",
-                manifest: "gleam.toml",
-            },
+            Toolchain::Fixed { pm: "gleam", manifest: "gleam.toml" },
         )
     },
     Preset::lang(

@@ -22,10 +22,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             ]),
         )
     },
-    py(
-        "fasthtml",
-        Det::ContainsAnyCi(&["requirements.txt"], "python-fasthtml"),
-    ),
+    py("fasthtml", Det::ContainsAnyCi(&["requirements.txt"], "python-fasthtml")),
     py("fastapi", Det::ContainsAnyCi(MANIFESTS, "fastapi")),
     py("flask", Det::ContainsAnyCi(MANIFESTS, "flask")),
     py(

@@ -3,10 +3,7 @@
 
 use super::{Det, Preset, Toolchain};
 
-const BUNDLER: Toolchain = Toolchain::Fixed {
-    pm: "bundler",
-    manifest: "Gemfile",
-};
+const BUNDLER: Toolchain = Toolchain::Fixed { pm: "bundler", manifest: "Gemfile" };
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[

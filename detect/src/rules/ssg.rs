@@ -24,10 +24,7 @@ const fn site(
     }
 }
 
-const BUNDLER: Toolchain = Toolchain::Fixed {
-    pm: "bundler",
-    manifest: "Gemfile",
-};
+const BUNDLER: Toolchain = Toolchain::Fixed { pm: "bundler", manifest: "Gemfile" };
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[
@@ -37,48 +34,18 @@ pub(crate) const PRESETS: &[Preset] = &[
     },
     Preset {
         hints: &[".eleventy.js", "eleventy.config.js", "eleventy.config.cjs"],
-        ..Preset::js(
-            "eleventy",
-            Det::Dep("@11ty/eleventy"),
-            "npx @11ty/eleventy",
-            "_site",
-        )
+        ..Preset::js("eleventy", Det::Dep("@11ty/eleventy"), "npx @11ty/eleventy", "_site")
     },
     Preset {
         hints: &["docusaurus.config.js", "docusaurus.config.ts"],
-        ..Preset::js(
-            "docusaurus-2",
-            Det::Dep("@docusaurus/core"),
-            "docusaurus build",
-            "build",
-        )
+        ..Preset::js("docusaurus-2", Det::Dep("@docusaurus/core"), "docusaurus build", "build")
     },
-    Preset::js(
-        "docusaurus",
-        Det::Dep("docusaurus"),
-        "docusaurus-build",
-        "build",
-    ),
-    Preset::js(
-        "vitepress",
-        Det::Dep("vitepress"),
-        "vitepress build docs",
-        "docs/.vitepress/dist",
-    ),
-    Preset::js(
-        "vuepress",
-        Det::Dep("vuepress"),
-        "vuepress build src",
-        "src/.vuepress/dist",
-    ),
+    Preset::js("docusaurus", Det::Dep("docusaurus"), "docusaurus-build", "build"),
+    Preset::js("vitepress", Det::Dep("vitepress"), "vitepress build docs", "docs/.vitepress/dist"),
+    Preset::js("vuepress", Det::Dep("vuepress"), "vuepress build src", "src/.vuepress/dist"),
     Preset::js("gridsome", Det::Dep("gridsome"), "gridsome build", "dist"),
     Preset::js("saber", Det::Dep("saber"), "saber build", "public"),
-    Preset::js(
-        "observable",
-        Det::Dep("@observablehq/framework"),
-        "observable build",
-        "dist",
-    ),
+    Preset::js("observable", Det::Dep("@observablehq/framework"), "observable build", "dist"),
     site(
         "hugo",
         None,

@@ -2,16 +2,10 @@
 
 use super::{Det, Preset, Toolchain};
 
-const CARGO: Toolchain = Toolchain::Fixed {
-    pm: "cargo",
-    manifest: "Cargo.toml",
-};
+const CARGO: Toolchain = Toolchain::Fixed { pm: "cargo", manifest: "Cargo.toml" };
 
 const fn rust(slug: &'static str, detect: Det) -> Preset {
-    Preset {
-        build: Some("cargo build --release"),
-        ..Preset::lang(slug, "rust", detect, CARGO)
-    }
+    Preset { build: Some("cargo build --release"), ..Preset::lang(slug, "rust", detect, CARGO) }
 }
 
 /// The presets of this family.
@@ -23,22 +17,13 @@ pub(crate) const PRESETS: &[Preset] = &[
             "go",
             "go",
             Det::Any(&[Det::File("go.mod"), Det::File("main.go")]),
-            Toolchain::Fixed {
-                pm: "go",
-                manifest: "go.mod",
-            },
+            Toolchain::Fixed { pm: "go", manifest: "go.mod" },
         )
     },
-    rust(
-        "axum",
-        Det::All(&[Det::File("Cargo.toml"), Det::Contains("Cargo.toml", "axum")]),
-    ),
+    rust("axum", Det::All(&[Det::File("Cargo.toml"), Det::Contains("Cargo.toml", "axum")])),
     rust(
         "actix-web",
-        Det::All(&[
-            Det::File("Cargo.toml"),
-            Det::Contains("Cargo.toml", "actix-web"),
-        ]),
+        Det::All(&[Det::File("Cargo.toml"), Det::Contains("Cargo.toml", "actix-web")]),
     ),
     rust("rust", Det::File("Cargo.toml")),
     Preset {
@@ -56,10 +41,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "swift",
             "swift",
             Det::File("Package.swift"),
-            Toolchain::Fixed {
-                pm: "swiftpm",
-                manifest: "Package.swift",
-            },
+            Toolchain::Fixed { pm: "swiftpm", manifest: "Package.swift" },
         )
     },
     Preset {
@@ -69,10 +51,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "crystal",
             "crystal",
             Det::File("shard.yml"),
-            Toolchain::Fixed {
-                pm: "shards",
-                manifest: "shard.yml",
-            },
+            Toolchain::Fixed { pm: "shards", manifest: "shard.yml" },
         )
     },
     Preset {
@@ -85,10 +64,7 @@ pub(crate) const PRESETS: &[Preset] = &[
                 Det::File("stack.yaml"),
                 Det::All(&[Det::File("package.yaml"), Det::Ext(".hs")]),
             ]),
-            Toolchain::Fixed {
-                pm: "stack",
-                manifest: "",
-            },
+            Toolchain::Fixed { pm: "stack", manifest: "" },
         )
     },
 ];

@@ -12,14 +12,9 @@ pub(crate) fn plan(view: &View<'_>, dir: &str, d: &mut Detection) {
         d.package_manager = Some("maven".to_owned());
         d.build_command = Some(format!("{mvn} -DskipTests clean install"));
         d.output_directory = Some("target".to_owned());
-        d.evidence
-            .push(format!("pom.xml present: build with {mvn}"));
+        d.evidence.push(format!("pom.xml present: build with {mvn}"));
     } else if gradle {
-        let cmd = if has("gradlew") {
-            "./gradlew"
-        } else {
-            "gradle"
-        };
+        let cmd = if has("gradlew") { "./gradlew" } else { "gradle" };
         d.package_manager = Some("gradle".to_owned());
         d.build_command = Some(format!("{cmd} clean build -x check -x test"));
         d.output_directory = Some("build/libs".to_owned());

@@ -31,18 +31,13 @@ pub(crate) fn plan(
             if view.exists(&join(dir, "composer.json")) {
                 d.package_manager = Some("composer".to_owned());
                 d.install_command = Some(composer.to_owned());
-                d.evidence.push(format!(
-                    "{} present: install with composer",
-                    join(dir, "composer.json")
-                ));
+                d.evidence
+                    .push(format!("{} present: install with composer", join(dir, "composer.json")));
             }
             if ctx.pkg.is_some() {
                 // The JavaScript front-end (Vite, Mix) is built after composer installs.
                 let mut front = Detection::empty(dir);
-                let front_ctx = NodeContext {
-                    exec_defaults: false,
-                    ..*ctx
-                };
+                let front_ctx = NodeContext { exec_defaults: false, ..*ctx };
                 node::plan(view, &front_ctx, &mut front)?;
                 d.install_command = Some(match d.install_command.take() {
                     Some(php) => format!("{php} && {}", front.install_command.unwrap_or_default()),
@@ -63,14 +58,7 @@ pub(crate) fn plan(
         Toolchain::Container => Ok(()),
         Toolchain::None => {
             if ctx.pkg.is_some() {
-                node::plan(
-                    view,
-                    &NodeContext {
-                        exec_defaults: false,
-                        ..*ctx
-                    },
-                    d,
-                )?;
+                node::plan(view, &NodeContext { exec_defaults: false, ..*ctx }, d)?;
             }
             Ok(())
         }

@@ -58,16 +58,11 @@ pub(crate) fn plan(
     let pm = package_manager::resolve(dir, field, |p| view.exists(p));
     d.package_manager = Some(pm.pm.name().to_owned());
     d.evidence.extend(pm.evidence.iter().cloned());
-    let install_dir = pm
-        .lockfile
-        .as_deref()
-        .map(parent)
-        .or(ctx.workspace.map(|w| w.root))
-        .unwrap_or(dir);
+    let install_dir =
+        pm.lockfile.as_deref().map(parent).or(ctx.workspace.map(|w| w.root)).unwrap_or(dir);
     d.install_command = Some(in_dir(dir, install_dir, &pm.install_command()));
     if install_dir != dir {
-        d.evidence
-            .push(format!("dependencies are installed from {install_dir}"));
+        d.evidence.push(format!("dependencies are installed from {install_dir}"));
     }
     let engines = manifests
         .iter()
@@ -75,25 +70,20 @@ pub(crate) fn plan(
     let (node_version, notes) = version::resolve(view, dir, engines)?;
     d.node_version = node_version;
     d.evidence.extend(notes);
-    let script = ctx
-        .pkg
-        .and_then(|pkg| BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s)));
+    let script =
+        ctx.pkg.and_then(|pkg| BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s)));
     if let Some((command, why)) = ctx.pkg.and_then(|pkg| monorepo_build(ctx, pkg)) {
         d.build_command = Some(command);
         d.evidence.push(why);
     } else if let Some(script) = script {
         d.build_command = Some(pm.pm.run(script));
-        d.evidence.push(format!(
-            "build script {script:?} in {}",
-            join(dir, "package.json")
-        ));
+        d.evidence.push(format!("build script {script:?} in {}", join(dir, "package.json")));
     } else if ctx.exec_defaults
         && let Some(default) = d.build_command.take()
     {
         let command = runnable(pm.pm, &default);
         let preset = d.framework.as_deref().unwrap_or("preset");
-        d.evidence
-            .push(format!("no build script: the {preset} default {command:?}"));
+        d.evidence.push(format!("no build script: the {preset} default {command:?}"));
         d.build_command = Some(command);
     }
     if d.framework.is_none()
@@ -137,11 +127,7 @@ fn monorepo_build(ctx: &NodeContext<'_>, pkg: &PackageJson) -> Option<(String, S
     let root = workspace.root;
     match workspace.tool? {
         MonorepoTool::Turbo => Some((
-            in_dir(
-                dir,
-                root,
-                &format!("npx turbo run build --filter={{{dir}}}..."),
-            ),
+            in_dir(dir, root, &format!("npx turbo run build --filter={{{dir}}}...")),
             format!("Turborepo at {root}: build {dir} and its dependencies with turbo"),
         )),
         MonorepoTool::Nx => {
@@ -171,11 +157,7 @@ fn runnable(pm: Pm, command: &str) -> String {
         .split(" && ")
         .map(|step| {
             let first = step.split_whitespace().next().unwrap_or_default();
-            if launchers.contains(&first) {
-                step.to_owned()
-            } else {
-                format!("{exec} {step}")
-            }
+            if launchers.contains(&first) { step.to_owned() } else { format!("{exec} {step}") }
         })
         .collect::<Vec<_>>()
         .join(" && ")
@@ -202,25 +184,16 @@ mod tests {
 
     #[test]
     fn in_dir_climbs_to_the_workspace_root() {
-        assert_eq!(
-            in_dir("packages/app-1", ".", "npm ci"),
-            "cd ../.. && npm ci"
-        );
+        assert_eq!(in_dir("packages/app-1", ".", "npm ci"), "cd ../.. && npm ci");
         assert_eq!(in_dir(".", ".", "npm ci"), "npm ci");
     }
 
     #[test]
     fn runnable_goes_through_the_package_manager_once_per_step() {
-        assert_eq!(
-            runnable(Pm::Npm, "ng build && scully"),
-            "npx ng build && npx scully"
-        );
+        assert_eq!(runnable(Pm::Npm, "ng build && scully"), "npx ng build && npx scully");
         assert_eq!(runnable(Pm::Pnpm, "next build"), "pnpm exec next build");
         assert_eq!(runnable(Pm::Yarn, "yarn rw build"), "yarn rw build");
-        assert_eq!(
-            runnable(Pm::Npm, "npx @11ty/eleventy"),
-            "npx @11ty/eleventy"
-        );
+        assert_eq!(runnable(Pm::Npm, "npx @11ty/eleventy"), "npx @11ty/eleventy");
     }
 
     #[test]

@@ -8,48 +8,24 @@ use crate::view::{Pending, Read, View, join, text};
 pub(crate) fn plan(view: &View<'_>, dir: &str, d: &mut Detection) -> Result<(), Pending> {
     let has = |name: &str| view.exists(&join(dir, name));
     let (pm, install, why): (&str, String, String) = if has("requirements.txt") {
-        (
-            "pip",
-            "pip install -r requirements.txt".into(),
-            "requirements.txt present".into(),
-        )
+        ("pip", "pip install -r requirements.txt".into(), "requirements.txt present".into())
     } else if has("pyproject.toml") {
         let pyproject = match view.read(&join(dir, "pyproject.toml"))? {
             Read::Bytes(bytes) => text(bytes).into_owned(),
             Read::Missing | Read::TooLarge => String::new(),
         };
         if has("poetry.lock") || pyproject.contains("[tool.poetry]") {
-            (
-                "poetry",
-                "poetry install --no-root --only main".into(),
-                "poetry project".into(),
-            )
+            ("poetry", "poetry install --no-root --only main".into(), "poetry project".into())
         } else if has("pdm.lock") || pyproject.contains("[tool.pdm]") {
             ("pdm", "pdm install --prod".into(), "pdm project".into())
         } else if has("uv.lock") || pyproject.contains("[tool.uv]") {
-            (
-                "uv",
-                "uv sync --frozen --no-dev".into(),
-                "uv project".into(),
-            )
+            ("uv", "uv sync --frozen --no-dev".into(), "uv project".into())
         } else {
-            (
-                "pip",
-                "pip install .".into(),
-                "pyproject.toml without a lockfile".into(),
-            )
+            ("pip", "pip install .".into(), "pyproject.toml without a lockfile".into())
         }
     } else if has("Pipfile") {
-        let flag = if has("Pipfile.lock") {
-            "--deploy"
-        } else {
-            "--skip-lock"
-        };
-        (
-            "pipenv",
-            format!("pipenv install {flag}"),
-            "Pipfile present".into(),
-        )
+        let flag = if has("Pipfile.lock") { "--deploy" } else { "--skip-lock" };
+        ("pipenv", format!("pipenv install {flag}"), "Pipfile present".into())
     } else if has("setup.py") {
         ("pip", "pip install .".into(), "setup.py present".into())
     } else {

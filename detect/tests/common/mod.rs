@@ -24,9 +24,7 @@ impl Case {
     /// The options the case asks for (`options.rootDirectory` in synthetic cases).
     pub fn options(&self) -> Options {
         Options {
-            root_directory: self.expected["options"]["rootDirectory"]
-                .as_str()
-                .map(str::to_owned),
+            root_directory: self.expected["options"]["rootDirectory"].as_str().map(str::to_owned),
         }
     }
 
@@ -85,15 +83,8 @@ pub fn load_cases(dir: &Path) -> io::Result<Vec<Case>> {
             walk(&tree, &tree, &mut files)?;
         }
         files.sort();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        cases.push(Case {
-            name,
-            files,
-            expected,
-        });
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        cases.push(Case { name, files, expected });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(cases)

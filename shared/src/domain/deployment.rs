@@ -93,21 +93,12 @@ pub struct StatusChange {
 impl StatusChange {
     /// A bare move to `to`.
     pub fn to(to: DeploymentStatus) -> Self {
-        Self {
-            to,
-            reason: None,
-            commit_sha: None,
-            detection: None,
-            build_id: None,
-        }
+        Self { to, reason: None, commit_sha: None, detection: None, build_id: None }
     }
 
     /// A move to FAILED with a reason.
     pub fn failed(reason: impl Into<String>) -> Self {
-        Self {
-            reason: Some(reason.into()),
-            ..Self::to(DeploymentStatus::Failed)
-        }
+        Self { reason: Some(reason.into()), ..Self::to(DeploymentStatus::Failed) }
     }
 
     /// Applies the change to a record in memory (the store does the same conditionally).

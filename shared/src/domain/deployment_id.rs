@@ -22,9 +22,7 @@ impl DeploymentId {
         if value.len() != ulid::ULID_LEN {
             return Err(DomainError::DeploymentId(value.to_owned()));
         }
-        Ulid::from_string(value)
-            .map(Self)
-            .map_err(|_| DomainError::DeploymentId(value.to_owned()))
+        Ulid::from_string(value).map(Self).map_err(|_| DomainError::DeploymentId(value.to_owned()))
     }
 }
 
@@ -62,13 +60,9 @@ mod tests {
 
     #[test]
     fn parse_rejects_wrong_length_and_alphabet() {
-        for bad in [
-            "",
-            "abc",
-            "01ARZ3NDEKTSV4RRFFQ69G5FAVX",
-            "01ARZ3NDEKTSV4RRFFQ69G5FU!",
-            "../../etc",
-        ] {
+        for bad in
+            ["", "abc", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "01ARZ3NDEKTSV4RRFFQ69G5FU!", "../../etc"]
+        {
             assert!(DeploymentId::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

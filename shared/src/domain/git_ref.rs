@@ -17,10 +17,7 @@ impl GitRef {
 
     /// Checks `value` against git's ref-name rules.
     pub fn parse(value: &str) -> Result<Self, DomainError> {
-        check(value).map_err(|why| DomainError::GitRef {
-            value: value.to_owned(),
-            why,
-        })?;
+        check(value).map_err(|why| DomainError::GitRef { value: value.to_owned(), why })?;
         Ok(Self(value.to_owned()))
     }
 }
@@ -126,18 +123,10 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_and_shell_hostile_branch_names() {
-        for good in [
-            "main",
-            "feature/x-1",
-            "release/v1.2",
-            "zzz\";echo${IFS}\"hello\";#",
-            "a@b",
-            "ünïcode",
-        ] {
-            assert_eq!(
-                GitRef::parse(good).map(|r| r.to_string()),
-                Ok(good.to_owned())
-            );
+        for good in
+            ["main", "feature/x-1", "release/v1.2", "zzz\";echo${IFS}\"hello\";#", "a@b", "ünïcode"]
+        {
+            assert_eq!(GitRef::parse(good).map(|r| r.to_string()), Ok(good.to_owned()));
         }
     }
 
@@ -177,10 +166,7 @@ mod tests {
     #[test]
     fn commit_sha_is_forty_hex_digits_lowercased() {
         let upper = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
-        assert_eq!(
-            CommitSha::parse(upper).unwrap().as_ref(),
-            upper.to_ascii_lowercase()
-        );
+        assert_eq!(CommitSha::parse(upper).unwrap().as_ref(), upper.to_ascii_lowercase());
         assert!(CommitSha::parse("main").is_err());
         assert!(CommitSha::parse(&"g".repeat(40)).is_err());
         assert!(CommitSha::parse(&"a".repeat(39)).is_err());

@@ -82,10 +82,7 @@ mod tests {
         assert!(UserId::parse("   ").is_err());
         assert!(UserId::parse(&"u".repeat(257)).is_err());
         assert!(UserId::parse("a\nb").is_err());
-        assert_eq!(
-            UserId::parse("github|42").map(|u| u.to_string()),
-            Ok("github|42".into())
-        );
+        assert_eq!(UserId::parse("github|42").map(|u| u.to_string()), Ok("github|42".into()));
     }
 
     #[test]

@@ -23,17 +23,11 @@ impl RepoFullName {
     /// hyphen. The name is 1 to 100 ASCII letters, digits, `.`, `_` or `-`, other than `.`
     /// and `..`, and without the `.git` suffix that clone URLs carry.
     pub fn parse(value: &str) -> Result<Self, DomainError> {
-        let fail = |why| DomainError::Repository {
-            value: value.to_owned(),
-            why,
-        };
+        let fail = |why| DomainError::Repository { value: value.to_owned(), why };
         let (owner, name) = value.split_once('/').ok_or(fail("expected owner/name"))?;
         check_owner(owner).map_err(fail)?;
         check_name(name).map_err(fail)?;
-        Ok(Self {
-            full: value.to_owned(),
-            slash: owner.len(),
-        })
+        Ok(Self { full: value.to_owned(), slash: owner.len() })
     }
 
     /// The owning user or organisation login.
@@ -59,10 +53,7 @@ fn check_owner(owner: &str) -> Result<(), &'static str> {
     if owner.len() > RepoFullName::MAX_OWNER_LEN {
         return Err("the owner is longer than 39 characters");
     }
-    if !owner
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    if !owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err("the owner may only contain letters, digits and hyphens");
     }
     if owner.starts_with('-') || owner.ends_with('-') {
@@ -78,10 +69,7 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     if name.len() > RepoFullName::MAX_NAME_LEN {
         return Err("the repository name is longer than 100 characters");
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
         return Err("the repository name may only contain letters, digits, '.', '_' and '-'");
     }
     if name == "." || name == ".." {

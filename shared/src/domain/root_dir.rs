@@ -15,15 +15,9 @@ impl RootDirectory {
 
     /// Checks and normalises `value` (a trailing slash and a leading `./` are dropped).
     pub fn parse(value: &str) -> Result<Self, DomainError> {
-        let fail = |why| DomainError::RootDirectory {
-            value: value.to_owned(),
-            why,
-        };
+        let fail = |why| DomainError::RootDirectory { value: value.to_owned(), why };
         let trimmed = value.trim();
-        let trimmed = trimmed
-            .strip_prefix("./")
-            .unwrap_or(trimmed)
-            .trim_end_matches('/');
+        let trimmed = trimmed.strip_prefix("./").unwrap_or(trimmed).trim_end_matches('/');
         if trimmed.is_empty() || trimmed == "." {
             return Ok(Self(".".to_owned()));
         }
@@ -68,27 +62,12 @@ mod tests {
 
     #[test]
     fn folders_are_normalised_and_escapes_rejected() {
-        for (input, expected) in [
-            ("apps/web", "apps/web"),
-            ("./apps/web/", "apps/web"),
-            ("", "."),
-            (".", "."),
-        ] {
-            assert_eq!(
-                RootDirectory::parse(input).unwrap().as_ref(),
-                expected,
-                "{input:?}"
-            );
+        for (input, expected) in
+            [("apps/web", "apps/web"), ("./apps/web/", "apps/web"), ("", "."), (".", ".")]
+        {
+            assert_eq!(RootDirectory::parse(input).unwrap().as_ref(), expected, "{input:?}");
         }
-        for bad in [
-            "/etc",
-            "../x",
-            "apps/../../x",
-            "a//b",
-            "a\\b",
-            "a/./b",
-            "a\u{0}",
-        ] {
+        for bad in ["/etc", "../x", "apps/../../x", "a//b", "a\\b", "a/./b", "a\u{0}"] {
             assert!(RootDirectory::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

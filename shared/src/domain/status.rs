@@ -21,12 +21,7 @@ pub enum DeploymentStatus {
 
 impl DeploymentStatus {
     /// Every status, in the order a deployment usually meets them.
-    pub const ALL: [Self; 4] = [
-        Self::Inspecting,
-        Self::Building,
-        Self::NotSupported,
-        Self::Failed,
-    ];
+    pub const ALL: [Self; 4] = [Self::Inspecting, Self::Building, Self::NotSupported, Self::Failed];
 
     /// The wire and storage spelling.
     pub fn as_str(self) -> &'static str {
@@ -42,10 +37,7 @@ impl DeploymentStatus {
     /// FAILED → INSPECTING when an operator replays the job.
     pub fn can_transition_to(self, to: Self) -> bool {
         use DeploymentStatus::*;
-        matches!(
-            (self, to),
-            (Inspecting, Building | NotSupported | Failed) | (Failed, Inspecting)
-        )
+        matches!((self, to), (Inspecting, Building | NotSupported | Failed) | (Failed, Inspecting))
     }
 
     /// Checks a transition, naming both ends when it is not allowed.
@@ -105,10 +97,7 @@ mod tests {
     #[test]
     fn statuses_round_trip_through_their_exact_strings() {
         let spelled: Vec<_> = DeploymentStatus::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(
-            spelled,
-            ["INSPECTING", "BUILDING", "NOT_SUPPORTED", "FAILED"]
-        );
+        assert_eq!(spelled, ["INSPECTING", "BUILDING", "NOT_SUPPORTED", "FAILED"]);
         for status in DeploymentStatus::ALL {
             assert_eq!(status.as_str().parse::<DeploymentStatus>(), Ok(status));
         }

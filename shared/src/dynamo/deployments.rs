@@ -26,10 +26,7 @@ pub struct DynamoDeploymentStore {
 impl DynamoDeploymentStore {
     /// An adapter over `table`, using `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 }
 
@@ -76,9 +73,7 @@ impl Update {
 fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
     let mut update = Update::default();
     update.sets.push("#status = :to".to_owned());
-    update
-        .values
-        .insert(":to".to_owned(), s(change.to.as_str()));
+    update.values.insert(":to".to_owned(), s(change.to.as_str()));
     update.set("updatedAt", s(timestamp(Utc::now())));
     if change.to == DeploymentStatus::Inspecting {
         // A replay starts afresh: the old failure no longer describes the deployment.
@@ -112,9 +107,7 @@ impl DynamoDeploymentStore {
         expected: DeploymentStatus,
         mut update: Update,
     ) -> Result<Deployment, StoreError> {
-        update
-            .values
-            .insert(":expected".to_owned(), s(expected.as_str()));
+        update.values.insert(":expected".to_owned(), s(expected.as_str()));
         let result = self
             .client
             .update_item()
@@ -144,10 +137,7 @@ impl DynamoDeploymentStore {
     ) -> Result<StoreError, StoreError> {
         match error {
             SdkError::ServiceError(ctx)
-                if matches!(
-                    ctx.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
+                if matches!(ctx.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
             {
                 let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.into_err()
                 else {
@@ -155,11 +145,9 @@ impl DynamoDeploymentStore {
                 };
                 match failed.item {
                     None => Ok(StoreError::NotFound(id)),
-                    Some(old) => Ok(StoreError::Conflict {
-                        id,
-                        expected,
-                        actual: decode(old)?.status,
-                    }),
+                    Some(old) => {
+                        Ok(StoreError::Conflict { id, expected, actual: decode(old)?.status })
+                    }
                 }
             }
             other => Ok(aws_error("dynamodb:UpdateItem", other).into()),
@@ -223,15 +211,9 @@ impl DeploymentStore for DynamoDeploymentStore {
         error: Option<&str>,
     ) -> Result<Deployment, StoreError> {
         let mut update = Update::default();
-        update
-            .sets
-            .push("attempts = if_not_exists(attempts, :zero) + :one".to_owned());
-        update
-            .values
-            .insert(":zero".to_owned(), AttributeValue::N("0".into()));
-        update
-            .values
-            .insert(":one".to_owned(), AttributeValue::N("1".into()));
+        update.sets.push("attempts = if_not_exists(attempts, :zero) + :one".to_owned());
+        update.values.insert(":zero".to_owned(), AttributeValue::N("0".into()));
+        update.values.insert(":one".to_owned(), AttributeValue::N("1".into()));
         update.set("updatedAt", s(timestamp(Utc::now())));
         if let Some(error) = error {
             update.set("lastError", s(error));
@@ -387,11 +369,6 @@ impl DeploymentStore for DynamoDeploymentStore {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode)
-            .collect()
+        output.items.unwrap_or_default().into_iter().map(decode).collect()
     }
 }

@@ -20,10 +20,7 @@ pub struct DynamoInstallations {
 impl DynamoInstallations {
     /// An adapter over `table`, using `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 }
 
@@ -54,10 +51,7 @@ impl InstallationDirectory for DynamoInstallations {
             let item: InstallationItem = serde_dynamo::from_item(item)
                 .map_err(|e| StoreError::Corrupt(format!("installation item: {e}")))?;
             let installation_id = InstallationId::new(item.installation_id)?;
-            installations.push(Installation {
-                installation_id,
-                account_login: item.account_login,
-            });
+            installations.push(Installation { installation_id, account_login: item.account_login });
         }
         Ok(installations)
     }

@@ -84,12 +84,7 @@ impl TryFrom<DeploymentItem> for Deployment {
             id: DeploymentId::parse(&item.deployment_id).map_err(corrupt)?,
             user_id: UserId::parse(&item.user_id).map_err(corrupt)?,
             repository: RepoFullName::parse(&item.repository).map_err(corrupt)?,
-            branch: item
-                .branch
-                .as_deref()
-                .map(GitRef::parse)
-                .transpose()
-                .map_err(corrupt)?,
+            branch: item.branch.as_deref().map(GitRef::parse).transpose().map_err(corrupt)?,
             installation_id: InstallationId::new(item.installation_id).map_err(corrupt)?,
             root_directory: item
                 .root_directory
@@ -138,10 +133,7 @@ mod tests {
             serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
         assert_eq!(item["status"], AttributeValue::S("INSPECTING".into()));
         assert_eq!(item["installationId"], AttributeValue::N("9".into()));
-        assert!(
-            !item.contains_key("buildId"),
-            "absent options are not stored"
-        );
+        assert!(!item.contains_key("buildId"), "absent options are not stored");
         let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
         let mut expected = deployment;
         // Stored timestamps keep millisecond precision.
@@ -154,9 +146,6 @@ mod tests {
     fn an_item_with_an_unknown_status_is_reported_corrupt() {
         let mut item = DeploymentItem::from(&sample());
         item.status = "DONE".into();
-        assert!(matches!(
-            Deployment::try_from(item),
-            Err(StoreError::Corrupt(_))
-        ));
+        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
     }
 }

@@ -77,23 +77,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Github {
-            listen,
-            repos,
-            app_id,
-            public_key,
-            token,
-        } => {
+        Command::Github { listen, repos, app_id, public_key, token } => {
             let public_key_pem = match public_key {
                 Some(path) => std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?,
                 None => TEST_PUBLIC_KEY_PEM.to_owned(),
             };
-            let options = FakeOptions {
-                app_id,
-                public_key_pem,
-                static_token: token,
-            };
+            let options = FakeOptions { app_id, public_key_pem, static_token: token };
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve_github(listen, options, &repos))
         }
@@ -137,7 +127,5 @@ fn read_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }

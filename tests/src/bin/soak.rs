@@ -95,10 +95,7 @@ impl RepoReader for Flaky {
         commit: &CommitSha,
     ) -> Result<Vec<TreeEntry>, GitHubError> {
         let fail = {
-            let mut left = self
-                .failures_left
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut left = self.failures_left.lock().unwrap_or_else(PoisonError::into_inner);
             match left.get_mut(repo.as_ref()) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
@@ -108,10 +105,7 @@ impl RepoReader for Flaky {
             }
         };
         if fail {
-            return Err(GitHubError::Server {
-                status: 502,
-                wait: None,
-            });
+            return Err(GitHubError::Server { status: 502, wait: None });
         }
         self.inner.tree(installation, repo, commit).await
     }
@@ -131,10 +125,8 @@ struct Dice(u64);
 
 impl Dice {
     fn percent(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % 100
     }
 }
@@ -164,10 +156,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let started = Instant::now();
     let emulator = Emulator::connect().await?;
     let stack = emulator
-        .create_stack(StackOptions {
-            visibility_timeout: 30,
-            max_receive_count: 5,
-        })
+        .create_stack(StackOptions { visibility_timeout: 30, max_receive_count: 5 })
         .await?;
     let github = FakeGitHub::start().await?;
     emulator.seed_installation(&stack, USER, 77, "soak").await?;
@@ -205,10 +194,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         fates.push((name, fate));
     }
 
-    let store = Arc::new(DynamoDeploymentStore::new(
-        emulator.dynamo.clone(),
-        &stack.deployments_table,
-    ));
+    let store =
+        Arc::new(DynamoDeploymentStore::new(emulator.dynamo.clone(), &stack.deployments_table));
     let queue = Arc::new(SqsJobQueue::new(emulator.sqs.clone(), &stack.queue_url));
     let state = AppState {
         store: store.clone(),
@@ -248,12 +235,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..args.workers {
-        let mut poller = Poller::new(
-            emulator.sqs.clone(),
-            &stack.queue_url,
-            deps.clone(),
-            args.concurrency,
-        );
+        let mut poller =
+            Poller::new(emulator.sqs.clone(), &stack.queue_url, deps.clone(), args.concurrency);
         poller.base_backoff = Duration::from_secs(1);
         poller.long_poll = Duration::from_secs(2);
         let mut stopped = stopped.clone();
@@ -285,13 +268,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                     DeploymentId::parse(response["deploymentId"].as_str().unwrap_or_default())?;
                 if *duplicate {
                     // The same job delivered a second time, racing the first.
-                    let deployment = store
-                        .get(id)
-                        .await?
-                        .context("a posted deployment is missing")?;
-                    queue
-                        .send(&InspectionJob::for_deployment(&deployment))
-                        .await?;
+                    let deployment =
+                        store.get(id).await?.context("a posted deployment is missing")?;
+                    queue.send(&InspectionJob::for_deployment(&deployment)).await?;
                 }
                 anyhow::Ok(id)
             }
@@ -311,17 +290,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     loop {
         statuses = Vec::with_capacity(posted.len());
         for id in &posted {
-            statuses.push(
-                store
-                    .get(*id)
-                    .await?
-                    .context("a posted deployment is missing")?,
-            );
+            statuses.push(store.get(*id).await?.context("a posted deployment is missing")?);
         }
-        let inspecting = statuses
-            .iter()
-            .filter(|d| d.status.as_str() == "INSPECTING")
-            .count();
+        let inspecting = statuses.iter().filter(|d| d.status.as_str() == "INSPECTING").count();
         let depth = emulator.queue_depth(&stack.queue_url).await?;
         if (inspecting == 0 && depth == (0, 0)) || Instant::now() > deadline {
             break;
@@ -341,29 +312,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let mut by_fate: BTreeMap<(Fate, String), usize> = BTreeMap::new();
     for (deployment, (_, fate)) in statuses.iter().zip(&fates) {
         *by_status.entry(deployment.status.to_string()).or_default() += 1;
-        *by_fate
-            .entry((*fate, deployment.status.to_string()))
-            .or_default() += 1;
+        *by_fate.entry((*fate, deployment.status.to_string())).or_default() += 1;
     }
     let builds = all_builds(&emulator, &stack.codebuild_project).await?;
-    let building: Vec<_> = statuses
-        .iter()
-        .filter(|d| d.status.as_str() == "BUILDING")
-        .collect();
+    let building: Vec<_> = statuses.iter().filter(|d| d.status.as_str() == "BUILDING").collect();
     let recorded: HashSet<_> = building.iter().filter_map(|d| d.build_id.clone()).collect();
     let dead_letters = emulator.queue_depth(&stack.dlq_url).await?;
     let gave_up = statuses
         .iter()
-        .filter(|d| {
-            d.reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with("gave up"))
-        })
+        .filter(|d| d.reason.as_deref().is_some_and(|r| r.starts_with("gave up")))
         .count();
-    let lost = statuses
-        .iter()
-        .filter(|d| d.status.as_str() == "INSPECTING")
-        .count();
+    let lost = statuses.iter().filter(|d| d.status.as_str() == "INSPECTING").count();
 
     println!(
         "whaleray soak: {} deployments, {} workers x {} jobs",

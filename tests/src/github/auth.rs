@@ -25,10 +25,7 @@ struct Claims {
 impl AppVerifier {
     /// Verifies JWTs of App `app_id` with its PEM public key.
     pub fn new(app_id: u64, public_key_pem: &str) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(Self {
-            app_id,
-            key: DecodingKey::from_rsa_pem(public_key_pem.as_bytes())?,
-        })
+        Ok(Self { app_id, key: DecodingKey::from_rsa_pem(public_key_pem.as_bytes())? })
     }
 
     /// `Err` with GitHub's message when `jwt` is not a valid RS256 JWT of the App, signed by
@@ -74,13 +71,7 @@ impl Tokens {
         let token = format!("ghs_{}", ulid::Ulid::new());
         let repositories =
             repositories.map(|names| names.iter().map(|n| n.to_ascii_lowercase()).collect());
-        self.issued.insert(
-            token.clone(),
-            Issued {
-                repositories,
-                expires: Instant::now() + ttl,
-            },
-        );
+        self.issued.insert(token.clone(), Issued { repositories, expires: Instant::now() + ttl });
         token
     }
 
@@ -139,29 +130,19 @@ mod tests {
         // The verifier checks `exp` against the real clock too, so build around it.
         let now = chrono::Utc::now().timestamp();
         assert!(
-            verifier
-                .verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, now - 60, now + 540), now)
-                .is_ok()
+            verifier.verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, now - 60, now + 540), now).is_ok()
         );
         assert!(
-            verifier
-                .verify(&jwt(OTHER_PRIVATE_KEY_PEM, &iss, now - 60, now + 540), now)
-                .is_err()
+            verifier.verify(&jwt(OTHER_PRIVATE_KEY_PEM, &iss, now - 60, now + 540), now).is_err()
         );
         assert!(
-            verifier
-                .verify(&jwt(TEST_PRIVATE_KEY_PEM, "999", now - 60, now + 540), now)
-                .is_err()
+            verifier.verify(&jwt(TEST_PRIVATE_KEY_PEM, "999", now - 60, now + 540), now).is_err()
         );
         assert!(
-            verifier
-                .verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, now - 60, now + 3600), now)
-                .is_err()
+            verifier.verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, now - 60, now + 3600), now).is_err()
         );
         assert!(
-            verifier
-                .verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, NOW - 660, NOW - 60), now)
-                .is_err()
+            verifier.verify(&jwt(TEST_PRIVATE_KEY_PEM, &iss, NOW - 660, NOW - 60), now).is_err()
         );
         assert!(verifier.verify("not-a-jwt", now).is_err());
     }
@@ -172,19 +153,10 @@ mod tests {
         let narrow = tokens.issue(Some(vec!["Site".into()]), Duration::from_secs(60));
         let wide = tokens.issue(None, Duration::from_secs(60));
         assert!(tokens.check(&narrow, "site").is_ok());
-        assert!(matches!(
-            tokens.check(&narrow, "other"),
-            Err(Refusal::OutOfScope)
-        ));
+        assert!(matches!(tokens.check(&narrow, "other"), Err(Refusal::OutOfScope)));
         assert!(tokens.check(&wide, "other").is_ok());
-        assert!(matches!(
-            tokens.check("ghs_unknown", "site"),
-            Err(Refusal::BadCredentials)
-        ));
+        assert!(matches!(tokens.check("ghs_unknown", "site"), Err(Refusal::BadCredentials)));
         tokens.expire_all();
-        assert!(matches!(
-            tokens.check(&narrow, "site"),
-            Err(Refusal::BadCredentials)
-        ));
+        assert!(matches!(tokens.check(&narrow, "site"), Err(Refusal::BadCredentials)));
     }
 }

@@ -39,9 +39,7 @@ pub struct Injection {
 
 impl From<Fault> for Injection {
     fn from(fault: Fault) -> Self {
-        let mut injection = Self::on(fault.endpoint)
-            .times(fault.times)
-            .status(fault.status);
+        let mut injection = Self::on(fault.endpoint).times(fault.times).status(fault.status);
         injection.headers = fault.headers;
         injection
     }
@@ -149,17 +147,13 @@ impl Injection {
         let status =
             StatusCode::from_u16(self.status?).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = message(status, &self.message);
-        let reset = self.reset_in.map(|d| {
-            (
-                "x-ratelimit-reset".to_owned(),
-                (now + d.as_secs() as i64).to_string(),
-            )
-        });
+        let reset = self
+            .reset_in
+            .map(|d| ("x-ratelimit-reset".to_owned(), (now + d.as_secs() as i64).to_string()));
         for (name, value) in self.headers.iter().cloned().chain(reset) {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::try_from(name.as_str()),
-                HeaderValue::from_str(&value),
-            ) {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::try_from(name.as_str()), HeaderValue::from_str(&value))
+            {
                 response.headers_mut().insert(name, value);
             }
         }

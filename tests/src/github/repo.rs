@@ -29,10 +29,7 @@ impl FakeCommit {
             hasher.update(path.as_bytes());
             hasher.update(blob_sha(contents).as_bytes());
         }
-        Self {
-            sha: hasher.digest().to_string(),
-            files,
-        }
+        Self { sha: hasher.digest().to_string(), files }
     }
 }
 
@@ -50,10 +47,7 @@ pub struct FakeRepo {
 impl FakeRepo {
     /// A repository whose default branch `main` holds `files`.
     pub fn new(full_name: &str, files: &[(&str, &str)]) -> Self {
-        let files = files
-            .iter()
-            .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
-            .collect();
+        let files = files.iter().map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec())).collect();
         Self {
             full_name: full_name.to_owned(),
             default_branch: "main".to_owned(),
@@ -63,10 +57,7 @@ impl FakeRepo {
 
     /// Adds (or replaces) a branch holding `files`.
     pub fn with_branch(mut self, branch: &str, files: &[(&str, &str)]) -> Self {
-        let files = files
-            .iter()
-            .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
-            .collect();
+        let files = files.iter().map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec())).collect();
         let commit = FakeCommit::new(files, &format!("{}@{branch}", self.full_name));
         self.branches.insert(branch.to_owned(), commit);
         self
@@ -96,10 +87,7 @@ fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> st
         if entry.file_type()?.is_dir() {
             read_tree(root, &path, out)?;
         } else if let Ok(relative) = path.strip_prefix(root) {
-            out.insert(
-                relative.to_string_lossy().replace('\\', "/"),
-                std::fs::read(&path)?,
-            );
+            out.insert(relative.to_string_lossy().replace('\\', "/"), std::fs::read(&path)?);
         }
     }
     Ok(())
@@ -112,19 +100,13 @@ mod tests {
     #[test]
     fn blob_shas_match_git() {
         // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(
-            blob_sha(b"hello\n"),
-            "ce013625030ba8dba906f756967f9e9ca394464a"
-        );
+        assert_eq!(blob_sha(b"hello\n"), "ce013625030ba8dba906f756967f9e9ca394464a");
     }
 
     #[test]
     fn branches_get_distinct_commits() {
         let repo = FakeRepo::new("a/b", &[("x", "1")]).with_branch("dev", &[("x", "1")]);
-        assert_ne!(
-            repo.commit(None).unwrap().sha,
-            repo.commit(Some("dev")).unwrap().sha
-        );
+        assert_ne!(repo.commit(None).unwrap().sha, repo.commit(Some("dev")).unwrap().sha);
         assert_eq!(repo.commit(None).unwrap().sha.len(), 40);
     }
 }

@@ -21,10 +21,7 @@ use super::trees;
 
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
-        .route(
-            "/app/installations/{installation}/access_tokens",
-            post(access_tokens),
-        )
+        .route("/app/installations/{installation}/access_tokens", post(access_tokens))
         .route("/repos/{owner}/{repo}", get(repo_info))
         .route("/repos/{owner}/{repo}/commits/{*reference}", get(commit))
         .route("/repos/{owner}/{repo}/git/trees/{sha}", get(tree))
@@ -43,9 +40,7 @@ enum Caller<'a> {
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("token "))
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token "))
 }
 
 /// Counts the request, applies the first pending injection for `endpoint` (delay, token
@@ -63,14 +58,10 @@ async fn gate(
         if let Some(credential) = bearer(headers) {
             state.credentials_seen.insert(credential.to_owned());
         }
-        state
-            .injections
-            .iter_mut()
-            .find(|i| i.endpoint == endpoint && i.times > 0)
-            .map(|i| {
-                i.times -= 1;
-                i.clone()
-            })
+        state.injections.iter_mut().find(|i| i.endpoint == endpoint && i.times > 0).map(|i| {
+            i.times -= 1;
+            i.clone()
+        })
     };
     if let Some(delay) = injection.as_ref().and_then(|i| i.delay_before_answer()) {
         tokio::time::sleep(delay).await;
@@ -133,14 +124,9 @@ async fn access_tokens(
     let token = state.tokens.issue(body.repositories.clone(), ttl);
     let expires_at = chrono::Utc::now()
         + chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::hours(1));
-    let permissions = body
-        .permissions
-        .unwrap_or_else(|| json!({ "contents": "read", "metadata": "read" }));
-    let selection = if body.repositories.is_some() {
-        "selected"
-    } else {
-        "all"
-    };
+    let permissions =
+        body.permissions.unwrap_or_else(|| json!({ "contents": "read", "metadata": "read" }));
+    let selection = if body.repositories.is_some() { "selected" } else { "all" };
     (
         StatusCode::CREATED,
         axum::Json(json!({
@@ -154,18 +140,11 @@ async fn access_tokens(
 }
 
 fn find_repo(shared: &Shared, owner: &str, name: &str) -> Option<FakeRepo> {
-    shared
-        .lock()
-        .repos
-        .get(&format!("{owner}/{name}").to_ascii_lowercase())
-        .cloned()
+    shared.lock().repos.get(&format!("{owner}/{name}").to_ascii_lowercase()).cloned()
 }
 
 fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains(media))
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(media))
 }
 
 async fn repo_info(
@@ -214,9 +193,7 @@ async fn commit(
 
 /// The commit of `repo` holding tree `sha`, and the directory it names.
 fn find_tree(repo: &FakeRepo, sha: &str) -> Option<(FakeCommit, String)> {
-    repo.branches
-        .values()
-        .find_map(|c| trees::dir_of(c, sha).map(|dir| (c.clone(), dir)))
+    repo.branches.values().find_map(|c| trees::dir_of(c, sha).map(|dir| (c.clone(), dir)))
 }
 
 async fn tree(
@@ -235,11 +212,7 @@ async fn tree(
     };
     // GitHub lists recursively whenever the parameter is present, whatever its value.
     let recursive = query.contains_key("recursive");
-    let limit = if recursive {
-        shared.lock().tree_limit
-    } else {
-        None
-    };
+    let limit = if recursive { shared.lock().tree_limit } else { None };
     axum::Json(trees::listing(&commit, &dir, recursive, limit)).into_response()
 }
 
@@ -254,12 +227,8 @@ async fn blob(
     let Some(repo) = find_repo(&shared, &owner, &name) else {
         return not_found();
     };
-    let contents = repo
-        .branches
-        .values()
-        .flat_map(|c| c.files.values())
-        .find(|c| blob_sha(c) == sha)
-        .cloned();
+    let contents =
+        repo.branches.values().flat_map(|c| c.files.values()).find(|c| blob_sha(c) == sha).cloned();
     let Some(contents) = contents else {
         return not_found();
     };

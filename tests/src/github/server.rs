@@ -80,11 +80,7 @@ impl Drop for FakeGitHub {
 impl FakeGitHub {
     /// Starts a server on a free loopback port trusting the TEST-ONLY App.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            FakeOptions::default(),
-        )
-        .await
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), FakeOptions::default()).await
     }
 
     /// Starts a server on `address` with `options`.
@@ -116,10 +112,7 @@ impl FakeGitHub {
 
     /// Serves `repo` (replacing one of the same name).
     pub fn add_repo(&self, repo: FakeRepo) {
-        self.shared
-            .lock()
-            .repos
-            .insert(repo.full_name.to_ascii_lowercase(), repo);
+        self.shared.lock().repos.insert(repo.full_name.to_ascii_lowercase(), repo);
     }
 
     /// Requests received so far for `endpoint` (`access_tokens`, `repo`, `commit`, `tree`,
@@ -181,12 +174,7 @@ impl FakeGitHub {
 
     /// Every bearer credential clients sent (App JWTs and tokens), for leak checks.
     pub fn credentials_seen(&self) -> Vec<String> {
-        self.shared
-            .lock()
-            .credentials_seen
-            .iter()
-            .cloned()
-            .collect()
+        self.shared.lock().credentials_seen.iter().cloned().collect()
     }
 }
 

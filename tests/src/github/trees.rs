@@ -37,9 +37,7 @@ pub fn dir_of(commit: &FakeCommit, sha: &str) -> Option<String> {
     if sha == commit.sha || sha == tree_sha(&commit.sha, "") {
         return Some(String::new());
     }
-    dirs(commit)
-        .into_iter()
-        .find(|d| tree_sha(&commit.sha, d) == sha)
+    dirs(commit).into_iter().find(|d| tree_sha(&commit.sha, d) == sha)
 }
 
 /// The listing of `dir`, recursive or not, cut after `limit` entries if given.
@@ -65,22 +63,14 @@ fn walk(
     out: &mut Vec<Value>,
 ) {
     let relative = |path: &str| {
-        if base.is_empty() {
-            path.to_owned()
-        } else {
-            path[base.len() + 1..].to_owned()
-        }
+        if base.is_empty() { path.to_owned() } else { path[base.len() + 1..].to_owned() }
     };
     let mut children: Vec<(&str, bool)> = commit
         .files
         .keys()
         .filter(|p| parent(p) == dir)
         .map(|p| (p.as_str(), false))
-        .chain(
-            dirs.iter()
-                .filter(|d| parent(d) == dir)
-                .map(|d| (d.as_str(), true)),
-        )
+        .chain(dirs.iter().filter(|d| parent(d) == dir).map(|d| (d.as_str(), true)))
         .collect();
     children.sort();
     for (path, is_tree) in children {
@@ -125,14 +115,7 @@ mod tests {
         let full = listing(&commit, "", true, None);
         assert_eq!(
             paths(&full),
-            [
-                "a.txt",
-                "src",
-                "src/b.rs",
-                "src/deep",
-                "src/deep/c.rs",
-                "z.txt"
-            ]
+            ["a.txt", "src", "src/b.rs", "src/deep", "src/deep/c.rs", "z.txt"]
         );
         assert_eq!(full["truncated"], false);
         let cut = listing(&commit, "", true, Some(3));
@@ -147,9 +130,6 @@ mod tests {
         assert_eq!(dir_of(&commit, &src).as_deref(), Some("src"));
         assert_eq!(dir_of(&commit, &commit.sha).as_deref(), Some(""));
         assert_eq!(dir_of(&commit, "0000"), None);
-        assert_eq!(
-            paths(&listing(&commit, "src", false, None)),
-            ["b.rs", "deep"]
-        );
+        assert_eq!(paths(&listing(&commit, "src", false, None)), ["b.rs", "deep"]);
     }
 }

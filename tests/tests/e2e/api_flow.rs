@@ -17,17 +17,8 @@ async fn post_records_inspecting_and_queues_one_versioned_job() {
     assert_eq!(body["repository"], "acme/site");
     assert_eq!(body["branch"], "main");
 
-    let received = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    let messages = received.messages.unwrap_or_default();
-    assert_eq!(messages.len(), 1);
-    let job: serde_json::Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    let message = app.receive_job().await;
+    let job: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
     assert_eq!(job["version"], 1);
     assert_eq!(job["deploymentId"], id.as_str());
     assert_eq!(job["installationId"], 4242);
@@ -37,12 +28,7 @@ async fn post_records_inspecting_and_queues_one_versioned_job() {
 async fn requests_without_a_valid_identity_are_401() {
     let app = TestApp::spawn().await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/deployments",
-            None,
-            Some(json!({"repository": "acme/site"})),
-        )
+        .call(Method::POST, "/deployments", None, Some(json!({"repository": "acme/site"})))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthenticated");
@@ -79,9 +65,7 @@ async fn a_repository_outside_the_callers_installations_is_403_and_records_nothi
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, list) = app
-        .call(Method::GET, "/deployments", Some(USER), None)
-        .await;
+    let (status, list) = app.call(Method::GET, "/deployments", Some(USER), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["deployments"].as_array().unwrap().len(), 0);
 }
@@ -96,19 +80,11 @@ async fn the_owner_check_ignores_case_like_github() {
 async fn another_users_deployment_is_404_and_a_malformed_id_is_400() {
     let app = TestApp::spawn().await;
     let id = app.deploy("acme/site", None).await;
-    let (status, body) = app
-        .call(
-            Method::GET,
-            &format!("/deployments/{id}"),
-            Some("user-bob"),
-            None,
-        )
-        .await;
+    let (status, body) =
+        app.call(Method::GET, &format!("/deployments/{id}"), Some("user-bob"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "deployment_not_found");
-    let (status, body) = app
-        .call(Method::GET, "/deployments/not-an-id", Some(USER), None)
-        .await;
+    let (status, body) = app.call(Method::GET, "/deployments/not-an-id", Some(USER), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "invalid_deployment_id");
 }
@@ -118,12 +94,7 @@ async fn bad_bodies_get_typed_errors_and_record_nothing() {
     let app = TestApp::spawn().await;
     let token = format!("Bearer {}", app.token(USER));
     let cases = [
-        (
-            Some("application/json"),
-            "{not json",
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        ),
+        (Some("application/json"), "{not json", StatusCode::BAD_REQUEST, "invalid_json"),
         (
             Some("application/json"),
             r#"{"repo":"acme/site"}"#,
@@ -165,18 +136,11 @@ async fn bad_bodies_get_typed_errors_and_record_nothing() {
         assert_eq!(answer["code"], expected_code, "{body}");
         assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let (_, list) = app
-        .call(Method::GET, "/deployments", Some(USER), None)
-        .await;
+    let (_, list) = app.call(Method::GET, "/deployments", Some(USER), None).await;
     assert_eq!(list["deployments"].as_array().unwrap().len(), 0);
     let (status, body) = app.call(Method::GET, "/nowhere", Some(USER), None).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("route_not_found"))
-    );
-    let (status, body) = app
-        .call(Method::DELETE, "/deployments", Some(USER), None)
-        .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("route_not_found")));
+    let (status, body) = app.call(Method::DELETE, "/deployments", Some(USER), None).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
@@ -187,27 +151,15 @@ async fn bad_bodies_get_typed_errors_and_record_nothing() {
 async fn a_queue_outage_marks_the_deployment_failed_and_answers_503() {
     let app = TestApp::spawn_with(StackOptions::default(), true).await;
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/deployments",
-            Some(USER),
-            Some(json!({"repository": "acme/site"})),
-        )
+        .call(Method::POST, "/deployments", Some(USER), Some(json!({"repository": "acme/site"})))
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "service_unavailable");
-    let (_, list) = app
-        .call(Method::GET, "/deployments", Some(USER), None)
-        .await;
+    let (_, list) = app.call(Method::GET, "/deployments", Some(USER), None).await;
     let deployments = list["deployments"].as_array().unwrap();
     assert_eq!(deployments.len(), 1);
     assert_eq!(deployments[0]["status"], "FAILED");
-    assert!(
-        deployments[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("could not be queued")
-    );
+    assert!(deployments[0]["reason"].as_str().unwrap().contains("could not be queued"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,24 +171,16 @@ async fn cors_preflight_allows_the_front_end_and_vite_and_refuses_other_origins(
             .uri("/deployments")
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "authorization,content-type",
-            )
+            .header("access-control-request-headers", "authorization,content-type")
             .body(Body::empty())
             .unwrap();
         let (status, headers, _) = app.send(request).await;
         assert!(status.is_success(), "{origin}: {status}");
         assert_eq!(headers["access-control-allow-origin"], origin);
         assert_eq!(headers["access-control-allow-credentials"], "true");
-        let allowed = headers["access-control-allow-headers"]
-            .to_str()
-            .unwrap()
-            .to_ascii_lowercase();
-        assert!(
-            allowed.contains("authorization") && allowed.contains("content-type"),
-            "{allowed}"
-        );
+        let allowed =
+            headers["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+        assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
     }
     let request = Request::builder()
         .method(Method::OPTIONS)
@@ -246,10 +190,7 @@ async fn cors_preflight_allows_the_front_end_and_vite_and_refuses_other_origins(
         .body(Body::empty())
         .unwrap();
     let (_, headers, _) = app.send(request).await;
-    assert!(
-        headers.get("access-control-allow-origin").is_none(),
-        "{headers:?}"
-    );
+    assert!(headers.get("access-control-allow-origin").is_none(), "{headers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,16 +210,10 @@ async fn the_local_http_server_serves_the_same_router_over_tcp() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 202);
-    assert_eq!(
-        response.headers()["access-control-allow-origin"],
-        "http://localhost:5173"
-    );
+    assert_eq!(response.headers()["access-control-allow-origin"], "http://localhost:5173");
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let created: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(
-        location,
-        format!("/deployments/{}", created["deploymentId"].as_str().unwrap())
-    );
+    assert_eq!(location, format!("/deployments/{}", created["deploymentId"].as_str().unwrap()));
     let fetched: serde_json::Value = client
         .get(format!("{base}{location}"))
         .bearer_auth(app.token(USER))

@@ -3,7 +3,7 @@
 //! workers racing, and the stall sweep.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use whaleray_shared::testing::MemoryQueue;
 use whaleray_tests::emulator::StackOptions;
@@ -11,7 +11,7 @@ use whaleray_tests::github::Fault;
 use whaleray_worker::replay::{ReplayOptions, Replayer};
 use whaleray_worker::sweep::{SweepOptions, sweep};
 
-use crate::helpers::{TestApp, vite_repo};
+use crate::helpers::{TestApp, eventually, vite_repo};
 
 fn replayer(app: &TestApp, main: Arc<dyn whaleray_shared::ports::JobQueue>) -> Replayer {
     Replayer {
@@ -24,53 +24,19 @@ fn replayer(app: &TestApp, main: Arc<dyn whaleray_shared::ports::JobQueue>) -> R
 }
 
 fn main_queue(app: &TestApp) -> Arc<dyn whaleray_shared::ports::JobQueue> {
-    Arc::new(whaleray_shared::sqs::SqsJobQueue::new(
-        app.emulator.sqs.clone(),
-        &app.stack.queue_url,
-    ))
+    Arc::new(whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url))
 }
 
 /// Runs a poller until the dead-letter queue holds `count` messages (or 60 s pass).
 async fn run_until_dead_lettered(app: &TestApp, count: u64) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let poller = app.poller();
-    let worker = tokio::spawn(async move {
-        poller
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while app
-        .emulator
-        .queue_depth(&app.stack.dlq_url)
-        .await
-        .unwrap()
-        .0
-        < count
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let _ = stop.send(());
-    worker.await.unwrap();
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.dlq_url)
-            .await
-            .unwrap()
-            .0,
-        count,
-        "dead-lettered"
-    );
+    let worker = app.start_worker();
+    eventually(|| async { app.depth(&app.stack.dlq_url).await.0 >= count }).await;
+    worker.stop().await;
+    assert_eq!(app.depth(&app.stack.dlq_url).await.0, count, "dead-lettered");
 }
 
 fn two_attempts() -> StackOptions {
-    StackOptions {
-        visibility_timeout: 30,
-        max_receive_count: 2,
-    }
+    StackOptions { visibility_timeout: 30, max_receive_count: 2 }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,14 +52,8 @@ async fn a_poison_message_reaches_the_dead_letter_queue_untouched() {
         .await
         .unwrap();
     run_until_dead_lettered(&app, 1).await;
-    let dead = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.dlq_url)
-        .send()
-        .await
-        .unwrap();
+    let dead =
+        app.emulator.sqs.receive_message().queue_url(&app.stack.dlq_url).send().await.unwrap();
     assert_eq!(dead.messages()[0].body(), Some(body));
 }
 
@@ -101,70 +61,29 @@ async fn a_poison_message_reaches_the_dead_letter_queue_untouched() {
 async fn the_last_attempt_fails_the_deployment_and_a_replay_then_builds_it() {
     let app = TestApp::spawn_with(two_attempts(), false).await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github.inject(Fault {
-        endpoint: "tree",
-        status: 502,
-        times: 2,
-        headers: vec![],
-    });
+    app.github.inject(Fault { endpoint: "tree", status: 502, times: 2, headers: vec![] });
     let id = app.deploy("acme/site", None).await;
 
     run_until_dead_lettered(&app, 1).await;
     let failed = app.deployment(&id).await;
     assert_eq!(failed["status"], "FAILED", "{failed}");
-    assert!(
-        failed["reason"]
-            .as_str()
-            .unwrap()
-            .contains("gave up after 2 attempts"),
-        "{failed}"
-    );
+    assert!(failed["reason"].as_str().unwrap().contains("gave up after 2 attempts"), "{failed}");
 
     let dry = replayer(&app, main_queue(&app))
-        .run(
-            &ReplayOptions {
-                dry_run: true,
-                ..Default::default()
-            },
-            &|_| {},
-        )
+        .run(&ReplayOptions { dry_run: true, ..Default::default() }, &|_| {})
         .await;
     assert_eq!(dry.moved.len(), 1);
     assert_eq!(dry.moved[0].deployment_id, id);
     assert!(dry.moved[0].reason.as_deref().unwrap().contains("502"));
-    assert_eq!(
-        app.deployment(&id).await["status"],
-        "FAILED",
-        "a dry run changes nothing"
-    );
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.dlq_url)
-            .await
-            .unwrap()
-            .0,
-        1,
-        "and leaves the message"
-    );
+    assert_eq!(app.deployment(&id).await["status"], "FAILED", "a dry run changes nothing");
+    assert_eq!(app.depth(&app.stack.dlq_url).await.0, 1, "and leaves the message");
 
-    let report = replayer(&app, main_queue(&app))
-        .run(&ReplayOptions::default(), &|_| {})
-        .await;
-    assert_eq!(
-        (report.moved.len(), report.errors.len()),
-        (1, 0),
-        "{report:?}"
-    );
-    assert_eq!(
-        app.emulator.queue_depth(&app.stack.dlq_url).await.unwrap(),
-        (0, 0)
-    );
+    let report = replayer(&app, main_queue(&app)).run(&ReplayOptions::default(), &|_| {}).await;
+    assert_eq!((report.moved.len(), report.errors.len()), (1, 0), "{report:?}");
+    assert_eq!(app.depth(&app.stack.dlq_url).await, (0, 0));
     let replayed = app.deployment(&id).await;
     assert_eq!(replayed["status"], "INSPECTING");
-    assert!(
-        replayed["reason"].is_null(),
-        "the old failure is cleared: {replayed}"
-    );
+    assert!(replayed["reason"].is_null(), "the old failure is cleared: {replayed}");
 
     let (built, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(built["status"], "BUILDING", "{built}");
@@ -173,12 +92,7 @@ async fn the_last_attempt_fails_the_deployment_and_a_replay_then_builds_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_moves_only_the_deployments_asked_for() {
     let app = TestApp::spawn_with(two_attempts(), false).await;
-    app.github.inject(Fault {
-        endpoint: "commit",
-        status: 503,
-        times: 4,
-        headers: vec![],
-    });
+    app.github.inject(Fault { endpoint: "commit", status: 503, times: 4, headers: vec![] });
     let first = app.deploy("acme/one", None).await;
     let second = app.deploy("acme/two", None).await;
     run_until_dead_lettered(&app, 2).await;
@@ -187,106 +101,48 @@ async fn replay_moves_only_the_deployments_asked_for() {
         deployments: vec![whaleray_shared::DeploymentId::parse(&second).unwrap()],
         ..Default::default()
     };
-    let report = replayer(&app, main_queue(&app))
-        .run(&options, &|_| {})
-        .await;
+    let report = replayer(&app, main_queue(&app)).run(&options, &|_| {}).await;
     assert_eq!(
-        report
-            .moved
-            .iter()
-            .map(|m| m.deployment_id.as_str())
-            .collect::<Vec<_>>(),
+        report.moved.iter().map(|m| m.deployment_id.as_str()).collect::<Vec<_>>(),
         [second.as_str()]
     );
     assert_eq!(app.deployment(&first).await["status"], "FAILED");
     assert_eq!(app.deployment(&second).await["status"], "INSPECTING");
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.dlq_url)
-            .await
-            .unwrap()
-            .0,
-        1,
-        "the other stays"
-    );
+    assert_eq!(app.depth(&app.stack.dlq_url).await.0, 1, "the other stays");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_replay_loses_nothing_and_a_second_run_finishes_it() {
     let app = TestApp::spawn_with(two_attempts(), false).await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github.inject(Fault {
-        endpoint: "tree",
-        status: 500,
-        times: 2,
-        headers: vec![],
-    });
+    app.github.inject(Fault { endpoint: "tree", status: 500, times: 2, headers: vec![] });
     let id = app.deploy("acme/site", None).await;
     run_until_dead_lettered(&app, 1).await;
 
     // The send to the main queue fails after the deployment went back to INSPECTING.
     let broken = Arc::new(MemoryQueue::default());
     broken.set_failing(true);
-    let report = replayer(&app, broken)
-        .run(&ReplayOptions::default(), &|_| {})
-        .await;
-    assert_eq!(
-        (report.moved.len(), report.errors.len()),
-        (0, 1),
-        "{report:?}"
-    );
+    let report = replayer(&app, broken).run(&ReplayOptions::default(), &|_| {}).await;
+    assert_eq!((report.moved.len(), report.errors.len()), (0, 1), "{report:?}");
     assert_eq!(app.deployment(&id).await["status"], "INSPECTING");
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.dlq_url)
-            .await
-            .unwrap()
-            .0,
-        1,
-        "the dead-letter copy is kept"
-    );
+    assert_eq!(app.depth(&app.stack.dlq_url).await.0, 1, "the dead-letter copy is kept");
 
-    let report = replayer(&app, main_queue(&app))
-        .run(&ReplayOptions::default(), &|_| {})
-        .await;
-    assert_eq!(
-        (report.moved.len(), report.errors.len()),
-        (1, 0),
-        "{report:?}"
-    );
+    let report = replayer(&app, main_queue(&app)).run(&ReplayOptions::default(), &|_| {}).await;
+    assert_eq!((report.moved.len(), report.errors.len()), (1, 0), "{report:?}");
     let (built, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(built["status"], "BUILDING", "{built}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_held_by_a_worker_that_died_reappears_and_completes() {
-    let app = TestApp::spawn_with(
-        StackOptions {
-            visibility_timeout: 2,
-            max_receive_count: 5,
-        },
-        false,
-    )
-    .await;
+    let app =
+        TestApp::spawn_with(StackOptions { visibility_timeout: 2, max_receive_count: 5 }, false)
+            .await;
     app.github.add_repo(vite_repo("acme/site"));
     let id = app.deploy("acme/site", None).await;
     // A worker receives the job and dies without deleting it or changing anything.
-    let held = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(held.messages().len(), 1);
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.queue_url)
-            .await
-            .unwrap(),
-        (0, 1)
-    );
+    app.receive_job().await;
+    assert_eq!(app.depth(&app.stack.queue_url).await, (0, 1));
 
     let (body, stats) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");
@@ -298,15 +154,7 @@ async fn two_workers_racing_on_one_message_start_one_build() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
     let id = app.deploy("acme/site", None).await;
-    let received = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    let body = received.messages()[0].body().unwrap().to_owned();
+    let body = app.receive_job().await.body().unwrap().to_owned();
 
     let (a, b) = tokio::join!(
         whaleray_worker::message::handle(&app.deps, "m", &body, 1),
@@ -317,15 +165,7 @@ async fn two_workers_racing_on_one_message_start_one_build() {
         .filter(|d| matches!(d, whaleray_worker::message::Disposition::Done(_)))
         .count();
     assert!(finished >= 1, "{a:?} {b:?}");
-    let builds = app
-        .emulator
-        .codebuild
-        .list_builds_for_project()
-        .project_name(&app.stack.codebuild_project)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(builds.ids().len(), 1, "{a:?} {b:?}");
+    assert_eq!(app.builds().await.len(), 1, "{a:?} {b:?}");
     assert_eq!(app.deployment(&id).await["status"], "BUILDING");
 }
 
@@ -335,15 +175,8 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
     app.github.add_repo(vite_repo("acme/site"));
     let id = app.deploy("acme/site", None).await;
     // The job is lost: received and deleted without any work done.
-    let received = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    let receipt = received.messages()[0].receipt_handle().unwrap();
+    let message = app.receive_job().await;
+    let receipt = message.receipt_handle().unwrap();
     app.emulator
         .sqs
         .delete_message()
@@ -353,10 +186,7 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
         .await
         .unwrap();
 
-    let options = SweepOptions {
-        older_than: Duration::ZERO,
-        ..SweepOptions::default()
-    };
+    let options = SweepOptions { older_than: Duration::ZERO, ..SweepOptions::default() };
     let report = sweep(app.store.as_ref(), main_queue(&app).as_ref(), options).await;
     assert_eq!(report.requeued, std::slice::from_ref(&id), "{report:?}");
     let (body, _) = app.run_worker_until_settled(&id).await;

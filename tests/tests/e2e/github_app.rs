@@ -6,11 +6,9 @@ mod budget;
 mod classes;
 mod credentials;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use whaleray_tests::github::FakeRepo;
 use whaleray_worker::poll::PollStats;
 
@@ -20,45 +18,6 @@ use crate::helpers::TestApp;
 async fn deploy_and_settle(app: &TestApp, repo: &str) -> (Value, PollStats) {
     let id = app.deploy(repo, None).await;
     app.run_worker_until_settled(&id).await
-}
-
-/// One poller running for several deployments in a row, so a test can measure each.
-struct Worker {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<PollStats>,
-}
-
-impl Worker {
-    fn start(app: &TestApp) -> Self {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let poller = app.poller();
-        let task = tokio::spawn(async move {
-            poller
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Self { stop, task }
-    }
-
-    /// Deploys `repo` and waits (60 s at most) until its deployment leaves INSPECTING.
-    async fn deploy(&self, app: &TestApp, repo: &str) -> Value {
-        let id = app.deploy(repo, None).await;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let body = app.deployment(&id).await;
-            if body["status"] != "INSPECTING" || Instant::now() > deadline {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn stop(self) -> PollStats {
-        let _ = self.stop.send(());
-        self.task.await.unwrap()
-    }
 }
 
 /// Requests per endpoint, for failure messages.
@@ -79,13 +38,10 @@ fn gap(app: &TestApp, endpoint: &str) -> Duration {
 
 /// A Vite app with `n` files in `assets/`, which sort before the root files in git order.
 fn big_vite_repo(name: &str, n: usize) -> FakeRepo {
-    let assets: Vec<(String, String)> = (0..n)
-        .map(|i| (format!("assets/img-{i:04}.svg"), format!("<svg id='{i}'/>")))
-        .collect();
-    let mut files: Vec<(&str, &str)> = assets
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
+    let assets: Vec<(String, String)> =
+        (0..n).map(|i| (format!("assets/img-{i:04}.svg"), format!("<svg id='{i}'/>"))).collect();
+    let mut files: Vec<(&str, &str)> =
+        assets.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     files.extend([
         (
             "package.json",

@@ -72,15 +72,10 @@ impl TestApp {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
         let github = FakeGitHub::start().await.expect("fake github");
-        emulator
-            .seed_installation(&stack, USER, INSTALLATION_ID, "acme")
-            .await
-            .expect("seed");
+        emulator.seed_installation(&stack, USER, INSTALLATION_ID, "acme").await.expect("seed");
 
-        let store = Arc::new(DynamoDeploymentStore::new(
-            emulator.dynamo.clone(),
-            &stack.deployments_table,
-        ));
+        let store =
+            Arc::new(DynamoDeploymentStore::new(emulator.dynamo.clone(), &stack.deployments_table));
         let queue_url = if broken_queue {
             format!("{}-missing", stack.queue_url)
         } else {
@@ -109,14 +104,7 @@ impl TestApp {
             support: whaleray_detect::SupportPolicy::default_policy(),
             max_receive_count: options.max_receive_count,
         };
-        Self {
-            emulator,
-            stack,
-            github,
-            router: router(Arc::new(state)),
-            deps,
-            store,
-        }
+        Self { emulator, stack, github, router: router(Arc::new(state)), deps, store }
     }
 
     pub fn token(&self, user: &str) -> String {
@@ -127,9 +115,7 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -165,85 +151,121 @@ impl TestApp {
         if let Some(branch) = branch {
             body["branch"] = Value::String(branch.to_owned());
         }
-        let (status, body) = self
-            .call(Method::POST, "/deployments", Some(USER), Some(body))
-            .await;
+        let (status, body) = self.call(Method::POST, "/deployments", Some(USER), Some(body)).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         assert_eq!(body["status"], "INSPECTING");
-        body["deploymentId"]
-            .as_str()
-            .expect("deploymentId")
-            .to_owned()
+        body["deploymentId"].as_str().expect("deploymentId").to_owned()
     }
 
     pub async fn deployment(&self, id: &str) -> Value {
-        let (status, body) = self
-            .call(Method::GET, &format!("/deployments/{id}"), Some(USER), None)
-            .await;
+        let (status, body) =
+            self.call(Method::GET, &format!("/deployments/{id}"), Some(USER), None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 
     pub fn poller(&self) -> Poller {
-        let mut poller = Poller::new(
-            self.emulator.sqs.clone(),
-            &self.stack.queue_url,
-            self.deps.clone(),
-            4,
-        );
+        let mut poller =
+            Poller::new(self.emulator.sqs.clone(), &self.stack.queue_url, self.deps.clone(), 4);
         poller.base_backoff = Duration::from_secs(1);
         // Short receives: a stop waits for the receive under way.
         poller.long_poll = Duration::from_secs(1);
         poller
     }
 
-    /// Runs a poller until the deployment leaves INSPECTING (or 60 s pass), then stops it.
-    pub async fn run_worker_until_settled(&self, id: &str) -> (Value, PollStats) {
+    /// Starts a poller in the background; stop it with [`RunningWorker::stop`].
+    pub fn start_worker(&self) -> RunningWorker {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let poller = self.poller();
-        let worker = tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             poller
                 .run(async {
                     let _ = stopped.await;
                 })
                 .await
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let body = loop {
-            let body = self.deployment(id).await;
-            if body["status"] != "INSPECTING" || Instant::now() > deadline {
-                break body;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        let _ = stop.send(());
-        let stats = worker.await.unwrap();
-        (body, stats)
+        RunningWorker { stop, task }
+    }
+
+    /// Deploys `repo` and waits (60 s at most), with a worker already running, until the
+    /// deployment leaves INSPECTING.
+    pub async fn deploy_and_wait(&self, repo: &str) -> Value {
+        let id = self.deploy(repo, None).await;
+        eventually(|| async { self.deployment(&id).await["status"] != "INSPECTING" }).await;
+        self.deployment(&id).await
+    }
+
+    /// Runs a poller until the deployment leaves INSPECTING (or 60 s pass), then stops it.
+    pub async fn run_worker_until_settled(&self, id: &str) -> (Value, PollStats) {
+        let worker = self.start_worker();
+        eventually(|| async { self.deployment(id).await["status"] != "INSPECTING" }).await;
+        let stats = worker.stop().await;
+        (self.deployment(id).await, stats)
     }
 
     /// Runs a poller until the job queue is empty (or 60 s pass), then stops it.
     pub async fn drain_queue(&self) -> PollStats {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let poller = self.poller();
-        let worker = tokio::spawn(async move {
-            poller
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self
+        let worker = self.start_worker();
+        eventually(|| async { self.depth(&self.stack.queue_url).await == (0, 0) }).await;
+        worker.stop().await
+    }
+
+    /// Visible and in-flight messages of a queue.
+    pub async fn depth(&self, queue_url: &str) -> (u64, u64) {
+        self.emulator.queue_depth(queue_url).await.unwrap()
+    }
+
+    /// Receives the one job message waiting in the job queue (as a worker would).
+    pub async fn receive_job(&self) -> aws_sdk_sqs::types::Message {
+        let received = self
             .emulator
-            .queue_depth(&self.stack.queue_url)
+            .sqs
+            .receive_message()
+            .queue_url(&self.stack.queue_url)
+            .send()
+            .await
+            .unwrap();
+        let mut messages = received.messages.unwrap_or_default();
+        assert_eq!(messages.len(), 1, "one job message expected");
+        messages.remove(0)
+    }
+
+    /// Every build id CodeBuild knows for this stack's project.
+    pub async fn builds(&self) -> Vec<String> {
+        self.emulator
+            .codebuild
+            .list_builds_for_project()
+            .project_name(&self.stack.codebuild_project)
+            .send()
             .await
             .unwrap()
-            != (0, 0)
-            && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = stop.send(());
-        worker.await.unwrap()
+            .ids
+            .unwrap_or_default()
+    }
+}
+
+/// A poller running in the background.
+pub struct RunningWorker {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<PollStats>,
+}
+
+impl RunningWorker {
+    /// Stops the poller once its receive under way and its jobs end.
+    pub async fn stop(self) -> PollStats {
+        let _ = self.stop.send(());
+        self.task.await.unwrap()
+    }
+}
+
+/// Polls `check` every 100 ms until it holds or 60 s pass; the caller asserts afterwards.
+pub async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !check().await && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

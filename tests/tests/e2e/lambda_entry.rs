@@ -26,10 +26,7 @@ fn lambda_router(app: &TestApp) -> axum::Router {
             app.emulator.dynamo.clone(),
             &app.stack.installations_table,
         )),
-        queue: Arc::new(SqsJobQueue::new(
-            app.emulator.sqs.clone(),
-            &app.stack.queue_url,
-        )),
+        queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
         auth: Authenticator::ApiGateway,
         allowed_origins: vec![FRONTEND.parse().unwrap()],
     }))
@@ -40,28 +37,20 @@ async fn invoke(router: axum::Router, event: &str) -> (StatusCode, serde_json::V
     let request = request.map(|body| Body::from(body.to_vec()));
     let response = router.oneshot(request).await.unwrap();
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_gateway_v2_event_is_served_as_the_authorizers_subject() {
     let app = TestApp::spawn().await;
-    let (status, body) = invoke(
-        lambda_router(&app),
-        &fixture("apigw-v2-post-deployments.json"),
-    )
-    .await;
+    let (status, body) =
+        invoke(lambda_router(&app), &fixture("apigw-v2-post-deployments.json")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["status"], "INSPECTING");
     let id = body["deploymentId"].as_str().unwrap();
     let stored = app.deployment(id).await;
-    assert_eq!(
-        stored["repository"], "acme/site",
-        "stored for {USER}, the JWT subject"
-    );
+    assert_eq!(stored["repository"], "acme/site", "stored for {USER}, the JWT subject");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -69,10 +58,7 @@ async fn an_api_gateway_event_without_authorizer_claims_is_401() {
     let app = TestApp::spawn().await;
     let mut event: serde_json::Value =
         serde_json::from_str(&fixture("apigw-v2-post-deployments.json")).unwrap();
-    event["requestContext"]
-        .as_object_mut()
-        .unwrap()
-        .remove("authorizer");
+    event["requestContext"].as_object_mut().unwrap().remove("authorizer");
     let (status, body) = invoke(lambda_router(&app), &event.to_string()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthenticated");
@@ -83,26 +69,16 @@ async fn an_sqs_event_reports_only_the_poison_message_as_failed() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
     let id = app.deploy("acme/site", None).await;
-    let received = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    let job_body = received.messages()[0].body().unwrap();
+    let message = app.receive_job().await;
+    let job_body = message.body().unwrap();
 
     let mut event: serde_json::Value = serde_json::from_str(&fixture("sqs-batch.json")).unwrap();
     event["Records"][0]["body"] = serde_json::Value::String(job_body.to_owned());
     let event: SqsEvent = serde_json::from_value(event).unwrap();
     let response = handle_batch(&app.deps, event).await;
 
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, ["2e1424d4-f796-459a-8184-9c92662be6da"]);
     let body = app.deployment(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");

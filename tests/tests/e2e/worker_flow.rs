@@ -18,35 +18,13 @@ async fn a_vite_repository_goes_from_post_to_building_with_a_codebuild_build() {
     assert_eq!(body["commitSha"], commit.as_str());
     assert_eq!(body["detection"]["framework"], "vite");
     assert_eq!(body["detection"]["packageManager"], "npm");
-    assert!(
-        body["detection"]["evidence"]
-            .as_array()
-            .is_some_and(|e| !e.is_empty()),
-        "{body}"
-    );
+    assert!(body["detection"]["evidence"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
     let build_id = body["buildId"].as_str().expect("build id");
-    let builds = app
-        .emulator
-        .codebuild
-        .batch_get_builds()
-        .ids(build_id)
-        .send()
-        .await
-        .unwrap();
+    let builds = app.emulator.codebuild.batch_get_builds().ids(build_id).send().await.unwrap();
     assert_eq!(builds.builds().len(), 1, "CodeBuild knows the build");
-    assert_eq!(
-        builds.builds()[0].project_name(),
-        Some(app.stack.codebuild_project.as_str())
-    );
+    assert_eq!(builds.builds()[0].project_name(), Some(app.stack.codebuild_project.as_str()));
     assert_eq!(stats.done, 1);
-    assert_eq!(
-        app.emulator
-            .queue_depth(&app.stack.queue_url)
-            .await
-            .unwrap(),
-        (0, 0),
-        "message deleted"
-    );
+    assert_eq!(app.depth(&app.stack.queue_url).await, (0, 0), "message deleted");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,18 +32,12 @@ async fn an_unknown_stack_is_not_supported_with_a_reason() {
     let app = TestApp::spawn().await;
     app.github.add_repo(FakeRepo::new(
         "acme/mainframe",
-        &[
-            ("README.md", "# payroll\n"),
-            ("src/PAYROLL.cbl", "       IDENTIFICATION DIVISION.\n"),
-        ],
+        &[("README.md", "# payroll\n"), ("src/PAYROLL.cbl", "       IDENTIFICATION DIVISION.\n")],
     ));
     let id = app.deploy("acme/mainframe", None).await;
     let (body, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "NOT_SUPPORTED", "{body}");
-    assert!(
-        body["reason"].as_str().is_some_and(|r| !r.is_empty()),
-        "{body}"
-    );
+    assert!(body["reason"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
     assert!(body["buildId"].is_null());
     assert!(body["detection"]["framework"].is_null());
 }
@@ -99,36 +71,21 @@ async fn a_missing_repository_fails_with_a_readable_reason_and_no_retry() {
     let id = app.deploy("acme/deleted", None).await;
     let (body, stats) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "FAILED", "{body}");
-    assert!(
-        body["reason"].as_str().unwrap().contains("could not find"),
-        "{body}"
-    );
+    assert!(body["reason"].as_str().unwrap().contains("could not find"), "{body}");
     assert_eq!(stats.retried, 0);
-    assert_eq!(
-        app.github.requests("commit"),
-        1,
-        "a permanent error is not retried"
-    );
+    assert_eq!(app.github.requests("commit"), 1, "a permanent error is not retried");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_github_outage_is_retried_and_then_builds() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github.inject(Fault {
-        endpoint: "tree",
-        status: 502,
-        times: 1,
-        headers: vec![],
-    });
+    app.github.inject(Fault { endpoint: "tree", status: 502, times: 1, headers: vec![] });
     let id = app.deploy("acme/site", None).await;
     let (body, stats) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(body["attempts"], 1, "the failed attempt is counted");
-    assert!(
-        body["lastError"].as_str().unwrap().contains("502"),
-        "{body}"
-    );
+    assert!(body["lastError"].as_str().unwrap().contains("502"), "{body}");
     assert_eq!(stats.retried, 1);
     assert_eq!(app.github.requests("tree"), 2);
 }
@@ -139,15 +96,8 @@ async fn a_duplicate_delivery_starts_no_second_build() {
     app.github.add_repo(vite_repo("acme/site"));
     let id = app.deploy("acme/site", None).await;
     // Deliver the same job twice, as SQS may.
-    let received = app
-        .emulator
-        .sqs
-        .receive_message()
-        .queue_url(&app.stack.queue_url)
-        .send()
-        .await
-        .unwrap();
-    let body = received.messages()[0].body().unwrap().to_owned();
+    let message = app.receive_job().await;
+    let body = message.body().unwrap().to_owned();
     app.emulator
         .sqs
         .send_message()
@@ -160,35 +110,18 @@ async fn a_duplicate_delivery_starts_no_second_build() {
         .sqs
         .change_message_visibility()
         .queue_url(&app.stack.queue_url)
-        .receipt_handle(received.messages()[0].receipt_handle().unwrap())
+        .receipt_handle(message.receipt_handle().unwrap())
         .visibility_timeout(0)
         .send()
         .await
         .unwrap();
     let stats = app.drain_queue().await;
-    assert_eq!(
-        stats.done, 2,
-        "both copies were handled and deleted: {stats:?}"
-    );
+    assert_eq!(stats.done, 2, "both copies were handled and deleted: {stats:?}");
     let after = app.deployment(&id).await;
     assert_eq!(after["status"], "BUILDING");
-    let builds = app
-        .emulator
-        .codebuild
-        .list_builds_for_project()
-        .project_name(&app.stack.codebuild_project)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        builds.ids().len(),
-        1,
-        "exactly one build for one deployment"
-    );
-    assert_eq!(
-        after["buildId"].as_str(),
-        builds.ids().first().map(String::as_str)
-    );
+    let builds = app.builds().await;
+    assert_eq!(builds.len(), 1, "exactly one build for one deployment");
+    assert_eq!(after["buildId"].as_str(), builds.first().map(String::as_str));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,10 +133,7 @@ async fn an_ambiguous_monorepo_lists_its_apps_and_a_named_root_directory_builds(
     app.github.add_repo(FakeRepo::new(
         "acme/mono",
         &[
-            (
-                "package.json",
-                r#"{"private":true,"workspaces":["apps/*"]}"#,
-            ),
+            ("package.json", r#"{"private":true,"workspaces":["apps/*"]}"#),
             ("package-lock.json", r#"{"lockfileVersion":3}"#),
             ("apps/web/package.json", next),
             ("apps/web/next.config.js", ""),
@@ -220,10 +150,7 @@ async fn an_ambiguous_monorepo_lists_its_apps_and_a_named_root_directory_builds(
         "{body}"
     );
     let reason = body["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("apps/web") && reason.contains("apps/docs"),
-        "{reason}"
-    );
+    assert!(reason.contains("apps/web") && reason.contains("apps/docs"), "{reason}");
 
     let (status, created) = app
         .call(

@@ -14,9 +14,9 @@
 #[path = "../e2e/helpers.rs"]
 mod helpers;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+use whaleray_shared::testing::CapturedLogs;
 use whaleray_tests::github::Injection;
 use whaleray_tests::github::keys::{OTHER_PRIVATE_KEY_PEM, TEST_PRIVATE_KEY_PEM};
 
@@ -31,33 +31,9 @@ async fn deploy_and_settle(
     app.run_worker_until_settled(&id).await
 }
 
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn no_token_jwt_or_key_line_reaches_the_logs_or_the_deployment_record() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("trace")
@@ -90,27 +66,13 @@ async fn no_token_jwt_or_key_line_reaches_the_logs_or_the_deployment_record() {
     let mut secrets = app.github.credentials_seen();
     secrets.extend(app.github.issued_tokens());
     secrets.extend(refused.github.credentials_seen());
-    assert!(
-        secrets.len() >= 5,
-        "two tokens and three JWTs at least: {}",
-        secrets.len()
-    );
+    assert!(secrets.len() >= 5, "two tokens and three JWTs at least: {}", secrets.len());
     for pem in [TEST_PRIVATE_KEY_PEM, OTHER_PRIVATE_KEY_PEM] {
-        secrets.extend(
-            pem.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_owned),
-        );
+        secrets.extend(pem.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
     }
     for secret in &secrets {
-        assert!(
-            !logs.contains(secret.as_str()),
-            "a credential is in the logs"
-        );
-        assert!(
-            !records.contains(secret.as_str()),
-            "a credential is in a record"
-        );
+        assert!(!logs.contains(secret.as_str()), "a credential is in the logs");
+        assert!(!records.contains(secret.as_str()), "a credential is in a record");
     }
     eprintln!(
         "leak check: {} credentials and key lines against {} log lines",

@@ -25,9 +25,7 @@ pub struct AppCredentials {
 
 impl std::fmt::Debug for AppCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_id", &self.app_id)
-            .finish_non_exhaustive()
+        f.debug_struct("AppCredentials").field("app_id", &self.app_id).finish_non_exhaustive()
     }
 }
 
@@ -42,9 +40,7 @@ impl AppCredentials {
     /// Credentials for App `app_id` with its PEM private key (PKCS#1, as GitHub hands it out, or
     /// PKCS#8). `origin` names where the key came from, for the error; it never holds the key.
     pub fn from_pem(app_id: u64, pem: &SecretString, origin: &str) -> Result<Self, SetupError> {
-        let invalid = || SetupError::InvalidKey {
-            origin: origin.to_owned(),
-        };
+        let invalid = || SetupError::InvalidKey { origin: origin.to_owned() };
         let key =
             EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|_| invalid())?;
         let credentials = Self { app_id, key };
@@ -93,9 +89,7 @@ mod tests {
         assert_eq!(parts.len(), 3);
         let decode = |part: &str| -> serde_json::Value {
             use base64::Engine;
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(part)
-                .unwrap();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
             serde_json::from_slice(&bytes).unwrap()
         };
         assert_eq!(decode(parts[0])["alg"], "RS256");

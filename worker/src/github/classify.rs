@@ -79,13 +79,12 @@ impl Call<'_> {
     /// What a 409/422 means for this call, when it means "no such thing".
     fn unprocessable(&self, message: &str) -> Option<String> {
         match self {
-            Self::Commit {
-                repo,
-                branch: Some(branch),
-            } => Some(format!("the branch \"{branch}\" of {repo}")),
-            Self::Commit { repo, branch: None } => Some(format!(
-                "a commit on the default branch of {repo} (is it empty?)"
-            )),
+            Self::Commit { repo, branch: Some(branch) } => {
+                Some(format!("the branch \"{branch}\" of {repo}"))
+            }
+            Self::Commit { repo, branch: None } => {
+                Some(format!("a commit on the default branch of {repo} (is it empty?)"))
+            }
             Self::Exchange { .. } if message.to_ascii_lowercase().contains("permission") => None,
             Self::Exchange { repo, installation } => Some(format!(
                 "the repository {repo} among those WhaleRay App installation {installation} can read"
@@ -113,27 +112,18 @@ pub(crate) fn classify(
             Some(subject) => GitHubError::NotFound(subject),
             None => refused(call, status, message),
         },
-        403 if wait.is_some() || names_rate_limit(&message) => GitHubError::RateLimited {
-            wait: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
-        },
-        403 => GitHubError::Forbidden {
-            what: call.subject(),
-            message,
-        },
-        429 => GitHubError::RateLimited {
-            wait: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
-        },
+        403 if wait.is_some() || names_rate_limit(&message) => {
+            GitHubError::RateLimited { wait: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT) }
+        }
+        403 => GitHubError::Forbidden { what: call.subject(), message },
+        429 => GitHubError::RateLimited { wait: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT) },
         500..=599 => GitHubError::Server { status, wait },
         _ => refused(call, status, message),
     }
 }
 
 fn refused(call: &Call<'_>, status: u16, message: String) -> GitHubError {
-    GitHubError::Refused {
-        what: call.subject(),
-        status,
-        message,
-    }
+    GitHubError::Refused { what: call.subject(), status, message }
 }
 
 fn names_rate_limit(message: &str) -> bool {
@@ -153,11 +143,7 @@ fn github_message(body: &str) -> String {
         .take(MAX_MESSAGE_CHARS)
         .collect();
     let line = line.trim();
-    if line.is_empty() {
-        "no explanation given".to_owned()
-    } else {
-        line.to_owned()
-    }
+    if line.is_empty() { "no explanation given".to_owned() } else { line.to_owned() }
 }
 
 /// The wait a rate-limit answer asks for: `Retry-After` seconds, or the time until
@@ -209,10 +195,7 @@ mod tests {
             wait.map(Duration::from_secs),
             "{status} {head:?}: {error}"
         );
-        assert!(
-            error.to_string().contains(says),
-            "{status}: {error:?} should say {says:?}"
-        );
+        assert!(error.to_string().contains(says), "{status}: {error:?} should say {says:?}");
     }
 
     #[test]
@@ -220,18 +203,9 @@ mod tests {
         let repo = repo();
         let dev = GitRef::parse("dev").unwrap();
         let installation = InstallationId::new(42).unwrap();
-        let exchange = Call::Exchange {
-            installation,
-            repo: &repo,
-        };
-        let commit = Call::Commit {
-            repo: &repo,
-            branch: Some(&dev),
-        };
-        let head = Call::Commit {
-            repo: &repo,
-            branch: None,
-        };
+        let exchange = Call::Exchange { installation, repo: &repo };
+        let commit = Call::Commit { repo: &repo, branch: Some(&dev) };
+        let head = Call::Commit { repo: &repo, branch: None };
         let files = Call::Files { repo: &repo };
         let reset = |s: i64| {
             vec![
@@ -243,25 +217,9 @@ mod tests {
         let secondary = r#"{"message":"You have exceeded a secondary rate limit. Please wait."}"#;
         let denied = r#"{"message":"Resource not accessible by integration"}"#;
 
-        check(
-            exchange,
-            401,
-            &[],
-            "",
-            Permanent,
-            None,
-            "App id and private key",
-        );
+        check(exchange, 401, &[], "", Permanent, None, "App id and private key");
         check(files, 401, &[], "", Permanent, None, "installation token");
-        check(
-            files,
-            404,
-            &[],
-            "",
-            Permanent,
-            None,
-            "could not find the repository acme/site",
-        );
+        check(files, 404, &[], "", Permanent, None, "could not find the repository acme/site");
         check(exchange, 404, &[], "", Permanent, None, "installation 42");
         check(
             exchange,
@@ -299,51 +257,11 @@ mod tests {
             None,
             "default branch",
         );
-        check(
-            files,
-            422,
-            &[],
-            r#"{"message":"bad"}"#,
-            Permanent,
-            None,
-            "(422): bad",
-        );
-        check(
-            files,
-            403,
-            &[],
-            denied,
-            Permanent,
-            None,
-            "Resource not accessible by integration",
-        );
-        check(
-            files,
-            403,
-            &reset(30),
-            "{}",
-            Retryable,
-            Some(30),
-            "rate limit",
-        );
-        check(
-            files,
-            403,
-            &retry_after(7),
-            secondary,
-            Retryable,
-            Some(7),
-            "rate limit",
-        );
-        check(
-            files,
-            403,
-            &[],
-            secondary,
-            Retryable,
-            Some(60),
-            "retrying in 60 s",
-        );
+        check(files, 422, &[], r#"{"message":"bad"}"#, Permanent, None, "(422): bad");
+        check(files, 403, &[], denied, Permanent, None, "Resource not accessible by integration");
+        check(files, 403, &reset(30), "{}", Retryable, Some(30), "rate limit");
+        check(files, 403, &retry_after(7), secondary, Retryable, Some(7), "rate limit");
+        check(files, 403, &[], secondary, Retryable, Some(60), "retrying in 60 s");
         check(
             files,
             403,
@@ -353,37 +271,13 @@ mod tests {
             None,
             "denied",
         );
-        check(
-            files,
-            429,
-            &retry_after(2),
-            "",
-            Retryable,
-            Some(2),
-            "rate limit",
-        );
+        check(files, 429, &retry_after(2), "", Retryable, Some(2), "rate limit");
         check(files, 429, &reset(5), "", Retryable, Some(5), "rate limit");
         check(files, 429, &[], "", Retryable, Some(60), "rate limit");
         check(files, 500, &[], "", Retryable, None, "500");
-        check(
-            files,
-            502,
-            &[],
-            "<html>bad gateway</html>",
-            Retryable,
-            None,
-            "502",
-        );
+        check(files, 502, &[], "<html>bad gateway</html>", Retryable, None, "502");
         check(files, 503, &retry_after(4), "", Retryable, Some(4), "503");
-        check(
-            files,
-            400,
-            &[],
-            "not json",
-            Permanent,
-            None,
-            "(400): not json",
-        );
+        check(files, 400, &[], "not json", Permanent, None, "(400): not json");
     }
 
     #[test]

@@ -24,12 +24,8 @@ use super::tree::{self, Listing};
 use super::{AppCredentials, GitHubError, RepoReader, SetupError, TreeEntry};
 
 /// Characters escaped in a ref path segment: everything but unreserved characters and `/`.
-const REF_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
+const REF_SEGMENT: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 /// The REST API version the client is written against.
 const API_VERSION: &str = "2022-11-28";
 /// Below this many remaining requests in the window, each answer is logged as a warning.
@@ -54,18 +50,12 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(20),
-        }
+        Self { connect: Duration::from_secs(5), request: Duration::from_secs(20) }
     }
 }
 
 enum Auth {
-    App {
-        credentials: AppCredentials,
-        tokens: TokenCache,
-    },
+    App { credentials: AppCredentials, tokens: TokenCache },
     Token(SecretString),
 }
 
@@ -113,17 +103,12 @@ impl GitHubClient {
             .build()
             .map_err(SetupError::Http)?;
         let auth = match credentials {
-            Credentials::App(credentials) => Auth::App {
-                credentials,
-                tokens: TokenCache::default(),
-            },
+            Credentials::App(credentials) => {
+                Auth::App { credentials, tokens: TokenCache::default() }
+            }
             Credentials::Token(token) => Auth::Token(token),
         };
-        Ok(Self {
-            http,
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
-            auth,
-        })
+        Ok(Self { http, base_url: base_url.into().trim_end_matches('/').to_owned(), auth })
     }
 
     /// A GET of `path` with a token for `scope`, refreshing a refused cached token once.
@@ -163,15 +148,8 @@ impl GitHubClient {
     /// A token for `scope`: the fixed one, or a cached or freshly exchanged installation token.
     async fn token(&self, scope: &Scope, repo: &RepoFullName) -> Result<Lease, GitHubError> {
         match &self.auth {
-            Auth::Token(token) => Ok(Lease {
-                token: token.clone(),
-                generation: 0,
-                cached: false,
-            }),
-            Auth::App {
-                credentials,
-                tokens,
-            } => {
+            Auth::Token(token) => Ok(Lease { token: token.clone(), generation: 0, cached: false }),
+            Auth::App { credentials, tokens } => {
                 tokens
                     .lease(scope, Utc::now(), || {
                         self.exchange(credentials, scope.installation, repo)
@@ -196,10 +174,7 @@ impl GitHubClient {
         repo: &RepoFullName,
     ) -> Result<IssuedToken, GitHubError> {
         let jwt = credentials.jwt(Utc::now()).map_err(GitHubError::Signing)?;
-        let url = format!(
-            "{}/app/installations/{installation}/access_tokens",
-            self.base_url
-        );
+        let url = format!("{}/app/installations/{installation}/access_tokens", self.base_url);
         let body = serde_json::json!({
             "repositories": [repo.name()],
             "permissions": { "contents": "read" },
@@ -212,10 +187,7 @@ impl GitHubClient {
             GitHubError::Unexpected("the installation token answer is malformed".into())
         })?;
         tracing::info!(expires_at = %answer.expires_at, "exchanged an installation token");
-        Ok(IssuedToken {
-            token: answer.token,
-            expires_at: answer.expires_at,
-        })
+        Ok(IssuedToken { token: answer.token, expires_at: answer.expires_at })
     }
 
     /// One tree listing, recursive or not.
@@ -234,13 +206,7 @@ impl GitHubClient {
         let query = if recursive { "?recursive=1" } else { "" };
         let path = format!("{}/git/trees/{tree_sha}{query}", repo_path(repo));
         let response = self
-            .get(
-                scope,
-                repo,
-                Call::Files { repo },
-                &path,
-                "application/vnd.github+json",
-            )
+            .get(scope, repo, Call::Files { repo }, &path, "application/vnd.github+json")
             .await?;
         let bytes = response.bytes().await.map_err(GitHubError::transport)?;
         serde_json::from_slice(&bytes)
@@ -270,13 +236,7 @@ async fn check(response: Response, call: &Call<'_>) -> Result<Response, GitHubEr
     let headers = response.headers().clone();
     // An unreadable error body is no reason to lose the status.
     let body = response.text().await.unwrap_or_default();
-    let error = classify(
-        call,
-        status.as_u16(),
-        &headers,
-        &body,
-        Utc::now().timestamp(),
-    );
+    let error = classify(call, status.as_u16(), &headers, &body, Utc::now().timestamp());
     tracing::debug!(status = status.as_u16(), error = %error, "GitHub answered with an error");
     Err(error)
 }
@@ -318,9 +278,7 @@ impl RepoReader for GitHubClient {
         });
         let path = format!("{}/commits/{reference}", repo_path(repo));
         let call = Call::Commit { repo, branch };
-        let response = self
-            .get(&scope, repo, call, &path, "application/vnd.github.sha")
-            .await?;
+        let response = self.get(&scope, repo, call, &path, "application/vnd.github.sha").await?;
         let text = response.text().await.map_err(GitHubError::transport)?;
         CommitSha::parse(text.trim()).map_err(|e| GitHubError::Unexpected(e.to_string()))
     }
@@ -365,17 +323,9 @@ impl RepoReader for GitHubClient {
         let scope = Scope::new(installation, repo);
         let path = format!("{}/git/blobs/{blob_sha}", repo_path(repo));
         let mut response = self
-            .get(
-                &scope,
-                repo,
-                Call::Files { repo },
-                &path,
-                "application/vnd.github.raw+json",
-            )
+            .get(&scope, repo, Call::Files { repo }, &path, "application/vnd.github.raw+json")
             .await?;
-        let cap = usize::try_from(MAX_FILE_BYTES)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1);
+        let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX).saturating_add(1);
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(GitHubError::transport)? {
             let room = cap - bytes.len();

@@ -102,11 +102,7 @@ impl GitHubError {
 
     /// A transport failure, told apart from a timeout.
     pub(crate) fn transport(error: reqwest::Error) -> Self {
-        if error.is_timeout() {
-            Self::Timeout(error)
-        } else {
-            Self::Transport(error)
-        }
+        if error.is_timeout() { Self::Timeout(error) } else { Self::Transport(error) }
     }
 }
 
@@ -162,34 +158,13 @@ mod tests {
             (GitHubError::AppCredentialsRefused, Permanent),
             (GitHubError::BadCredentials, Permanent),
             (GitHubError::NotFound("a/b".into()), Permanent),
+            (GitHubError::Forbidden { what: "a/b".into(), message: "no".into() }, Permanent),
             (
-                GitHubError::Forbidden {
-                    what: "a/b".into(),
-                    message: "no".into(),
-                },
+                GitHubError::Refused { what: "a/b".into(), status: 400, message: "no".into() },
                 Permanent,
             ),
-            (
-                GitHubError::Refused {
-                    what: "a/b".into(),
-                    status: 400,
-                    message: "no".into(),
-                },
-                Permanent,
-            ),
-            (
-                GitHubError::RateLimited {
-                    wait: Duration::from_secs(3),
-                },
-                Retryable,
-            ),
-            (
-                GitHubError::Server {
-                    status: 502,
-                    wait: None,
-                },
-                Retryable,
-            ),
+            (GitHubError::RateLimited { wait: Duration::from_secs(3) }, Retryable),
+            (GitHubError::Server { status: 502, wait: None }, Retryable),
             (GitHubError::Unexpected("x".into()), Permanent),
         ];
         for (error, class) in cases {
@@ -201,14 +176,7 @@ mod tests {
     fn retry_after_is_the_advertised_wait() {
         let wait = Duration::from_secs(3);
         assert_eq!(GitHubError::RateLimited { wait }.retry_after(), Some(wait));
-        assert_eq!(
-            GitHubError::Server {
-                status: 503,
-                wait: Some(wait)
-            }
-            .retry_after(),
-            Some(wait)
-        );
+        assert_eq!(GitHubError::Server { status: 503, wait: Some(wait) }.retry_after(), Some(wait));
         assert_eq!(GitHubError::NotFound("x".into()).retry_after(), None);
     }
 }

@@ -30,20 +30,14 @@ async fn read_secret(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
 ) -> Result<SecretString, SetupError> {
-    let output = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| SetupError::SecretUnreadable {
+    let output = client.get_secret_value().secret_id(arn).send().await.map_err(|e| {
+        SetupError::SecretUnreadable {
             arn: arn.to_owned(),
             source: aws_error("secretsmanager:GetSecretValue", e),
-        })?;
-    let text = output
-        .secret_string()
-        .ok_or_else(|| SetupError::SecretNotText {
-            arn: arn.to_owned(),
-        })?;
+        }
+    })?;
+    let text =
+        output.secret_string().ok_or_else(|| SetupError::SecretNotText { arn: arn.to_owned() })?;
     tracing::info!("read the GitHub App private key from Secrets Manager");
     Ok(SecretString::from(text))
 }

@@ -79,10 +79,9 @@ pub async fn connect(
     sdk: &aws_config::SdkConfig,
 ) -> Result<GitHubClient, SetupError> {
     let credentials = match auth {
-        GitHubAuth::App {
-            app_id,
-            private_key,
-        } => Credentials::App(key::load_app_credentials(*app_id, private_key, sdk).await?),
+        GitHubAuth::App { app_id, private_key } => {
+            Credentials::App(key::load_app_credentials(*app_id, private_key, sdk).await?)
+        }
         GitHubAuth::Token(token) => Credentials::Token(token.clone()),
     };
     GitHubClient::new(api_url, credentials)

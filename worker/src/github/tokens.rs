@@ -35,10 +35,7 @@ pub(crate) struct Scope {
 
 impl Scope {
     pub fn new(installation: InstallationId, repo: &RepoFullName) -> Self {
-        Self {
-            installation,
-            repository: repo.to_string().to_ascii_lowercase(),
-        }
+        Self { installation, repository: repo.to_string().to_ascii_lowercase() }
     }
 }
 
@@ -64,9 +61,7 @@ struct Slot {
 
 impl Slot {
     fn usable(&self, now: DateTime<Utc>) -> bool {
-        self.current
-            .as_ref()
-            .is_some_and(|(t, _)| t.expires_at - now > REFRESH_MARGIN)
+        self.current.as_ref().is_some_and(|(t, _)| t.expires_at - now > REFRESH_MARGIN)
     }
 }
 
@@ -104,11 +99,7 @@ impl TokenCache {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let token = issued.token.clone();
         slot.current = Some((issued, generation));
-        Ok(Lease {
-            token,
-            generation,
-            cached: false,
-        })
+        Ok(Lease { token, generation, cached: false })
     }
 
     /// Drops `scope`'s token if it is still the one issued as `generation`.
@@ -142,10 +133,7 @@ mod tests {
     use super::*;
 
     fn scope(installation: u64, repo: &str) -> Scope {
-        Scope::new(
-            InstallationId::new(installation).unwrap(),
-            &RepoFullName::parse(repo).unwrap(),
-        )
+        Scope::new(InstallationId::new(installation).unwrap(), &RepoFullName::parse(repo).unwrap())
     }
 
     fn issue(
@@ -153,12 +141,7 @@ mod tests {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<IssuedToken, GitHubError>> {
         let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-        async move {
-            Ok(IssuedToken {
-                token: SecretString::from(format!("token-{n}")),
-                expires_at,
-            })
-        }
+        async move { Ok(IssuedToken { token: SecretString::from(format!("token-{n}")), expires_at }) }
     }
 
     #[tokio::test]
@@ -168,23 +151,15 @@ mod tests {
         let start = Utc::now();
         let expires = start + TimeDelta::hours(1);
         let s = scope(1, "acme/site");
-        let first = cache
-            .lease(&s, start, || issue(&count, expires))
-            .await
-            .unwrap();
+        let first = cache.lease(&s, start, || issue(&count, expires)).await.unwrap();
         assert!(!first.cached);
         let later = start + TimeDelta::minutes(54);
-        let second = cache
-            .lease(&s, later, || issue(&count, expires))
-            .await
-            .unwrap();
+        let second = cache.lease(&s, later, || issue(&count, expires)).await.unwrap();
         assert!(second.cached);
         assert_eq!(second.token.expose_secret(), "token-1");
         let too_late = start + TimeDelta::minutes(56);
         let third = cache
-            .lease(&s, too_late, || {
-                issue(&count, expires + TimeDelta::hours(1))
-            })
+            .lease(&s, too_late, || issue(&count, expires + TimeDelta::hours(1)))
             .await
             .unwrap();
         assert!(!third.cached);
@@ -204,10 +179,7 @@ mod tests {
             scope(1, "acme/other"),
             scope(2, "acme/site"),
         ] {
-            cache
-                .lease(&s, now, || issue(&count, expires))
-                .await
-                .unwrap();
+            cache.lease(&s, now, || issue(&count, expires)).await.unwrap();
         }
         assert_eq!(count.load(Ordering::SeqCst), 3);
     }
@@ -244,22 +216,13 @@ mod tests {
         let now = Utc::now();
         let expires = now + TimeDelta::hours(1);
         let s = scope(1, "acme/site");
-        let first = cache
-            .lease(&s, now, || issue(&count, expires))
-            .await
-            .unwrap();
+        let first = cache.lease(&s, now, || issue(&count, expires)).await.unwrap();
         cache.forget(&s, first.generation).await;
-        let second = cache
-            .lease(&s, now, || issue(&count, expires))
-            .await
-            .unwrap();
+        let second = cache.lease(&s, now, || issue(&count, expires)).await.unwrap();
         assert!(!second.cached);
         // A late refusal of the first token must not drop the second.
         cache.forget(&s, first.generation).await;
-        let third = cache
-            .lease(&s, now, || issue(&count, expires))
-            .await
-            .unwrap();
+        let third = cache.lease(&s, now, || issue(&count, expires)).await.unwrap();
         assert!(third.cached);
         assert_eq!(third.token.expose_secret(), second.token.expose_secret());
     }
@@ -269,17 +232,12 @@ mod tests {
         let cache = TokenCache::default();
         let s = scope(1, "acme/site");
         let now = Utc::now();
-        let failed = cache
-            .lease(&s, now, || async {
-                Err(GitHubError::AppCredentialsRefused)
-            })
-            .await;
+        let failed =
+            cache.lease(&s, now, || async { Err(GitHubError::AppCredentialsRefused) }).await;
         assert!(failed.is_err());
         let count = AtomicUsize::new(0);
-        let lease = cache
-            .lease(&s, now, || issue(&count, now + TimeDelta::hours(1)))
-            .await
-            .unwrap();
+        let lease =
+            cache.lease(&s, now, || issue(&count, now + TimeDelta::hours(1))).await.unwrap();
         assert!(!lease.cached);
     }
 }

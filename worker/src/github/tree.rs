@@ -21,14 +21,7 @@ pub const MAX_WALK_DEPTH: usize = 3;
 /// At most this many non-recursive listings are fetched for one truncated tree.
 pub const MAX_WALK_CALLS: usize = 64;
 /// Directories never walked: dependencies, build output, VCS data.
-const SKIPPED: &[&str] = &[
-    "node_modules",
-    "vendor",
-    "bower_components",
-    "target",
-    "dist",
-    ".git",
-];
+const SKIPPED: &[&str] = &["node_modules", "vendor", "bower_components", "target", "dist", ".git"];
 
 /// One answer of `GET /repos/{owner}/{repo}/git/trees/{sha}`.
 #[derive(Debug, Deserialize)]
@@ -53,20 +46,12 @@ pub(crate) struct Item {
 
 impl Item {
     fn into_entry(self, prefix: &str) -> TreeEntry {
-        TreeEntry {
-            path: join(prefix, &self.path),
-            sha: self.sha,
-            size: self.size,
-        }
+        TreeEntry { path: join(prefix, &self.path), sha: self.sha, size: self.size }
     }
 }
 
 fn join(prefix: &str, path: &str) -> String {
-    if prefix.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{prefix}/{path}")
-    }
+    if prefix.is_empty() { path.to_owned() } else { format!("{prefix}/{path}") }
 }
 
 /// The files of a complete recursive listing.
@@ -123,11 +108,7 @@ where
             }
         }
     }
-    tracing::info!(
-        listings = calls,
-        files = files.len(),
-        "walked a truncated tree"
-    );
+    tracing::info!(listings = calls, files = files.len(), "walked a truncated tree");
     Ok(files.into_values().collect())
 }
 
@@ -139,12 +120,7 @@ mod tests {
     use super::*;
 
     fn item(path: &str, kind: &str, sha: &str) -> Item {
-        Item {
-            path: path.into(),
-            kind: kind.into(),
-            sha: sha.into(),
-            size: 1,
-        }
+        Item { path: path.into(), kind: kind.into(), sha: sha.into(), size: 1 }
     }
 
     /// A repository as non-recursive listings by tree SHA, and a lister that counts calls.
@@ -160,17 +136,8 @@ mod tests {
                 ],
             ),
             ("apps", vec![item("web", "tree", "web")]),
-            (
-                "web",
-                vec![
-                    item("package.json", "blob", "b2"),
-                    item("src", "tree", "src"),
-                ],
-            ),
-            (
-                "src",
-                vec![item("deep", "tree", "deep"), item("main.ts", "blob", "b3")],
-            ),
+            ("web", vec![item("package.json", "blob", "b2"), item("src", "tree", "src")]),
+            ("src", vec![item("deep", "tree", "deep"), item("main.ts", "blob", "b3")]),
             ("deep", vec![item("too-deep.ts", "blob", "b4")]),
             ("nm", vec![item("left-pad.js", "blob", "b5")]),
         ])
@@ -192,10 +159,7 @@ mod tests {
             calls.borrow_mut().push(sha.clone());
             let listing = trees.get(sha.as_str()).map(|items| Listing {
                 sha: sha.clone(),
-                tree: items
-                    .iter()
-                    .map(|i| item(&i.path, &i.kind, &i.sha))
-                    .collect(),
+                tree: items.iter().map(|i| item(&i.path, &i.kind, &i.sha)).collect(),
                 truncated: false,
             });
             async move { listing.ok_or(GitHubError::NotFound("tree".into())) }
@@ -218,24 +182,14 @@ mod tests {
     #[tokio::test]
     async fn the_walk_stops_at_its_call_cap() {
         let calls = RefCell::new(0usize);
-        let truncated = Listing {
-            sha: "root".into(),
-            tree: vec![],
-            truncated: true,
-        };
+        let truncated = Listing { sha: "root".into(), tree: vec![], truncated: true };
         let files = complete(truncated, |sha| {
             *calls.borrow_mut() += 1;
             let tree = (0..100)
                 .map(|i| item(&format!("d{i}"), "tree", &format!("{sha}-{i}")))
                 .chain([item(&format!("f-{sha}"), "blob", "b")])
                 .collect();
-            async move {
-                Ok(Listing {
-                    sha,
-                    tree,
-                    truncated: false,
-                })
-            }
+            async move { Ok(Listing { sha, tree, truncated: false }) }
         })
         .await
         .unwrap();
@@ -245,21 +199,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_listing_fails_the_walk() {
-        let truncated = Listing {
-            sha: "root".into(),
-            tree: vec![],
-            truncated: true,
-        };
-        let result = complete(truncated, |_| async {
-            Err(GitHubError::Server {
-                status: 502,
-                wait: None,
-            })
-        })
-        .await;
-        assert!(matches!(
-            result,
-            Err(GitHubError::Server { status: 502, .. })
-        ));
+        let truncated = Listing { sha: "root".into(), tree: vec![], truncated: true };
+        let result =
+            complete(truncated, |_| async { Err(GitHubError::Server { status: 502, wait: None }) })
+                .await;
+        assert!(matches!(result, Err(GitHubError::Server { status: 502, .. })));
     }
 }

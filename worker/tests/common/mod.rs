@@ -50,21 +50,10 @@ impl RepoReader for FakeGitHub {
     ) -> Result<Vec<TreeEntry>, GitHubError> {
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
-            return Err(GitHubError::Server {
-                status: 502,
-                wait: None,
-            });
+            return Err(GitHubError::Server { status: 502, wait: None });
         }
-        let entry = |path: &str| TreeEntry {
-            path: path.into(),
-            sha: path.into(),
-            size: 10,
-        };
-        Ok(vec![
-            entry("package.json"),
-            entry("vite.config.js"),
-            entry("index.html"),
-        ])
+        let entry = |path: &str| TreeEntry { path: path.into(), sha: path.into(), size: 10 };
+        Ok(vec![entry("package.json"), entry("vite.config.js"), entry("index.html")])
     }
 
     async fn blob(
@@ -95,10 +84,7 @@ impl BuildLauncher for FakeBuilds {
         let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
-        self.started
-            .lock()
-            .unwrap()
-            .insert(request.deployment_id, id.clone());
+        self.started.lock().unwrap().insert(request.deployment_id, id.clone());
         Ok(id)
     }
 
@@ -131,28 +117,16 @@ pub async fn world(github_failures: u32, permanent: bool) -> World {
     let job = InspectionJob::for_deployment(&deployment);
     let deps = Deps {
         store: store.clone(),
-        github: Arc::new(FakeGitHub {
-            failures: AtomicU32::new(github_failures),
-            permanent,
-        }),
+        github: Arc::new(FakeGitHub { failures: AtomicU32::new(github_failures), permanent }),
         builds: builds.clone(),
         support: SupportPolicy::default_policy(),
         max_receive_count: 3,
     };
-    World {
-        store,
-        builds,
-        deps,
-        job,
-    }
+    World { store, builds, deps, job }
 }
 
 impl World {
     pub async fn stored(&self) -> Deployment {
-        self.store
-            .get(self.job.deployment_id)
-            .await
-            .unwrap()
-            .unwrap()
+        self.store.get(self.job.deployment_id).await.unwrap().unwrap()
     }
 }

@@ -19,10 +19,7 @@ async fn a_missing_repository_fails_at_once_with_a_readable_reason() {
     let (body, stats) = deploy_and_settle(&app, "acme/deleted").await;
     assert_eq!(body["status"], "FAILED", "{body}");
     let reason = body["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("could not find the repository acme/deleted"),
-        "{reason}"
-    );
+    assert!(reason.contains("could not find the repository acme/deleted"), "{reason}");
     assert_eq!(stats.retried, 0);
     assert_eq!(app.github.total_requests(), 2, "{}", counts(&app));
 }
@@ -35,10 +32,7 @@ async fn a_missing_branch_fails_at_once_naming_the_branch() {
     let (body, stats) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "FAILED", "{body}");
     let reason = body["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("the branch \"release/9\" of acme/site"),
-        "{reason}"
-    );
+    assert!(reason.contains("the branch \"release/9\" of acme/site"), "{reason}");
     assert_eq!(stats.retried, 0);
 }
 
@@ -68,10 +62,7 @@ async fn a_repository_outside_the_installation_fails_at_once() {
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "FAILED", "{body}");
     let reason = body["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("could not find the repository acme/site"),
-        "{reason}"
-    );
+    assert!(reason.contains("could not find the repository acme/site"), "{reason}");
     assert_eq!(stats.retried, 0);
 }
 
@@ -79,16 +70,12 @@ async fn a_repository_outside_the_installation_fails_at_once() {
 async fn server_errors_are_retried_and_then_the_repository_builds() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github
-        .inject(Injection::server_error("access_tokens", 503));
+    app.github.inject(Injection::server_error("access_tokens", 503));
     app.github.inject(Injection::server_error("blob", 500));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(body["attempts"], 2, "{body}");
-    assert!(
-        body["lastError"].as_str().unwrap().contains("500"),
-        "{body}"
-    );
+    assert!(body["lastError"].as_str().unwrap().contains("500"), "{body}");
     assert_eq!(stats.retried, 2);
 }
 
@@ -96,14 +83,10 @@ async fn server_errors_are_retried_and_then_the_repository_builds() {
 async fn a_primary_rate_limit_is_retried_after_the_advertised_reset() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github
-        .inject(Injection::rate_limited("commit", Duration::from_secs(3)));
+    app.github.inject(Injection::rate_limited("commit", Duration::from_secs(3)));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
-    assert!(
-        body["lastError"].as_str().unwrap().contains("rate limit"),
-        "{body}"
-    );
+    assert!(body["lastError"].as_str().unwrap().contains("rate limit"), "{body}");
     assert_eq!(stats.retried, 1);
     // The reset is whole seconds, so the wait is 2 to 3 s; the 1 s backoff would be shorter.
     let waited = gap(&app, "commit");
@@ -115,8 +98,7 @@ async fn a_primary_rate_limit_is_retried_after_the_advertised_reset() {
 async fn a_429_is_retried_after_its_retry_after() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github
-        .inject(Injection::too_many_requests("tree", Duration::from_secs(2)));
+    app.github.inject(Injection::too_many_requests("tree", Duration::from_secs(2)));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(stats.retried, 1);
@@ -129,10 +111,7 @@ async fn a_429_is_retried_after_its_retry_after() {
 async fn a_secondary_rate_limit_is_retried_after_its_retry_after() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github.inject(Injection::secondary_rate_limit(
-        "blob",
-        Some(Duration::from_secs(2)),
-    ));
+    app.github.inject(Injection::secondary_rate_limit("blob", Some(Duration::from_secs(2))));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(stats.retried, 1);
@@ -151,24 +130,15 @@ async fn an_answer_slower_than_the_timeout_is_retried() {
         "test key",
     )
     .unwrap();
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        request: Duration::from_millis(500),
-    };
+    let timeouts =
+        Timeouts { connect: Duration::from_secs(1), request: Duration::from_millis(500) };
     app.deps.github = Arc::new(
         GitHubClient::with_timeouts(&app.github.url, Credentials::App(credentials), timeouts)
             .unwrap(),
     );
-    app.github
-        .inject(Injection::on("commit").delay(Duration::from_secs(2)));
+    app.github.inject(Injection::on("commit").delay(Duration::from_secs(2)));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
-    assert!(
-        body["lastError"]
-            .as_str()
-            .unwrap()
-            .contains("did not answer in time"),
-        "{body}"
-    );
+    assert!(body["lastError"].as_str().unwrap().contains("did not answer in time"), "{body}");
     assert_eq!(stats.retried, 1);
 }

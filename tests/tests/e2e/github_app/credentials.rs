@@ -11,7 +11,7 @@ use whaleray_tests::github::{FakeGitHub, FakeOptions, Injection};
 use whaleray_worker::github::{Credentials, GitHubClient};
 use whaleray_worker::{Deps, WorkerConfig};
 
-use super::{Worker, counts, deploy_and_settle};
+use super::{counts, deploy_and_settle};
 use crate::helpers::{TestApp, github_client, vite_repo};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -32,15 +32,11 @@ async fn a_token_expiring_mid_run_is_refreshed_once_and_the_job_goes_on() {
 async fn a_token_refused_again_after_its_refresh_fails_the_deployment() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
-    app.github
-        .inject(Injection::on("tree").expire_tokens().times(2));
+    app.github.inject(Injection::on("tree").expire_tokens().times(2));
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "FAILED", "{body}");
     assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .contains("refused WhaleRay's installation token"),
+        body["reason"].as_str().unwrap().contains("refused WhaleRay's installation token"),
         "{body}"
     );
     assert_eq!(stats.retried, 0);
@@ -53,9 +49,9 @@ async fn a_token_within_five_minutes_of_expiry_is_replaced_before_use() {
     let app = TestApp::spawn().await;
     app.github.add_repo(vite_repo("acme/site"));
     app.github.set_token_ttl(Duration::from_secs(4 * 60));
-    let worker = Worker::start(&app);
+    let worker = app.start_worker();
     for _ in 0..2 {
-        let body = worker.deploy(&app, "acme/site").await;
+        let body = app.deploy_and_wait("acme/site").await;
         assert_eq!(body["status"], "BUILDING", "{body}");
     }
     worker.stop().await;
@@ -63,12 +59,7 @@ async fn a_token_within_five_minutes_of_expiry_is_replaced_before_use() {
     // exchange per GitHub read, and not one read refused.
     let reads =
         app.github.requests("commit") + app.github.requests("tree") + app.github.requests("blob");
-    assert_eq!(
-        app.github.requests("access_tokens"),
-        reads,
-        "{}",
-        counts(&app)
-    );
+    assert_eq!(app.github.requests("access_tokens"), reads, "{}", counts(&app));
     assert_eq!(app.github.requests("commit"), 2, "{}", counts(&app));
 }
 
@@ -80,10 +71,7 @@ async fn a_wrong_private_key_fails_the_deployment_with_an_operator_reason() {
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "FAILED", "{body}");
     assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .contains("check the App id and private key"),
+        body["reason"].as_str().unwrap().contains("check the App id and private key"),
         "{body}"
     );
     assert_eq!(stats.retried, 0);
@@ -136,20 +124,14 @@ async fn the_local_fixed_token_reads_repositories_without_an_exchange() {
     let mut app = TestApp::spawn().await;
     let github = FakeGitHub::start_on(
         "127.0.0.1:0".parse().unwrap(),
-        FakeOptions {
-            static_token: Some("local-dev-token".into()),
-            ..FakeOptions::default()
-        },
+        FakeOptions { static_token: Some("local-dev-token".into()), ..FakeOptions::default() },
     )
     .await
     .unwrap();
     github.add_repo(vite_repo("acme/site"));
     app.deps.github = Arc::new(
-        GitHubClient::new(
-            &github.url,
-            Credentials::Token(SecretString::from("local-dev-token")),
-        )
-        .unwrap(),
+        GitHubClient::new(&github.url, Credentials::Token(SecretString::from("local-dev-token")))
+            .unwrap(),
     );
     app.github = github;
     let (body, _) = deploy_and_settle(&app, "acme/site").await;
