@@ -172,6 +172,31 @@ fn private_key_pem(env: &mut Env, pem: String) -> Option<PrivateKeySource> {
     Some(PrivateKeySource::Pem(SecretString::from(pem)))
 }
 
+/// What the operator commands (`replay-dlq`, `sweep`, `queues`) need: no GitHub or CodeBuild
+/// settings, so an operator's shell needs only the table and the two queues.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// The `deployments` table.
+    pub deployments_table: String,
+    /// The inspection job queue.
+    pub job_queue_url: String,
+    /// The dead-letter queue.
+    pub dead_letter_queue_url: String,
+}
+
+impl OperatorConfig {
+    /// Reads the three settings, naming every missing one.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let config = Self {
+            deployments_table: env.required("DEPLOYMENTS_TABLE"),
+            job_queue_url: env.required_url("JOB_QUEUE_URL"),
+            dead_letter_queue_url: env.required_url("DEAD_LETTER_QUEUE_URL"),
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use secrecy::ExposeSecret;
@@ -285,5 +310,21 @@ mod tests {
         assert!(err.contains("GITHUB_TOKEN cannot be combined"), "{err}");
         let err = problems(&[("GITHUB_TOKEN", "t"), ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]);
         assert!(err.contains("GITHUB_TOKEN is for local runs only"), "{err}");
+    }
+
+    #[test]
+    fn operator_commands_need_only_the_table_and_both_queues() {
+        let err = OperatorConfig::from_env(Env::from_pairs([("DEPLOYMENTS_TABLE", "d")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JOB_QUEUE_URL") && err.contains("DEAD_LETTER_QUEUE_URL"), "{err}");
+        assert!(!err.contains("GITHUB"), "{err}");
+        let config = OperatorConfig::from_env(Env::from_pairs([
+            ("DEPLOYMENTS_TABLE", "d"),
+            ("JOB_QUEUE_URL", "http://127.0.0.1:1/123/q"),
+            ("DEAD_LETTER_QUEUE_URL", "http://127.0.0.1:1/123/q-dlq"),
+        ]))
+        .unwrap();
+        assert_eq!(config.dead_letter_queue_url, "http://127.0.0.1:1/123/q-dlq");
     }
 }

@@ -2,25 +2,20 @@
 //! with `poll` (the long-polling worker), `detect <DIR>` (detection of a local folder) and the
 //! operator commands `replay-dlq`, `sweep` and `queues`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lambda_runtime::{LambdaEvent, service_fn};
 use whaleray_detect::Options;
-use whaleray_shared::DeploymentId;
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_shared::telemetry;
+use whaleray_shared::telemetry::{self, LogFormat};
+use whaleray_worker::config::OperatorConfig;
 use whaleray_worker::poll::Poller;
-use whaleray_worker::replay::{self, ReplayOptions, Replayer};
-use whaleray_worker::sweep::{self, SweepOptions};
-use whaleray_worker::{Deps, WorkerConfig, lambda, local, operator};
+use whaleray_worker::{Deps, WorkerConfig, lambda, local};
 
 /// The WhaleRay inspection worker.
 #[derive(Parser)]
@@ -83,6 +78,8 @@ enum Command {
     },
 }
 
+mod commands;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Detect { dir, root_directory }) = &cli.command {
@@ -120,7 +117,19 @@ fn detect(dir: &std::path::Path, root_directory: Option<String>) -> ExitCode {
 }
 
 async fn serve(command: Option<Command>) -> anyhow::Result<()> {
-    let config = WorkerConfig::from_env(Env::from_process())?;
+    let env = Env::from_process();
+    if command.is_none() && !env.is_set("AWS_LAMBDA_RUNTIME_API") {
+        anyhow::bail!(
+            "no command given: use `whaleray-worker poll`, `detect <DIR>`, `replay-dlq`, `sweep`, `queues` or --help"
+        );
+    }
+    if let Some(command) = command.as_ref().and_then(commands::Operator::from_command) {
+        let command = command.map_err(anyhow::Error::msg)?;
+        let config = OperatorConfig::from_env(env)?;
+        telemetry::init(LogFormat::Text);
+        return commands::run(command, &config, &load_sdk_config().await).await;
+    }
+    let config = WorkerConfig::from_env(env)?;
     telemetry::init(config.log_format);
     let sdk = load_sdk_config().await;
     let deps = Deps::from_config(&config, &sdk).await.context("could not set up GitHub access")?;
@@ -145,136 +154,10 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!(e))
         }
-        Some(Command::ReplayDlq { deployments, since, until, dry_run, rate, max, json }) => {
-            let options = ReplayOptions {
-                deployments: deployments
-                    .iter()
-                    .map(|d| DeploymentId::parse(d))
-                    .collect::<Result<_, _>>()?,
-                since: since
-                    .as_deref()
-                    .map(replay::parse_time)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                until: until
-                    .as_deref()
-                    .map(replay::parse_time)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                dry_run,
-                rate_per_second: rate,
-                max,
-            };
-            let dlq_url = dead_letter_url(&config)?;
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let replayer = Replayer {
-                sqs: sqs.clone(),
-                dlq_url: dlq_url.clone(),
-                main: Arc::new(SqsJobQueue::new(sqs.clone(), &config.job_queue_url)),
-                store: deps.store.clone(),
-                hold: Duration::from_secs(300),
-            };
-            let total = operator::queue_depth(&sqs, &dlq_url).await?.visible;
-            let bar = progress_bar(total);
-            let report = replayer
-                .run(&options, &|step| {
-                    if step == replay::Progress::Examined {
-                        bar.inc(1);
-                    }
-                })
-                .await;
-            bar.finish_and_clear();
-            let mut out = std::io::stdout().lock();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
-            } else {
-                operator::write_replay(&mut out, &report, dry_run)?;
-            }
-            anyhow::ensure!(
-                report.errors.is_empty(),
-                "{} messages could not be replayed",
-                report.errors.len()
-            );
-            Ok(())
-        }
-        Some(Command::Sweep { older_than_minutes, max_requeues }) => {
-            let queue = SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url);
-            let options = SweepOptions {
-                older_than: Duration::from_secs(older_than_minutes * 60),
-                max_requeues,
-                ..SweepOptions::default()
-            };
-            let report = sweep::sweep(deps.store.as_ref(), &queue, options).await;
-            operator::write_sweep(&mut std::io::stdout().lock(), &report)?;
-            anyhow::ensure!(
-                report.errors.is_empty(),
-                "the sweep met {} errors",
-                report.errors.len()
-            );
-            Ok(())
-        }
-        Some(Command::Queues) => {
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let dlq_url = dead_letter_url(&config)?;
-            let main = operator::queue_depth(&sqs, &config.job_queue_url).await?;
-            let dead = operator::queue_depth(&sqs, &dlq_url).await?;
-            let oldest_job = operator::oldest_inspecting_age(deps.store.as_ref())
-                .await
-                .map_err(anyhow::Error::msg)?;
-            let oldest_dead = operator::oldest_dead_letter_age(&sqs, &dlq_url).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{:<12} {:>8} {:>9} {:>8}  OLDEST",
-                "QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED"
-            )?;
-            writeln!(
-                out,
-                "{:<12} {:>8} {:>9} {:>8}  {} (oldest INSPECTING deployment)",
-                "jobs",
-                main.visible,
-                main.in_flight,
-                main.delayed,
-                operator::human_age(oldest_job)
-            )?;
-            writeln!(
-                out,
-                "{:<12} {:>8} {:>9} {:>8}  {}",
-                "dead-letter",
-                dead.visible,
-                dead.in_flight,
-                dead.delayed,
-                operator::human_age(oldest_dead)
-            )?;
-            Ok(())
-        }
-        None => anyhow::bail!(
-            "no command given: use `whaleray-worker poll`, `whaleray-worker detect <DIR>` or --help"
-        ),
-        Some(Command::Detect { .. }) => Ok(()),
+        Some(Command::ReplayDlq { .. } | Command::Sweep { .. } | Command::Queues) => Ok(()),
+        // Handled before the worker's configuration is read.
+        None | Some(Command::Detect { .. }) => Ok(()),
     }
-}
-
-fn dead_letter_url(config: &WorkerConfig) -> anyhow::Result<String> {
-    config
-        .dead_letter_queue_url
-        .clone()
-        .context("DEAD_LETTER_QUEUE_URL is not set (operator commands need the dead-letter queue)")
-}
-
-/// A progress bar on standard error, drawn only on a terminal.
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} examined ({elapsed})")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Completes on Ctrl-C or SIGTERM.

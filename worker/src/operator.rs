@@ -63,6 +63,26 @@ pub fn write_sweep(out: &mut dyn Write, report: &SweepReport) -> io::Result<()> 
     )
 }
 
+/// Writes the `queues` table: both queues' depths and their oldest ages.
+pub fn write_queues(
+    out: &mut dyn Write,
+    jobs: &QueueDepth,
+    oldest_job: Option<i64>,
+    dead: &QueueDepth,
+    oldest_dead: Option<i64>,
+) -> io::Result<()> {
+    writeln!(out, "{:<12} {:>8} {:>9} {:>8}  OLDEST", "QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED")?;
+    let row = |name: &str, d: &QueueDepth, age: String| {
+        format!("{name:<12} {:>8} {:>9} {:>8}  {age}", d.visible, d.in_flight, d.delayed)
+    };
+    writeln!(
+        out,
+        "{}",
+        row("jobs", jobs, format!("{} (oldest INSPECTING deployment)", human_age(oldest_job)))
+    )?;
+    writeln!(out, "{}", row("dead-letter", dead, human_age(oldest_dead)))
+}
+
 /// One queue's depth.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,6 +124,8 @@ pub async fn oldest_dead_letter_age(sqs: &Client, dlq_url: &str) -> Result<Optio
         .queue_url(dlq_url)
         .max_number_of_messages(10)
         .visibility_timeout(0)
+        // A peek: no long poll, whatever the queue's default wait.
+        .wait_time_seconds(0)
         .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
         .send()
         .await
