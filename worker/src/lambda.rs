@@ -7,6 +7,7 @@ use whaleray_shared::ports::JobQueue;
 use crate::batch::handle_batch;
 use crate::deps::Deps;
 use crate::sweep::{SweepOptions, sweep};
+use crate::visibility::Retries;
 
 /// An event this function does not handle.
 #[derive(Debug, thiserror::Error)]
@@ -23,11 +24,12 @@ pub enum EventError {
 pub async fn handle_event(
     deps: &Deps,
     queue: &dyn JobQueue,
+    retries: &Retries,
     event: Value,
 ) -> Result<Value, EventError> {
     if event.get("Records").is_some() {
         let batch = serde_json::from_value(event).map_err(EventError::Malformed)?;
-        let response = handle_batch(deps, batch).await;
+        let response = handle_batch(deps, batch, Some(retries)).await;
         return serde_json::to_value(response).map_err(EventError::Malformed);
     }
     if event.get("whaleray").and_then(Value::as_str) == Some("sweep") {

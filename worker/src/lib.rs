@@ -17,6 +17,7 @@ pub mod poll;
 pub mod process;
 pub mod replay;
 pub mod sweep;
+pub mod visibility;
 
 pub use config::WorkerConfig;
 pub use deps::Deps;

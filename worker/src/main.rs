@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -15,6 +16,7 @@ use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::config::OperatorConfig;
 use whaleray_worker::poll::Poller;
+use whaleray_worker::visibility::Retries;
 use whaleray_worker::{Deps, WorkerConfig, lambda, local};
 
 /// The WhaleRay inspection worker.
@@ -144,11 +146,17 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
             Ok(())
         }
         None if config.lambda => {
-            let queue = SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url);
-            let (deps, queue) = (&deps, &queue);
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            let queue = SqsJobQueue::new(sqs.clone(), &config.job_queue_url);
+            let retries = Retries {
+                client: sqs,
+                queue_url: config.job_queue_url.clone(),
+                base_backoff: Duration::from_secs(10),
+            };
+            let (deps, queue, retries) = (&deps, &queue, &retries);
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
-                    lambda::handle_event(deps, queue, event.payload).await
+                    lambda::handle_event(deps, queue, retries, event.payload).await
                 },
             ))
             .await

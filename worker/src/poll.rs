@@ -14,11 +14,10 @@ use whaleray_shared::aws::{LONG_POLL_WAIT, aws_error, long_poll_timeouts};
 use crate::batch::receive_count;
 use crate::deps::Deps;
 use crate::message::{self, Disposition};
+use crate::visibility::Retries;
 
 /// The most SQS returns in one receive.
 const MAX_BATCH: usize = 10;
-/// The longest visibility delay SQS accepts, in seconds (12 hours).
-const MAX_VISIBILITY_SECONDS: u64 = 43_200;
 
 /// A poller over one queue.
 #[derive(Clone)]
@@ -158,14 +157,10 @@ impl Poller {
         let disposition =
             message::handle(&self.deps, id, message.body.as_deref().unwrap_or_default(), attempt)
                 .await;
-        match &disposition {
-            Disposition::Done(_) => self.delete(id, receipt).await,
-            Disposition::Retry { wait } => {
-                let delay = wait.unwrap_or_else(|| backoff(self.base_backoff, attempt, id));
-                self.delay(id, receipt, delay).await;
-            }
-            // Visible again at once: the next receive past maxReceiveCount redrives it.
-            Disposition::DeadLetter => self.delay(id, receipt, Duration::ZERO).await,
+        if let Disposition::Done(_) = disposition {
+            self.delete(id, receipt).await;
+        } else {
+            self.retries().schedule(id, receipt, &disposition, attempt).await;
         }
         disposition
     }
@@ -184,18 +179,11 @@ impl Poller {
         }
     }
 
-    async fn delay(&self, id: &str, receipt: &str, delay: Duration) {
-        let seconds = delay.as_secs().clamp(0, MAX_VISIBILITY_SECONDS);
-        let result = self
-            .client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt)
-            .visibility_timeout(i32::try_from(seconds).unwrap_or(0))
-            .send()
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(message_id = id, error = ?aws_error("sqs:ChangeMessageVisibility", e), "could not delay the retry");
+    fn retries(&self) -> Retries {
+        Retries {
+            client: self.client.clone(),
+            queue_url: self.queue_url.clone(),
+            base_backoff: self.base_backoff,
         }
     }
 }
@@ -206,34 +194,5 @@ fn count(stats: &mut PollStats, joined: Result<Disposition, tokio::task::JoinErr
         Ok(Disposition::Retry { .. }) => stats.retried += 1,
         Ok(Disposition::DeadLetter) => stats.dead_lettered += 1,
         Err(e) => tracing::error!(error = %e, "a job task panicked or was cancelled"),
-    }
-}
-
-/// Exponential backoff with jitter: `base × 2^(attempt-1)`, capped at 15 minutes, plus up to
-/// half of that again, spread by the message id so retries of a batch do not align.
-pub fn backoff(base: Duration, attempt: u32, message_id: &str) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(16);
-    let delay = base.saturating_mul(1 << exponent).min(Duration::from_secs(900));
-    let spread = message_id
-        .bytes()
-        .fold(attempt as u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let half = delay.as_millis() as u64 / 2;
-    let jitter = if half == 0 { 0 } else { spread % half };
-    delay + Duration::from_millis(jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_caps_and_jitters_within_half() {
-        let base = Duration::from_secs(10);
-        for attempt in 1..=12 {
-            let plain = base.saturating_mul(1 << (attempt - 1)).min(Duration::from_secs(900));
-            let got = backoff(base, attempt, "msg-1");
-            assert!(got >= plain && got <= plain + plain / 2, "attempt {attempt}: {got:?}");
-        }
-        assert_ne!(backoff(base, 3, "a"), backoff(base, 3, "b"));
     }
 }

@@ -75,7 +75,7 @@ async fn an_sqs_event_reports_only_the_poison_message_as_failed() {
     let mut event: serde_json::Value = serde_json::from_str(&fixture("sqs-batch.json")).unwrap();
     event["Records"][0]["body"] = serde_json::Value::String(job_body.to_owned());
     let event: SqsEvent = serde_json::from_value(event).unwrap();
-    let response = handle_batch(&app.deps, event).await;
+    let response = handle_batch(&app.deps, event, None).await;
 
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
@@ -87,4 +87,45 @@ async fn an_sqs_event_reports_only_the_poison_message_as_failed() {
         json["batchItemFailures"][0]["itemIdentifier"],
         "2e1424d4-f796-459a-8184-9c92662be6da"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lambda_retry_is_delayed_like_the_pollers_then_builds() {
+    let app = TestApp::spawn().await;
+    app.github.add_repo(vite_repo("acme/site"));
+    app.github.inject(whaleray_tests::github::Fault {
+        endpoint: "tree",
+        status: 502,
+        times: 1,
+        headers: vec![],
+    });
+    let id = app.deploy("acme/site", None).await;
+    let message = app.receive_job().await;
+    let record = serde_json::json!({
+        "messageId": message.message_id().unwrap(),
+        "receiptHandle": message.receipt_handle().unwrap(),
+        "body": message.body().unwrap(),
+        "attributes": { "ApproximateReceiveCount": "1" },
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+    });
+    let event: SqsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": [record] })).unwrap();
+    let retries = whaleray_worker::visibility::Retries {
+        client: app.emulator.sqs.clone(),
+        queue_url: app.stack.queue_url.clone(),
+        base_backoff: std::time::Duration::from_secs(3),
+    };
+
+    let response = handle_batch(&app.deps, event, Some(&retries)).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    // Hidden for the backoff (3 to 4.5 s), not the queue's 30 s visibility timeout.
+    assert_eq!(app.depth(&app.stack.queue_url).await, (0, 1));
+    let started = std::time::Instant::now();
+    crate::helpers::eventually(|| async { app.depth(&app.stack.queue_url).await.0 == 1 }).await;
+    let hidden = started.elapsed();
+    assert!(hidden < std::time::Duration::from_secs(10), "came back after {hidden:?}");
+    let (body, _) = app.run_worker_until_settled(&id).await;
+    assert_eq!(body["status"], "BUILDING", "{body}");
+    assert_eq!(body["attempts"], 1);
 }
