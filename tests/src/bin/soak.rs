@@ -42,6 +42,10 @@ struct Args {
     /// Percentage whose GitHub reads fail transiently (one or two 502s) before succeeding.
     #[arg(long, default_value_t = 10)]
     transient_percent: u64,
+    /// Percentage whose GitHub reads keep failing (502) past the last attempt: these end FAILED
+    /// with their message in the dead-letter queue.
+    #[arg(long, default_value_t = 1)]
+    stubborn_percent: u64,
     /// Percentage whose repository does not exist (a permanent 404).
     #[arg(long, default_value_t = 5)]
     permanent_percent: u64,
@@ -67,6 +71,7 @@ const SECRET: &str = "soak-secret-long-enough-for-hs256";
 enum Fate {
     Normal,
     Transient,
+    Stubborn,
     Permanent,
 }
 
@@ -174,6 +179,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         } else if roll < args.permanent_percent + args.transient_percent {
             failures.insert(name.clone(), 1 + u32::from(dice.percent() < 50));
             Fate::Transient
+        } else if roll < args.permanent_percent + args.transient_percent + args.stubborn_percent {
+            failures.insert(name.clone(), u32::MAX);
+            Fate::Stubborn
         } else {
             Fate::Normal
         };
@@ -331,8 +339,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.concurrency
     );
     println!(
-        "  injected: {}% transient, {}% permanent GitHub failures; {} duplicate deliveries",
-        args.transient_percent, args.permanent_percent, duplicates_sent
+        "  injected: {}% transient, {}% unrecoverable, {}% permanent GitHub failures; {} duplicate deliveries",
+        args.transient_percent, args.stubborn_percent, args.permanent_percent, duplicates_sent
     );
     println!(
         "  posted in {:.1} s, settled after {:.1} s",
