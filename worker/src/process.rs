@@ -63,9 +63,16 @@ pub struct Retry {
 /// Why one attempt stopped early.
 #[derive(Debug)]
 enum Failure {
-    Retryable { message: String, wait: Option<Duration> },
+    Retryable {
+        message: String,
+        wait: Option<Duration>,
+    },
     Permanent(String),
     Settled(DeploymentStatus),
+    /// Another worker holds the claim to start this build. Not a failure of this job: it
+    /// never counts as an attempt and never gives up, or a duplicate's last delivery could
+    /// mark FAILED a deployment whose build the claim holder is starting.
+    Busy,
 }
 
 impl From<GitHubError> for Failure {
@@ -127,6 +134,10 @@ pub async fn inspect(
     match run(deps, &deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
+        Err(Failure::Busy) => Err(Retry {
+            error: "another worker is starting this build".into(),
+            wait: Some(CLAIM_RETRY_WAIT),
+        }),
         Err(Failure::Permanent(reason)) => fail(deps, &deployment, reason).await,
         Err(Failure::Retryable { message, .. }) if receive_count >= deps.max_receive_count => {
             let reason = format!(
@@ -205,10 +216,7 @@ async fn start_build(
             }
         }
         Err(StoreError::Conflict { actual: DeploymentStatus::Inspecting, .. }) => {
-            return Err(Failure::Retryable {
-                message: "another worker is starting this build".into(),
-                wait: Some(CLAIM_RETRY_WAIT),
-            });
+            return Err(Failure::Busy);
         }
         Err(e) => return Err(e.into()),
     }

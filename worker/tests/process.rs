@@ -87,6 +87,19 @@ async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
 }
 
 #[tokio::test]
+async fn a_duplicates_last_delivery_never_fails_a_deployment_another_worker_is_building() {
+    let w = world(0, false).await;
+    let until = Utc::now() + chrono::Duration::minutes(2);
+    w.store.claim_build(w.job.deployment_id, "busy-worker", until).await.unwrap();
+    let last = w.deps.max_receive_count;
+    let retry = inspect(&w.deps, &w.job, last).await.unwrap_err();
+    assert!(retry.error.contains("another worker"), "{retry:?}");
+    let stored = w.stored().await;
+    assert_eq!(stored.status, DeploymentStatus::Inspecting);
+    assert_eq!(stored.attempts, 0, "waiting for a claim is not a failed attempt");
+}
+
+#[tokio::test]
 async fn a_message_for_a_missing_deployment_is_dropped() {
     let w = world(0, false).await;
     let mut job = w.job.clone();

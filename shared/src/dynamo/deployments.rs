@@ -123,35 +123,31 @@ impl DynamoDeploymentStore {
             .await;
         match result {
             Ok(output) => decode(output.attributes.unwrap_or_default()),
-            Err(e) => Err(self.condition_failure(id, expected, e)?),
+            Err(e) => Err(condition_failure(id, expected, e)?),
         }
     }
+}
 
-    /// Maps a failed conditional update: a lost condition becomes `Conflict` with the status
-    /// the item really had (or `NotFound`); anything else is an AWS error.
-    fn condition_failure(
-        &self,
-        id: DeploymentId,
-        expected: DeploymentStatus,
-        error: SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> Result<StoreError, StoreError> {
-        match error {
-            SdkError::ServiceError(ctx)
-                if matches!(ctx.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.into_err()
-                else {
-                    return Err(StoreError::Corrupt("unreachable condition error".into()));
-                };
-                match failed.item {
-                    None => Ok(StoreError::NotFound(id)),
-                    Some(old) => {
-                        Ok(StoreError::Conflict { id, expected, actual: decode(old)?.status })
-                    }
-                }
+/// Maps a failed conditional update: a lost condition becomes `Conflict` with the status
+/// the item really had (or `NotFound`); anything else is an AWS error.
+fn condition_failure(
+    id: DeploymentId,
+    expected: DeploymentStatus,
+    error: SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<StoreError, StoreError> {
+    match error {
+        SdkError::ServiceError(ctx)
+            if matches!(ctx.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+        {
+            let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.into_err() else {
+                return Err(StoreError::Corrupt("unreachable condition error".into()));
+            };
+            match failed.item {
+                None => Ok(StoreError::NotFound(id)),
+                Some(old) => Ok(StoreError::Conflict { id, expected, actual: decode(old)?.status }),
             }
-            other => Ok(aws_error("dynamodb:UpdateItem", other).into()),
         }
+        other => Ok(aws_error("dynamodb:UpdateItem", other).into()),
     }
 }
 
@@ -249,7 +245,7 @@ impl DeploymentStore for DynamoDeploymentStore {
             .await;
         let old = match result {
             Ok(output) => output.attributes.unwrap_or_default(),
-            Err(e) => return Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
+            Err(e) => return Err(condition_failure(id, DeploymentStatus::Inspecting, e)?),
         };
         let previous_holder = old.get("buildClaim").and_then(|v| v.as_s().ok());
         if previous_holder.is_none_or(|holder| holder == claimant) {
@@ -348,7 +344,7 @@ impl DeploymentStore for DynamoDeploymentStore {
             .await;
         match result {
             Ok(output) => decode(output.attributes.unwrap_or_default()),
-            Err(e) => Err(self.condition_failure(id, DeploymentStatus::Inspecting, e)?),
+            Err(e) => Err(condition_failure(id, DeploymentStatus::Inspecting, e)?),
         }
     }
 
