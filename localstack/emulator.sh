@@ -60,6 +60,33 @@ _whaleray_emulator_main() {
     exec 9>&-
   }
 
+  # True when process PID itself listens on loopback PORT: another server answering on the
+  # port must not pass for the emulator just started.
+  _owns_port() {
+    python3 - "$1" "$2" <<'PY'
+import os, sys
+pid, port = sys.argv[1], int(sys.argv[2])
+inodes = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if target.startswith("socket:["):
+        inodes.add(target[8:-1])
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        rows = open(table).read().splitlines()[1:]
+    except OSError:
+        continue
+    for row in rows:
+        cols = row.split()
+        if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A" and cols[9] in inodes:
+            sys.exit(0)
+sys.exit(1)
+PY
+  }
+
   _free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
   }
@@ -115,7 +142,7 @@ _whaleray_emulator_main() {
         if ! kill -0 "$pid" 2>/dev/null; then
           break
         fi
-        if _answers "$endpoint"; then
+        if _answers "$endpoint" && _owns_port "$pid" "$port"; then
           _write_state "$endpoint" "$pid" "$port" "$log"
           _log "moto $moto_version ready on $endpoint (pid $pid, log $log)"
           printf '%s\n' "$endpoint"
