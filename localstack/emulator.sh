@@ -6,7 +6,7 @@
 #   localstack/emulator.sh stop     # stop the emulator this script started
 #   localstack/emulator.sh status   # exit 0 when the recorded emulator answers
 #   localstack/emulator.sh env      # print `export K=V` lines for the recorded emulator
-#   source localstack/emulator.sh start   # same as start, and exports the variables
+#   source localstack/emulator.sh start   # same as start, and exports the AWS_* variables
 #
 # Environment:
 #   AWS_ENDPOINT_URL         if already set, `start` starts nothing and records this endpoint
@@ -229,10 +229,14 @@ if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     _whaleray_rc=0
     case "${1:-}" in
       start)
-        set -a
-        # shellcheck disable=SC1090
-        . "$_whaleray_state"
-        set +a
+        # Only the AWS_* variables: an exported MOTO_PORT would make every emulator that a
+        # child script starts try this one's port.
+        while IFS='=' read -r _whaleray_key _whaleray_value; do
+          case "$_whaleray_key" in
+            AWS_*) export "$_whaleray_key=$_whaleray_value" ;;
+          esac
+        done <"$_whaleray_state"
+        unset _whaleray_key _whaleray_value
         ;;
       stop)
         # Clear only what this script exported: a user's own endpoint stays.
