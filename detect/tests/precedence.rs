@@ -1,23 +1,9 @@
 //! Precedence decisions, one test per principle of the precedence list (see
 //! `src/rules/precedence.rs`): when several presets match, the documented one wins.
 
-use std::convert::Infallible;
+mod common;
 
-use whaleray_detect::{Detection, FileContent, Options, Snapshot, detect_with};
-
-fn detect_files(files: &[(&str, &str)]) -> Detection {
-    let mut snapshot = Snapshot::new(files.iter().map(|(p, _)| (*p).to_owned()));
-    let result = detect_with(&mut snapshot, &Options::default(), |path| {
-        Ok::<_, Infallible>(match files.iter().find(|(p, _)| *p == path) {
-            Some((_, body)) => FileContent::Bytes(body.as_bytes().to_vec()),
-            None => FileContent::Absent,
-        })
-    });
-    match result {
-        Ok(d) => d,
-        Err(e) => panic!("detection failed: {e}"),
-    }
-}
+use common::detect_files;
 
 fn framework(files: &[(&str, &str)]) -> Option<String> {
     detect_files(files).framework

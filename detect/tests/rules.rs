@@ -1,25 +1,12 @@
 //! One minimal repository per preset: every slug detection can produce is reached by at least
 //! one positive case here, and each case yields exactly that slug.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 
-use whaleray_detect::{Detection, FileContent, Options, Snapshot, detect_with, known_slugs};
-
-/// Runs detection over an in-memory repository.
-fn detect_files(files: &[(&str, &str)]) -> Detection {
-    let mut snapshot = Snapshot::new(files.iter().map(|(p, _)| (*p).to_owned()));
-    let result = detect_with(&mut snapshot, &Options::default(), |path| {
-        Ok::<_, Infallible>(match files.iter().find(|(p, _)| *p == path) {
-            Some((_, body)) => FileContent::Bytes(body.as_bytes().to_vec()),
-            None => FileContent::Absent,
-        })
-    });
-    match result {
-        Ok(d) => d,
-        Err(e) => panic!("detection failed: {e}"),
-    }
-}
+use common::detect_files;
+use whaleray_detect::known_slugs;
 
 /// `package.json` with these dependencies.
 fn deps(names: &[(&str, &str)]) -> String {

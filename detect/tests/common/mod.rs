@@ -105,3 +105,18 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> io::Result
     }
     Ok(())
 }
+
+/// Runs detection over an in-memory repository of (path, contents) pairs.
+pub fn detect_files(files: &[(&str, &str)]) -> Detection {
+    let mut snapshot = Snapshot::new(files.iter().map(|(p, _)| (*p).to_owned()));
+    let result = detect_with(&mut snapshot, &Options::default(), |path| {
+        Ok::<_, std::convert::Infallible>(match files.iter().find(|(p, _)| *p == path) {
+            Some((_, body)) => FileContent::Bytes(body.as_bytes().to_vec()),
+            None => FileContent::Absent,
+        })
+    });
+    match result {
+        Ok(d) => d,
+        Err(e) => panic!("detection failed: {e}"),
+    }
+}
