@@ -1,8 +1,11 @@
 //! Wire types of the HTTP API and their conversion to and from domain types.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use whaleray_detect::Detection;
-use whaleray_shared::{Deployment, GitRef, RepoFullName, RootDirectory};
+use whaleray_shared::ports::PageCursor;
+use whaleray_shared::{Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
 
 use crate::error::ApiError;
 
@@ -117,14 +120,57 @@ impl From<Deployment> for DeploymentBody {
 
 /// The answer to `GET /deployments`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeploymentList {
     /// The caller's deployments, newest first.
     pub deployments: Vec<DeploymentBody>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Encodes a page cursor as an opaque URL-safe token.
+pub fn encode_cursor(cursor: &PageCursor) -> String {
+    let raw = format!(
+        "{}|{}",
+        cursor.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        cursor.deployment_id
+    );
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Decodes a token made by [`encode_cursor`].
+pub fn decode_cursor(token: &str) -> Result<PageCursor, ApiError> {
+    let invalid =
+        || ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued");
+    let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let raw = String::from_utf8(raw).map_err(|_| invalid())?;
+    let (created_at, id) = raw.split_once('|').ok_or_else(invalid)?;
+    Ok(PageCursor {
+        deployment_id: DeploymentId::parse(id).map_err(|_| invalid())?,
+        created_at: chrono::DateTime::parse_from_rfc3339(created_at)
+            .map_err(|_| invalid())?
+            .with_timezone(&chrono::Utc),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_rejected() {
+        let cursor = PageCursor {
+            deployment_id: DeploymentId::generate(),
+            created_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T08:00:00.123Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
+        for bad in ["", "!!!", "bm9waXBl", &URL_SAFE_NO_PAD.encode("2026-11-26T08:00:00Z|nope")] {
+            let err = decode_cursor(bad).unwrap_err();
+            assert_eq!(err.code_and_status().0, "invalid_cursor", "{bad:?}");
+        }
+    }
 
     #[test]
     fn invalid_names_get_their_own_codes() {

@@ -72,9 +72,32 @@ pub trait DeploymentStore: Send + Sync {
         seen: DateTime<Utc>,
     ) -> Result<Deployment, StoreError>;
 
-    /// A user's deployments, newest first, at most `limit`.
-    async fn list_for_user(&self, user: &UserId, limit: u32)
-    -> Result<Vec<Deployment>, StoreError>;
+    /// A user's deployments, newest first, at most `limit`, starting after `after` (the
+    /// last deployment of the previous page). `next` is set when more may follow.
+    async fn list_for_user(
+        &self,
+        user: &UserId,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError>;
+}
+
+/// Where a page of a user's deployments ended: the last deployment it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    /// The last deployment's id.
+    pub deployment_id: DeploymentId,
+    /// Its creation time, the index's sort key.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of a user's deployments.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Newest first.
+    pub deployments: Vec<Deployment>,
+    /// Where the next page starts, when there may be one.
+    pub next: Option<PageCursor>,
 }
 
 /// One GitHub App installation of a user, as the `whaleray-installations` table holds it.

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::{AwsError, ErrorClass, QueueError, StoreError};
 use crate::job::InspectionJob;
-use crate::ports::{DeploymentStore, Installation, InstallationDirectory, JobQueue};
+use crate::ports::{
+    DeploymentStore, Installation, InstallationDirectory, JobQueue, Page, PageCursor,
+};
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -156,12 +158,28 @@ impl DeploymentStore for MemoryStore {
         &self,
         user: &UserId,
         limit: u32,
-    ) -> Result<Vec<Deployment>, StoreError> {
-        let mut mine: Vec<_> =
-            lock(&self.items).values().filter(|d| &d.user_id == user).cloned().collect();
-        mine.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        mine.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok(mine)
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError> {
+        let newest_first = |d: &Deployment| std::cmp::Reverse((d.created_at, d.id));
+        let mut mine: Vec<_> = lock(&self.items)
+            .values()
+            .filter(|d| &d.user_id == user)
+            .filter(|d| {
+                after.is_none_or(|c| {
+                    newest_first(d) > std::cmp::Reverse((c.created_at, c.deployment_id))
+                })
+            })
+            .cloned()
+            .collect();
+        mine.sort_by_key(newest_first);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = mine.len() > limit;
+        mine.truncate(limit);
+        let next = mine
+            .last()
+            .filter(|_| more)
+            .map(|d| PageCursor { deployment_id: d.id, created_at: d.created_at });
+        Ok(Page { deployments: mine, next })
     }
 }
 

@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::dto::{
     CreateDeployment, CreateDeploymentBody, CreatedBody, DeploymentBody, DeploymentList,
+    decode_cursor, encode_cursor,
 };
 use crate::error::ApiError;
 use crate::service;
@@ -64,6 +65,8 @@ pub async fn get(
 pub struct ListQuery {
     /// How many to return, 1 to 100 (default 20).
     pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// `GET /deployments`: the caller's deployments, newest first.
@@ -77,6 +80,10 @@ pub async fn list(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 100"));
     }
-    let deployments = state.store.list_for_user(&caller, limit).await?;
-    Ok(Json(DeploymentList { deployments: deployments.into_iter().map(Into::into).collect() }))
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let page = state.store.list_for_user(&caller, limit, after.as_ref()).await?;
+    Ok(Json(DeploymentList {
+        deployments: page.deployments.into_iter().map(Into::into).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+    }))
 }

@@ -14,7 +14,7 @@ use super::item::{DeploymentItem, timestamp};
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::StoreError;
-use crate::ports::DeploymentStore;
+use crate::ports::{DeploymentStore, Page, PageCursor};
 
 /// The `deployments` table in DynamoDB.
 #[derive(Debug, Clone)]
@@ -352,7 +352,15 @@ impl DeploymentStore for DynamoDeploymentStore {
         &self,
         user: &UserId,
         limit: u32,
-    ) -> Result<Vec<Deployment>, StoreError> {
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError> {
+        let start = after.map(|cursor| {
+            HashMap::from([
+                ("deploymentId".to_owned(), s(cursor.deployment_id.to_string())),
+                ("userId".to_owned(), s(user.to_string())),
+                ("createdAt".to_owned(), s(timestamp(cursor.created_at))),
+            ])
+        });
         let output = self
             .client
             .query()
@@ -362,9 +370,21 @@ impl DeploymentStore for DynamoDeploymentStore {
             .expression_attribute_values(":user", s(user.to_string()))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:Query", e))?;
-        output.items.unwrap_or_default().into_iter().map(decode).collect()
+        let deployments = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        // DynamoDB hands back where it stopped; the last item read says the same thing.
+        let next = output
+            .last_evaluated_key
+            .and(deployments.last())
+            .map(|d| PageCursor { deployment_id: d.id, created_at: d.created_at });
+        Ok(Page { deployments, next })
     }
 }

@@ -226,3 +226,45 @@ async fn the_local_http_server_serves_the_same_router_over_tcp() {
     assert_eq!(fetched["status"], "INSPECTING");
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_pages_newest_first_with_a_cursor() {
+    let app = TestApp::spawn().await;
+    let mut created = Vec::new();
+    for _ in 0..5 {
+        created.push(app.deploy("acme/site", None).await);
+    }
+
+    let mut seen = Vec::new();
+    let mut times = Vec::new();
+    let mut path = "/deployments?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, page) = app.call(Method::GET, &path, Some(USER), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        for d in page["deployments"].as_array().unwrap() {
+            seen.push(d["deploymentId"].as_str().unwrap().to_owned());
+            times.push(d["createdAt"].as_str().unwrap().to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/deployments?limit=2&cursor={cursor}"),
+            None => break,
+        }
+        assert!(pages < 10, "the cursor never ends");
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    created.sort();
+    assert_eq!(unique, created, "every deployment exactly once: {seen:?}");
+    assert_eq!(seen.len(), created.len(), "no deployment twice: {seen:?}");
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    assert_eq!(pages, 3);
+
+    let (status, body) =
+        app.call(Method::GET, "/deployments?cursor=not-ours", Some(USER), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cursor")));
+    let (status, body) = app.call(Method::GET, "/deployments?limit=0", Some(USER), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
+}
