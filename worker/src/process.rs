@@ -12,11 +12,14 @@ use whaleray_detect::{
 };
 use whaleray_shared::error::StoreError;
 use whaleray_shared::job::InspectionJob;
-use whaleray_shared::{CommitSha, Deployment, DeploymentStatus, ErrorClass, StatusChange};
+use whaleray_shared::{
+    BuildPlan, CommitSha, Deployment, DeploymentStatus, ErrorClass, StatusChange,
+};
 
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
 use crate::github::{GitHubError, TreeEntry};
+use crate::plan::build_plan;
 
 /// How a job ended, when it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,22 +167,23 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
     let tree = deps.github.tree(installation, repo, &commit).await?;
     let detection = detect_remote(deps, deployment, &tree).await?;
+    let refusal = (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection));
+    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
 
-    if !deps.support.allows(&detection) {
-        let reason = deps.support.reason(&detection);
+    if let Some(reason) = refusal {
         let change = StatusChange {
             reason: Some(reason.clone()),
             commit_sha: Some(commit),
-            detection: Some(detection),
+            plan: Some(plan),
             ..StatusChange::to(DeploymentStatus::NotSupported)
         };
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
-    let build_id = start_build(deps, deployment, &commit, &detection).await?;
+    let build_id = start_build(deps, deployment, &commit, &plan).await?;
     let change = StatusChange {
         commit_sha: Some(commit),
-        detection: Some(detection),
+        plan: Some(plan),
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
@@ -201,7 +205,7 @@ async fn start_build(
     deps: &Deps,
     deployment: &Deployment,
     commit: &CommitSha,
-    detection: &Detection,
+    plan: &BuildPlan,
 ) -> Result<String, Failure> {
     let claimant = ulid::Ulid::new().to_string();
     let until = chrono::Utc::now() + BUILD_CLAIM_LEASE;
@@ -224,7 +228,7 @@ async fn start_build(
         deployment_id: deployment.id,
         repository: &deployment.repository,
         commit,
-        detection,
+        plan,
     };
     let started = deps.builds.start(&request).await;
     if started.is_err()

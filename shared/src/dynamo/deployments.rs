@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
 use super::item::{DeploymentItem, timestamp};
+use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::StoreError;
@@ -90,8 +91,8 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
     if let Some(build_id) = &change.build_id {
         update.set("buildId", s(build_id));
     }
-    if let Some(detection) = &change.detection {
-        let value = serde_dynamo::to_attribute_value(detection)
+    if let Some(plan) = &change.plan {
+        let value = serde_dynamo::to_attribute_value(StoredPlan::from(plan))
             .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
         update.set("detection", value);
     }
