@@ -76,7 +76,7 @@ impl Pattern {
         segments.dedup_by(|a, b| *a == "**" && *b == "**");
         if segments.is_empty()
             || segments.len() > MAX_GLOB_SEGMENTS
-            || segments.iter().any(|s| *s == "..")
+            || segments.contains(&"..")
         {
             return None;
         }
