@@ -6,14 +6,7 @@
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-/// Patterns with more segments than this are ignored (no real workspace needs them).
-pub const MAX_GLOB_SEGMENTS: usize = 16;
-
-/// Patterns longer than this (in bytes) are ignored.
-pub const MAX_GLOB_BYTES: usize = 256;
-
-/// At most this many workspace patterns are compiled; the rest are ignored.
-pub const MAX_GLOBS: usize = 64;
+use crate::limits::{MAX_GLOB_BYTES, MAX_GLOB_SEGMENTS, MAX_GLOBS};
 
 /// A set of workspace patterns, split into inclusions and `!` exclusions.
 #[derive(Debug, Clone)]
@@ -74,10 +67,7 @@ impl Pattern {
             raw.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
         // Consecutive `**` mean the same as one.
         segments.dedup_by(|a, b| *a == "**" && *b == "**");
-        if segments.is_empty()
-            || segments.len() > MAX_GLOB_SEGMENTS
-            || segments.contains(&"..")
-        {
+        if segments.is_empty() || segments.len() > MAX_GLOB_SEGMENTS || segments.contains(&"..") {
             return None;
         }
         Some(Self { text: segments.join("/"), negated })
