@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use whaleray_shared::domain::{PackageManager, Runtime};
+use whaleray_shared::domain::{ExceededBudget, PackageManager, Runtime};
 use whaleray_shared::ports::PageCursor;
 use whaleray_shared::{BuildPlan, Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
 
@@ -142,6 +142,45 @@ pub struct PlanBody {
     pub evidence: Vec<String>,
     /// The deployable apps of a monorepo when none was chosen.
     pub candidates: Vec<String>,
+    /// The detection budget the repository exceeded; absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<ExceededBody>,
+}
+
+/// A detection budget as the API shows it: `{"budget": "steps" | "valueLength" | "other", ...}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "budget")]
+pub enum ExceededBody {
+    /// Detection stopped after `limit` steps.
+    Steps {
+        /// The step budget.
+        limit: u64,
+    },
+    /// A build value was longer than `limit` bytes.
+    #[serde(rename_all = "camelCase")]
+    ValueLength {
+        /// The value's field name.
+        field: String,
+        /// The byte budget.
+        limit: u64,
+    },
+    /// Another budget, described.
+    Other {
+        /// What was exceeded.
+        description: String,
+    },
+}
+
+impl From<&ExceededBudget> for ExceededBody {
+    fn from(e: &ExceededBudget) -> Self {
+        match e {
+            ExceededBudget::Steps { limit } => Self::Steps { limit: *limit },
+            ExceededBudget::ValueLength { field, limit } => {
+                Self::ValueLength { field: field.clone(), limit: *limit }
+            }
+            ExceededBudget::Other(description) => Self::Other { description: description.clone() },
+        }
+    }
 }
 
 impl From<&BuildPlan> for PlanBody {
@@ -158,6 +197,7 @@ impl From<&BuildPlan> for PlanBody {
             node_version: text(plan.node_version.as_ref().map(AsRef::as_ref)),
             evidence: plan.evidence.clone(),
             candidates: plan.candidates.iter().map(ToString::to_string).collect(),
+            exceeded: plan.exceeded.as_ref().map(ExceededBody::from),
         }
     }
 }
@@ -251,6 +291,7 @@ mod tests {
             node_version: Some(NodeVersion::parse("20").unwrap()),
             evidence: vec!["next in dependencies".into()],
             candidates: vec![],
+            exceeded: None,
         });
         let json = serde_json::to_value(DeploymentBody::from(d)).unwrap();
         let expected = serde_json::json!({
@@ -280,6 +321,13 @@ mod tests {
             "updatedAt": "2026-11-26T08:00:00.123Z"
         });
         assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn an_exceeded_budget_shows_as_a_tagged_object() {
+        let body = ExceededBody::from(&ExceededBudget::Steps { limit: 10 });
+        let json = serde_json::to_value(body).unwrap();
+        assert_eq!(json, serde_json::json!({"budget": "steps", "limit": 10}));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! This is the one place that knows how detection spells its answer. (A `TryFrom` impl is not
 //! possible here: both `Detection` and `BuildPlan` are foreign to this crate.)
 
-use whaleray_detect::Detection;
+use whaleray_detect::{Detection, Exceeded};
 use whaleray_shared::domain::{
-    BuildPlan, DomainError, Framework, NodeVersion, OutputDirectory, PackageManager, RootDirectory,
-    Runtime, ShellCommand,
+    BuildPlan, DomainError, ExceededBudget, Framework, NodeVersion, OutputDirectory,
+    PackageManager, RootDirectory, Runtime, ShellCommand,
 };
 
 /// A verdict that does not make a plan the build could follow.
@@ -14,8 +14,20 @@ use whaleray_shared::domain::{
 #[error("detection produced an unusable build plan")]
 pub struct PlanError(#[from] pub DomainError);
 
-/// Checks every part of `detection` and gives it domain types.
+/// Checks every part of `detection` and gives it domain types. A verdict that exceeded a
+/// detection budget keeps only its folder, evidence and candidates: its build values were cut
+/// or never computed, and must be neither stored as a plan nor run.
 pub fn build_plan(detection: Detection) -> Result<BuildPlan, PlanError> {
+    if let Some(exceeded) = &detection.exceeded {
+        let root = RootDirectory::parse(&detection.root_directory)
+            .or_else(|_| RootDirectory::parse("."))?;
+        let mut plan = BuildPlan::empty(root);
+        plan.exceeded = Some(budget(exceeded));
+        plan.candidates =
+            detection.candidates.iter().filter_map(|c| RootDirectory::parse(c).ok()).collect();
+        plan.evidence = detection.evidence;
+        return Ok(plan);
+    }
     Ok(BuildPlan {
         framework: detection.framework.as_deref().map(Framework::parse).transpose()?,
         runtime: detection.runtime.as_deref().map(Runtime::parse).transpose()?,
@@ -39,7 +51,19 @@ pub fn build_plan(detection: Detection) -> Result<BuildPlan, PlanError> {
             .iter()
             .map(|c| RootDirectory::parse(c))
             .collect::<Result<_, _>>()?,
+        exceeded: None,
     })
+}
+
+fn budget(exceeded: &Exceeded) -> ExceededBudget {
+    match exceeded {
+        Exceeded::Steps { limit } => ExceededBudget::Steps { limit: *limit },
+        Exceeded::ValueLength { field, limit } => ExceededBudget::ValueLength {
+            field: field.clone(),
+            limit: u64::try_from(*limit).unwrap_or(u64::MAX),
+        },
+        other => ExceededBudget::Other(other.to_string()),
+    }
 }
 
 fn command(value: Option<&str>) -> Result<Option<ShellCommand>, DomainError> {
@@ -82,6 +106,23 @@ mod tests {
         for slug in whaleray_detect::known_slugs() {
             assert!(Framework::parse(slug).is_ok(), "{slug}");
         }
+    }
+
+    #[test]
+    fn a_verdict_over_a_budget_keeps_no_build_values() {
+        let mut d = verdict();
+        d.build_command = Some(format!("npm run build{}", "x".repeat(40)));
+        d.framework = Some("vite\u{2026}[cut: 3 bytes]".into());
+        d.exceeded = Some(Exceeded::ValueLength { field: "buildCommand".into(), limit: 1024 });
+        let plan = build_plan(d).unwrap();
+        assert_eq!(plan.framework, None);
+        assert_eq!(plan.build_command, None);
+        assert_eq!(plan.root_directory.as_ref(), "apps/web");
+        assert_eq!(plan.evidence, ["vite in devDependencies"]);
+        assert_eq!(
+            plan.exceeded,
+            Some(ExceededBudget::ValueLength { field: "buildCommand".into(), limit: 1024 })
+        );
     }
 
     #[test]

@@ -215,6 +215,38 @@ impl AsRef<str> for NodeVersion {
     }
 }
 
+/// A detection budget a repository exceeded. A plan carrying one is never built: its build
+/// values were cut or never computed, and the same repository exceeds the budget again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceededBudget {
+    /// Detection needed more than `limit` steps and stopped.
+    Steps {
+        /// The step budget.
+        limit: u64,
+    },
+    /// A value the build would use was longer than `limit` bytes.
+    ValueLength {
+        /// The value's name (`buildCommand`, `outputDirectory`, ...).
+        field: String,
+        /// The byte budget.
+        limit: u64,
+    },
+    /// A budget this version does not know by name, as detection described it.
+    Other(String),
+}
+
+impl fmt::Display for ExceededBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Steps { limit } => write!(f, "detection step budget of {limit} steps exceeded"),
+            Self::ValueLength { field, limit } => {
+                write!(f, "{field} is longer than the {limit}-byte value budget")
+            }
+            Self::Other(description) => f.write_str(description),
+        }
+    }
+}
+
 /// What inspection found: the framework and how to build it, with the evidence for each
 /// part. Without a framework the plan explains why nothing can be built (its evidence, or
 /// the candidate apps of a monorepo that needs a root directory).
@@ -240,6 +272,8 @@ pub struct BuildPlan {
     pub evidence: Vec<String>,
     /// The deployable apps of a monorepo when none was chosen (the framework is then `None`).
     pub candidates: Vec<RootDirectory>,
+    /// The detection budget the repository exceeded, if any; such a plan is never built.
+    pub exceeded: Option<ExceededBudget>,
 }
 
 impl BuildPlan {
@@ -256,6 +290,7 @@ impl BuildPlan {
             node_version: None,
             evidence: Vec::new(),
             candidates: Vec::new(),
+            exceeded: None,
         }
     }
 }

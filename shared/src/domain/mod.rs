@@ -12,8 +12,8 @@ mod root_dir;
 mod status;
 
 pub use build_plan::{
-    BuildPlan, Framework, NodeVersion, OtherTool, OutputDirectory, PackageManager, Runtime,
-    ShellCommand,
+    BuildPlan, ExceededBudget, Framework, NodeVersion, OtherTool, OutputDirectory, PackageManager,
+    Runtime, ShellCommand,
 };
 pub use deployment::{Deployment, StatusChange};
 pub use deployment_id::DeploymentId;

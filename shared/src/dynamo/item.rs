@@ -114,7 +114,9 @@ impl TryFrom<DeploymentItem> for Deployment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Framework, OutputDirectory, PackageManager, Runtime, ShellCommand};
+    use crate::domain::{
+        ExceededBudget, Framework, OutputDirectory, PackageManager, Runtime, ShellCommand,
+    };
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -159,6 +161,7 @@ mod tests {
             node_version: None,
             evidence: vec!["vite in devDependencies".into()],
             candidates: vec![],
+            exceeded: None,
         }
     }
 
@@ -231,6 +234,28 @@ mod tests {
         assert_eq!(plan.evidence, ["no package.json"]);
         let candidates: Vec<&str> = plan.candidates.iter().map(AsRef::as_ref).collect();
         assert_eq!(candidates, ["apps/a", "apps/b"]);
+    }
+
+    /// A plan that exceeded a detection budget keeps the budget, in the detection crate's
+    /// tagged shape.
+    #[test]
+    fn an_exceeded_budget_is_stored_as_a_tagged_map() {
+        let mut deployment = sample();
+        let mut exceeded = BuildPlan::empty(RootDirectory::parse(".").unwrap());
+        exceeded.exceeded =
+            Some(ExceededBudget::ValueLength { field: "buildCommand".into(), limit: 1024 });
+        deployment.plan = Some(exceeded);
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
+        let AttributeValue::M(detection) = &item["detection"] else { panic!("{item:?}") };
+        let expected = HashMap::from([
+            ("budget".to_owned(), s("valueLength")),
+            ("field".to_owned(), s("buildCommand")),
+            ("limit".to_owned(), AttributeValue::N("1024".into())),
+        ]);
+        assert_eq!(detection["exceeded"], AttributeValue::M(expected));
+        let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(Deployment::try_from(back).unwrap().plan, deployment.plan);
     }
 
     #[test]

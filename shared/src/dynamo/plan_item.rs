@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    BuildPlan, DomainError, Framework, NodeVersion, OutputDirectory, PackageManager, RootDirectory,
-    Runtime, ShellCommand,
+    BuildPlan, DomainError, ExceededBudget, Framework, NodeVersion, OutputDirectory,
+    PackageManager, RootDirectory, Runtime, ShellCommand,
 };
 
 /// The `detection` attribute of a `deployments` item.
@@ -34,6 +34,40 @@ pub(crate) struct StoredPlan {
     pub evidence: Vec<String>,
     #[serde(default)]
     pub candidates: Vec<String>,
+    /// Written only when a budget was exceeded, as the detection crate first wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<StoredExceeded>,
+}
+
+/// The `exceeded` map: `{"budget": "steps" | "valueLength" | "other", ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "budget")]
+pub(crate) enum StoredExceeded {
+    Steps { limit: u64 },
+    ValueLength { field: String, limit: u64 },
+    Other { description: String },
+}
+
+impl From<&ExceededBudget> for StoredExceeded {
+    fn from(e: &ExceededBudget) -> Self {
+        match e {
+            ExceededBudget::Steps { limit } => Self::Steps { limit: *limit },
+            ExceededBudget::ValueLength { field, limit } => {
+                Self::ValueLength { field: field.clone(), limit: *limit }
+            }
+            ExceededBudget::Other(description) => Self::Other { description: description.clone() },
+        }
+    }
+}
+
+impl From<StoredExceeded> for ExceededBudget {
+    fn from(e: StoredExceeded) -> Self {
+        match e {
+            StoredExceeded::Steps { limit } => Self::Steps { limit },
+            StoredExceeded::ValueLength { field, limit } => Self::ValueLength { field, limit },
+            StoredExceeded::Other { description } => Self::Other(description),
+        }
+    }
 }
 
 impl From<&BuildPlan> for StoredPlan {
@@ -50,6 +84,7 @@ impl From<&BuildPlan> for StoredPlan {
             node_version: text(plan.node_version.as_ref().map(AsRef::as_ref)),
             evidence: plan.evidence.clone(),
             candidates: plan.candidates.iter().map(ToString::to_string).collect(),
+            exceeded: plan.exceeded.as_ref().map(StoredExceeded::from),
         }
     }
 }
@@ -81,6 +116,7 @@ impl TryFrom<StoredPlan> for BuildPlan {
                 .iter()
                 .map(|c| RootDirectory::parse(c))
                 .collect::<Result<_, _>>()?,
+            exceeded: stored.exceeded.map(ExceededBudget::from),
         })
     }
 }
