@@ -3,10 +3,13 @@
 //! 1. A workspace root (npm/yarn `workspaces`, `pnpm-workspace.yaml`, `lerna.json`) lists its
 //!    packages by glob; the deployable ones (a preset matched) are the candidates, and the root
 //!    itself is one when a preset matches there too.
-//! 2. A root that is itself a project (a preset matched, or it has a `package.json`) is the app.
-//! 3. Otherwise directories up to two levels deep that hold a manifest are analysed, and the
-//!    deployable ones are the candidates (this also covers Nx / Turborepo / Rush layouts
-//!    without workspace globs).
+//! 2. An Nx integrated repository (`nx.json` + `project.json` files): each project is judged
+//!    by its build executor or its own files, never by the root's dependencies (`nx.rs`).
+//! 3. A Go / Cargo / uv / Poetry workspace: its runnable members are the candidates (`lang.rs`).
+//! 4. A root that is itself a project (a preset matched, or it has a `package.json`) is the app.
+//! 5. Otherwise directories that hold a manifest are analysed, two levels deep and then, when
+//!    nothing deployable is there, four (skipping examples, tests and vendored code); the
+//!    deployable ones are the candidates.
 //!
 //! Exactly one candidate is chosen; none keeps the root (with a single workspace package
 //! preferred when there is exactly one); several make the verdict ambiguous.
