@@ -179,12 +179,15 @@ fn scan_choice(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
     })
 }
 
+/// Apps found by a scan, with the notes explaining the search.
+type Scanned = (Vec<DirVerdict>, Vec<String>);
+
 /// The apps among directories up to `max_depth` levels deep that hold a manifest; `None`
 /// when there is no such directory.
 fn scan(
     view: &View<'_>,
     max_depth: usize,
-) -> Result<Option<(Vec<DirVerdict>, Vec<String>)>, Pending> {
+) -> Result<Option<Scanned>, Pending> {
     let dirs: Vec<&str> = view
         .snapshot()
         .dirs()
