@@ -184,10 +184,7 @@ type Scanned = (Vec<DirVerdict>, Vec<String>);
 
 /// The apps among directories up to `max_depth` levels deep that hold a manifest; `None`
 /// when there is no such directory.
-fn scan(
-    view: &View<'_>,
-    max_depth: usize,
-) -> Result<Option<Scanned>, Pending> {
+fn scan(view: &View<'_>, max_depth: usize) -> Result<Option<Scanned>, Pending> {
     let dirs: Vec<&str> = view
         .snapshot()
         .dirs()
