@@ -208,3 +208,18 @@ fn a_single_package_node_repository_still_reads_at_most_three_files() {
     ]);
     assert!(read.len() <= 3, "{read:?}");
 }
+
+#[test]
+fn an_nx_output_path_outside_the_repository_is_ignored() {
+    let d = detect_files(&[
+        ("nx.json", "{}"),
+        ("package.json", NX_ROOT_PKG),
+        (
+            "apps/a/project.json",
+            r#"{"targets": {"build": {"executor": "@nx/next:build", "options": {"outputPath": "../../../etc"}}}}"#,
+        ),
+    ]);
+    assert_eq!(d.framework.as_deref(), Some("nextjs"));
+    assert_ne!(d.output_directory.as_deref(), Some("../../../../../etc"));
+    assert!(d.evidence.iter().any(|e| e.contains("outside the repository")), "{:?}", d.evidence);
+}

@@ -90,7 +90,18 @@ fn project_verdict(
     let name = project.name.clone().unwrap_or_else(|| {
         if dir == "." { "app".to_owned() } else { dir.rsplit('/').next().unwrap_or(dir).to_owned() }
     });
-    let nx = Some(NxTarget { name, output_path: project.output_path.clone() });
+    // An output path must stay inside the repository: no `..`, no absolute path.
+    let output_path = project.output_path.clone().filter(|p| {
+        let inside = !p.starts_with('/')
+            && !p.contains('\\')
+            && !p.split('/').any(|seg| seg == "..")
+            && !p.trim_matches(['.', '/']).is_empty();
+        if !inside {
+            notes.push(format!("outputPath {p:?} in {path} ignored: outside the repository"));
+        }
+        inside
+    });
+    let nx = Some(NxTarget { name, output_path });
     if let Some(preset) = project.executor_preset().and_then(rules::by_id) {
         let mut evidence = vec![format!(
             "build executor {} in {path}: {}",
