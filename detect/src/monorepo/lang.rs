@@ -67,8 +67,8 @@ pub(super) fn choose(view: &View<'_>, root: &DirVerdict) -> Result<Option<Choice
     let patterns = Workspaces::new(members.iter().map(String::as_str));
     let manifest = kind.member_manifest();
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| !skipped(d))
         .filter(|d| view.exists(&join(d, manifest)))
         .filter(|d| patterns.matches(d))

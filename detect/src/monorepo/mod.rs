@@ -19,13 +19,11 @@ mod lang;
 mod nx;
 
 use crate::analyse::{DirVerdict, analyse_dir};
+use crate::limits::MAX_PACKAGES;
 use crate::manifest::workspace_files::{lerna_packages, pnpm_packages};
 use crate::view::{Pending, Read, View, text};
 
 use glob::Workspaces;
-
-/// At most this many workspace packages or scanned directories are analysed.
-pub(crate) const MAX_PACKAGES: usize = 64;
 
 /// Files whose presence makes a directory worth analysing in a scan.
 const MARKERS: &[&str] = &[
@@ -136,8 +134,8 @@ fn workspace_choice(
 ) -> Result<Choice, Pending> {
     let workspaces = Workspaces::new(globs.iter().map(String::as_str));
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| !skipped(d))
         .filter(|d| view.exists(&format!("{d}/package.json")))
         .filter(|d| workspaces.matches(d))
@@ -186,8 +184,8 @@ type Scanned = (Vec<DirVerdict>, Vec<String>);
 /// when there is no such directory.
 fn scan(view: &View<'_>, max_depth: usize) -> Result<Option<Scanned>, Pending> {
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| depth(d) <= max_depth && !skipped(d) && !scan_skipped(d))
         .filter(|d| MARKERS.iter().any(|m| view.exists(&format!("{d}/{m}"))))
         .take(MAX_PACKAGES)

@@ -20,8 +20,8 @@ pub(super) fn choose(view: &View<'_>, root: &DirVerdict) -> Result<Option<Choice
         return Ok(None);
     }
     let mut dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| depth(d) <= MAX_DEPTH && !skipped(d))
         .filter(|d| view.exists(&join(d, "project.json")))
         .take(MAX_PACKAGES)
