@@ -193,6 +193,31 @@ impl FakeCodeBuild {
         aws_sdk_codebuild::Client::new(&sdk)
     }
 
+    /// Creates a NO_SOURCE project `name` holding `buildspec`, as Terraform creates the real one.
+    pub async fn create_project(&self, name: &str, buildspec: &str) -> anyhow::Result<()> {
+        use aws_sdk_codebuild::types::{
+            ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment,
+            ProjectSource, SourceType,
+        };
+        self.client()
+            .await
+            .create_project()
+            .name(name)
+            .source(ProjectSource::builder().r#type(SourceType::NoSource).buildspec(buildspec).build()?)
+            .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build()?)
+            .environment(
+                ProjectEnvironment::builder()
+                    .r#type(EnvironmentType::LinuxContainer)
+                    .image("aws/codebuild/standard:7.0")
+                    .compute_type(ComputeType::BuildGeneral1Small)
+                    .build()?,
+            )
+            .service_role("arn:aws:iam::123456789012:role/whaleray-codebuild")
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Moves the fake's clock forward: token windows, phases and timeouts see the later time.
     pub fn advance(&self, by: Duration) {
         let mut state = self.shared.lock();
