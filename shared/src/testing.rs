@@ -110,8 +110,8 @@ impl DeploymentStore for MemoryStore {
             return Err(StoreError::Conflict { id, expected, actual: current.status });
         }
         let previous = claims.insert(id, (claimant.to_owned(), until));
-        let earlier = previous.is_some_and(|(holder, _)| holder != claimant)
-            || current.commit_sha.is_some();
+        let earlier =
+            previous.is_some_and(|(holder, _)| holder != claimant) || current.commit_sha.is_some();
         let pinned = match (&current.commit_sha, &current.detection) {
             (Some(commit), Some(detection)) => {
                 BuildInputs { commit: commit.clone(), detection: detection.clone() }

@@ -157,7 +157,8 @@ impl BuildLauncher for CodeBuildLauncher {
                 .map_err(|e| aws_error("codebuild:BatchGetBuilds", e))?;
             // BatchGetBuilds promises no order: look at the whole page before concluding.
             let older = |b: &Build| b.start_time().is_some_and(|t| t.secs() < since.timestamp());
-            if let Some(found) = builds.builds().iter().find(|b| !older(b) && is_build_of(b, &wanted))
+            if let Some(found) =
+                builds.builds().iter().find(|b| !older(b) && is_build_of(b, &wanted))
             {
                 return Ok(found.id().map(str::to_owned));
             }
@@ -189,8 +190,8 @@ mod tests {
     use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
     use aws_sdk_codebuild::operation::list_builds_for_project::ListBuildsForProjectOutput;
     use aws_sdk_codebuild::operation::start_build::{StartBuildError, StartBuildOutput};
-    use aws_sdk_codebuild::types::error::{AccountLimitExceededException, InvalidInputException};
     use aws_sdk_codebuild::types::ProjectEnvironment;
+    use aws_sdk_codebuild::types::error::{AccountLimitExceededException, InvalidInputException};
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::DateTime as SmithyTime;
 
@@ -214,8 +215,8 @@ mod tests {
         let ok = mock!(Client::start_build)
             .match_requests(|r| r.buildspec_override() == Some(BUILDSPEC))
             .then_output(|| {
-            StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
-        });
+                StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
+            });
         let limit = mock!(Client::start_build).then_error(|| {
             let meta = aws_sdk_codebuild::error::ErrorMetadata::builder()
                 .code("AccountLimitExceededException")
@@ -351,9 +352,10 @@ mod tests {
             .then_output(move || {
                 BatchGetBuildsOutput::builder().builds(build("p:3", "someone-else")).build()
             });
-        let mine = mock!(Client::batch_get_builds)
-            .match_requests(|r| r.ids() == ["p:2"])
-            .then_output(move || BatchGetBuildsOutput::builder().builds(build("p:2", &wanted)).build());
+        let mine =
+            mock!(Client::batch_get_builds).match_requests(|r| r.ids() == ["p:2"]).then_output(
+                move || BatchGetBuildsOutput::builder().builds(build("p:2", &wanted)).build(),
+            );
         let client = mock_client!(
             aws_sdk_codebuild,
             aws_smithy_mocks::RuleMode::MatchAny,
@@ -362,5 +364,4 @@ mod tests {
         let launcher = CodeBuildLauncher::new(client, "whaleray-build");
         assert_eq!(launcher.find_started(id, since).await.unwrap().as_deref(), Some("p:2"));
     }
-
 }

@@ -66,7 +66,10 @@ async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() 
     let w = world(0, false).await;
     // A worker claimed the deployment, started the build, and died before recording it.
     let lapsed = Utc::now() - chrono::Duration::minutes(1);
-    w.store.claim_build(w.job.deployment_id, "dead-worker", lapsed, &pinned_inputs()).await.unwrap();
+    w.store
+        .claim_build(w.job.deployment_id, "dead-worker", lapsed, &pinned_inputs())
+        .await
+        .unwrap();
     w.builds.started.lock().unwrap().insert(w.job.deployment_id, "whaleray-build:lost".into());
 
     let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();

@@ -175,11 +175,7 @@ impl FakeBuild {
         if spans.last().is_none_or(|s| s.phase != "COMPLETED") {
             return "IN_PROGRESS";
         }
-        spans
-            .iter()
-            .filter_map(|s| s.status)
-            .find(|s| *s != "SUCCEEDED")
-            .unwrap_or("SUCCEEDED")
+        spans.iter().filter_map(|s| s.status).find(|s| *s != "SUCCEEDED").unwrap_or("SUCCEEDED")
     }
 
     /// The phase under way at `now`.

@@ -16,25 +16,38 @@ pub(crate) fn router(shared: Shared) -> Router {
     Router::new().route("/", post(dispatch)).with_state(shared)
 }
 
-type Answer = Result<Value, Response>;
+type Answer = Result<Value, Refusal>;
 
-fn error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "application/x-amz-json-1.1"),
-            (header::HeaderName::from_static("x-amzn-errortype"), kind),
-        ],
-        json!({ "__type": kind, "message": message }).to_string(),
-    )
-        .into_response()
+/// A CodeBuild error answer.
+pub(crate) struct Refusal {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
 }
 
-fn invalid(message: &str) -> Response {
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [
+                (header::CONTENT_TYPE, "application/x-amz-json-1.1"),
+                (header::HeaderName::from_static("x-amzn-errortype"), self.kind),
+            ],
+            json!({ "__type": self.kind, "message": self.message }).to_string(),
+        )
+            .into_response()
+    }
+}
+
+fn error(status: StatusCode, kind: &'static str, message: &str) -> Refusal {
+    Refusal { status, kind, message: message.to_owned() }
+}
+
+fn invalid(message: &str) -> Refusal {
     error(StatusCode::BAD_REQUEST, "InvalidInputException", message)
 }
 
-fn not_found(message: &str) -> Response {
+fn not_found(message: &str) -> Refusal {
     error(StatusCode::BAD_REQUEST, "ResourceNotFoundException", message)
 }
 
@@ -46,7 +59,8 @@ async fn dispatch(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
         .unwrap_or_default()
         .to_owned();
     let Ok(input) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "SerializationException", "body is not JSON");
+        return error(StatusCode::BAD_REQUEST, "SerializationException", "body is not JSON")
+            .into_response();
     };
     let mut state = shared.lock();
     *state.calls.entry(target.clone()).or_insert(0) += 1;
@@ -70,7 +84,7 @@ async fn dispatch(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
             value.to_string(),
         )
             .into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -78,7 +92,7 @@ fn text<'a>(input: &'a Value, field: &str) -> Option<&'a str> {
     input[field].as_str().filter(|s| !s.is_empty())
 }
 
-fn minutes(input: &Value, field: &str, range: (i64, i64), default: i64) -> Result<i64, Response> {
+fn minutes(input: &Value, field: &str, range: (i64, i64), default: i64) -> Result<i64, Refusal> {
     match input.get(field).and_then(Value::as_i64) {
         None => Ok(default),
         Some(m) if (range.0..=range.1).contains(&m) => Ok(m),
@@ -176,7 +190,7 @@ fn new_build(
     project: &FakeProject,
     input: &Value,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<FakeBuild, Response> {
+) -> Result<FakeBuild, Refusal> {
     let overridden_type = text(input, "sourceTypeOverride");
     let buildspec_override = text(input, "buildspecOverride");
     let source_type = overridden_type.or(project.source["type"].as_str()).unwrap_or("NO_SOURCE");
@@ -211,9 +225,7 @@ fn new_build(
     let mut texts: Vec<&str> = Vec::new();
     texts.extend(buildspec_override);
     texts.extend(location);
-    texts.extend(
-        variables.as_array().into_iter().flatten().filter_map(|v| v["value"].as_str()),
-    );
+    texts.extend(variables.as_array().into_iter().flatten().filter_map(|v| v["value"].as_str()));
     let verdict = if overridden_type.is_some() && buildspec_override.is_none() {
         // Undocumented whether the project's inline buildspec survives a source-type
         // override: the fake assumes it does not.
@@ -245,7 +257,12 @@ fn new_build(
         stopped: None,
         verdict,
         timing: state.options.timing,
-        timeout_minutes: minutes(input, "timeoutInMinutesOverride", (5, 2160), project.timeout_minutes)?,
+        timeout_minutes: minutes(
+            input,
+            "timeoutInMinutesOverride",
+            (5, 2160),
+            project.timeout_minutes,
+        )?,
         queued_timeout_minutes: minutes(
             input,
             "queuedTimeoutInMinutesOverride",
@@ -268,7 +285,8 @@ fn is_private(private: &std::collections::HashSet<String>, location: &str) -> bo
 }
 
 fn batch_get_builds(state: &FakeState, input: &Value) -> Answer {
-    let ids: Vec<&str> = input["ids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let ids: Vec<&str> =
+        input["ids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     if ids.is_empty() || ids.len() > PAGE_SIZE {
         return Err(invalid("ids must hold 1 to 100 build ids"));
     }

@@ -99,7 +99,11 @@ impl State {
             let status = build.status_at(now);
             let last = self.last_status.get(&build.id).copied();
             if last != Some(status) {
-                events.push((build.id.clone(), status, state_change(build, status, now, &region, &account)));
+                events.push((
+                    build.id.clone(),
+                    status,
+                    state_change(build, status, now, &region, &account),
+                ));
             }
         }
         for (id, status, event) in events {
@@ -137,8 +141,7 @@ impl Drop for FakeCodeBuild {
 impl FakeCodeBuild {
     /// Starts a fake on a free loopback port with default options.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), FakeCodeBuildOptions::default())
-            .await
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), FakeCodeBuildOptions::default()).await
     }
 
     /// Starts a fake on `address` with `options`.
@@ -183,9 +186,10 @@ impl FakeCodeBuild {
 
     /// A CodeBuild client for this fake, as a test sets it up itself.
     pub async fn client(&self) -> aws_sdk_codebuild::Client {
+        let region = self.shared.lock().options.region.clone();
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&self.url)
-            .region(aws_config::Region::new(self.shared.lock().options.region.clone()))
+            .region(aws_config::Region::new(region))
             .test_credentials()
             .timeout_config(whaleray_shared::aws::default_timeouts())
             .load()
@@ -203,7 +207,12 @@ impl FakeCodeBuild {
             .await
             .create_project()
             .name(name)
-            .source(ProjectSource::builder().r#type(SourceType::NoSource).buildspec(buildspec).build()?)
+            .source(
+                ProjectSource::builder()
+                    .r#type(SourceType::NoSource)
+                    .buildspec(buildspec)
+                    .build()?,
+            )
             .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build()?)
             .environment(
                 ProjectEnvironment::builder()

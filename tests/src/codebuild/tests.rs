@@ -45,7 +45,12 @@ fn variable(name: &str, value: &str) -> EnvironmentVariable {
     EnvironmentVariable::builder().name(name).value(value).build().unwrap()
 }
 
-async fn start(client: &Client, project: &str, token: &str, version: &str) -> Result<String, String> {
+async fn start(
+    client: &Client,
+    project: &str,
+    token: &str,
+    version: &str,
+) -> Result<String, String> {
     client
         .start_build()
         .project_name(project)
@@ -58,7 +63,11 @@ async fn start(client: &Client, project: &str, token: &str, version: &str) -> Re
         .map_err(|e| format!("{:?}", aws_sdk_codebuild::error::DisplayErrorContext(e)))
 }
 
-async fn status_eventually(client: &Client, id: &str, wanted: &str) -> aws_sdk_codebuild::types::Build {
+async fn status_eventually(
+    client: &Client,
+    id: &str,
+    wanted: &str,
+) -> aws_sdk_codebuild::types::Build {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let builds = client.batch_get_builds().ids(id).send().await.unwrap();
@@ -78,7 +87,10 @@ async fn a_token_is_idempotent_for_five_minutes_and_refuses_other_parameters() {
     let first = start(&client, &name, "dep-1", "a").await.unwrap();
     assert_eq!(start(&client, &name, "dep-1", "a").await.unwrap(), first);
     let mismatch = start(&client, &name, "dep-1", "b").await.unwrap_err();
-    assert!(mismatch.contains("InvalidInputException") && mismatch.contains("mismatch"), "{mismatch}");
+    assert!(
+        mismatch.contains("InvalidInputException") && mismatch.contains("mismatch"),
+        "{mismatch}"
+    );
     fake.advance(Duration::from_secs(301));
     let later = start(&client, &name, "dep-1", "a").await.unwrap();
     assert_ne!(later, first, "after 5 minutes the token starts a new build");
@@ -125,8 +137,10 @@ async fn batch_get_builds_does_not_keep_the_order_asked() {
     for i in 0..3 {
         ids.push(start(&client, &name, &format!("t-{i}"), "a").await.unwrap());
     }
-    let answer = client.batch_get_builds().set_ids(Some(ids.clone())).ids("p:missing").send().await.unwrap();
-    let got: Vec<String> = answer.builds().iter().filter_map(|b| b.id().map(str::to_owned)).collect();
+    let answer =
+        client.batch_get_builds().set_ids(Some(ids.clone())).ids("p:missing").send().await.unwrap();
+    let got: Vec<String> =
+        answer.builds().iter().filter_map(|b| b.id().map(str::to_owned)).collect();
     assert_ne!(got, ids);
     assert_eq!(got.len(), 3);
     assert_eq!(answer.builds_not_found(), ["p:missing"]);
@@ -144,16 +158,26 @@ async fn builds_progress_and_end_as_their_verdict_says() {
 
     let first = client.batch_get_builds().ids(&ok).send().await.unwrap();
     assert_eq!(first.builds()[0].build_status().unwrap().as_str(), "IN_PROGRESS");
-    assert_eq!(status_eventually(&client, &ok, "SUCCEEDED").await.build_status().unwrap().as_str(), "SUCCEEDED");
+    assert_eq!(
+        status_eventually(&client, &ok, "SUCCEEDED").await.build_status().unwrap().as_str(),
+        "SUCCEEDED"
+    );
     let failed = status_eventually(&client, &bad, "FAILED").await;
     assert_eq!(failed.build_status().unwrap().as_str(), "FAILED");
-    let phase = failed.phases().iter().find(|p| p.phase_status().is_some_and(|s| s.as_str() == "FAILED")).unwrap();
+    let phase = failed
+        .phases()
+        .iter()
+        .find(|p| p.phase_status().is_some_and(|s| s.as_str() == "FAILED"))
+        .unwrap();
     assert_eq!(phase.phase_type().unwrap().as_str(), "BUILD");
     assert!(failed.logs().and_then(|l| l.deep_link()).is_some_and(|l| l.contains("logEvent")));
 
     assert_eq!(fake.status(&slow), Some("IN_PROGRESS"));
     fake.advance(Duration::from_secs(61 * 60));
-    assert_eq!(status_eventually(&client, &slow, "TIMED_OUT").await.build_status().unwrap().as_str(), "TIMED_OUT");
+    assert_eq!(
+        status_eventually(&client, &slow, "TIMED_OUT").await.build_status().unwrap().as_str(),
+        "TIMED_OUT"
+    );
 }
 
 #[tokio::test]
@@ -163,11 +187,20 @@ async fn stop_build_ends_a_running_build_stopped_and_refuses_a_finished_one() {
     fake.set_verdict("slow", Verdict::TimeOut);
     let id = start(&client, &name, "s", "slow").await.unwrap();
     client.stop_build().id(&id).send().await.unwrap();
-    assert_eq!(status_eventually(&client, &id, "STOPPED").await.build_status().unwrap().as_str(), "STOPPED");
+    assert_eq!(
+        status_eventually(&client, &id, "STOPPED").await.build_status().unwrap().as_str(),
+        "STOPPED"
+    );
     let again = client.stop_build().id(&id).send().await.unwrap_err();
-    assert!(format!("{:?}", aws_sdk_codebuild::error::DisplayErrorContext(again)).contains("InvalidInputException"));
+    assert!(
+        format!("{:?}", aws_sdk_codebuild::error::DisplayErrorContext(again))
+            .contains("InvalidInputException")
+    );
     let unknown = client.stop_build().id(format!("{name}:nope")).send().await.unwrap_err();
-    assert!(format!("{:?}", aws_sdk_codebuild::error::DisplayErrorContext(unknown)).contains("ResourceNotFoundException"));
+    assert!(
+        format!("{:?}", aws_sdk_codebuild::error::DisplayErrorContext(unknown))
+            .contains("ResourceNotFoundException")
+    );
 }
 
 #[tokio::test]
@@ -202,8 +235,14 @@ async fn a_source_override_without_a_buildspec_and_a_private_github_source_fail_
         .unwrap();
     for id in [override_only, private] {
         let build = status_eventually(&client, &id, "FAILED").await;
-        let failed = build.phases().iter().find(|p| p.phase_status().is_some_and(|s| s.as_str() == "FAILED"));
-        assert_eq!(failed.and_then(|p| p.phase_type()).map(|p| p.as_str()), Some("DOWNLOAD_SOURCE"));
+        let failed = build
+            .phases()
+            .iter()
+            .find(|p| p.phase_status().is_some_and(|s| s.as_str() == "FAILED"));
+        assert_eq!(
+            failed.and_then(|p| p.phase_type()).map(|p| p.as_str()),
+            Some("DOWNLOAD_SOURCE")
+        );
     }
 }
 
@@ -218,7 +257,8 @@ async fn each_status_change_is_an_event_and_faults_drop_repeat_and_reorder_them(
     let id = start(&client, &name, "e", "fine").await.unwrap();
     status_eventually(&client, &id, "SUCCEEDED").await;
     let events = fake.take_events();
-    let statuses: Vec<&str> = events.iter().filter_map(|e| e["detail"]["build-status"].as_str()).collect();
+    let statuses: Vec<&str> =
+        events.iter().filter_map(|e| e["detail"]["build-status"].as_str()).collect();
     assert_eq!(statuses, vec!["IN_PROGRESS", "SUCCEEDED", "SUCCEEDED"], "the second event repeats");
     assert_eq!(events[0]["detail-type"], "CodeBuild Build State Change");
     assert_eq!(events[0]["source"], "aws.codebuild");

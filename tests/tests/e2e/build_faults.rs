@@ -52,7 +52,16 @@ async fn a_retry_after_the_branch_moved_sends_the_pinned_commit_not_a_mismatch()
     attempt_with_a_lost_answer(&app, &job).await;
 
     // The branch moves before the retry.
-    let moved = FakeRepo::new("acme/site", &[("package.json", r#"{"devDependencies":{"vite":"6.0.0"},"scripts":{"build":"vite build"}}"#), ("vite.config.js", "")]);
+    let moved = FakeRepo::new(
+        "acme/site",
+        &[
+            (
+                "package.json",
+                r#"{"devDependencies":{"vite":"6.0.0"},"scripts":{"build":"vite build"}}"#,
+            ),
+            ("vite.config.js", ""),
+        ],
+    );
     assert_ne!(moved.commit(None).unwrap().sha, first);
     app.github.add_repo(moved);
 
