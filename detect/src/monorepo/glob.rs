@@ -120,6 +120,17 @@ mod tests {
     }
 
     #[test]
+    fn many_double_stars_over_a_very_deep_path_match_without_backtracking() {
+        // The issue-14 shape: a backtracking matcher needs exponential time in the depth here;
+        // the automaton answers in one linear scan (this test would not finish otherwise).
+        let ws = Workspaces::new(["**/x/**/x/**/x/**/x/**/x/**/x/**/x/**/y"]);
+        let chain = "x/".repeat(200);
+        assert!(ws.matches(&format!("{chain}y")));
+        assert!(!ws.matches(chain.trim_end_matches('/')));
+        assert!(!ws.matches(&format!("{chain}z")));
+    }
+
+    #[test]
     fn exclusions_win() {
         let ws = Workspaces::new(["packages/*", "!packages/internal"]);
         assert!(ws.matches("packages/app"));
