@@ -1,6 +1,8 @@
 //! The router driven in-process with `oneshot` over the in-memory fakes: every status and
 //! `code` of the README's API tables, with no socket, no Lambda and no emulator.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use axum::Router;
