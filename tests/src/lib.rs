@@ -4,6 +4,7 @@
 pub mod config;
 pub mod emulator;
 pub mod github;
+pub mod hostile;
 
 /// The folder holding this crate's fixtures.
 pub fn fixtures_dir() -> std::path::PathBuf {

@@ -55,6 +55,8 @@ pub struct FakeCommit {
     /// The commit's SHA.
     pub sha: String,
     entries: BTreeMap<String, Entry>,
+    /// Path → the entry's SHA, hashed once when the commit is built.
+    shas: HashMap<String, String>,
     /// Blob SHA → the path of one entry holding it.
     blobs: HashMap<String, String>,
 }
@@ -79,22 +81,28 @@ impl FakeCommit {
     pub fn of_entries(entries: BTreeMap<String, Entry>, salt: &str) -> Self {
         let mut hasher = sha1_smol::Sha1::new();
         hasher.update(salt.as_bytes());
-        let mut blobs = HashMap::new();
+        let (mut blobs, mut shas) = (HashMap::new(), HashMap::new());
         for (path, entry) in &entries {
             let sha = entry.sha();
             hasher.update(path.as_bytes());
             hasher.update(entry.mode().as_bytes());
             hasher.update(sha.as_bytes());
             if entry.blob().is_some() {
-                blobs.entry(sha).or_insert_with(|| path.clone());
+                blobs.entry(sha.clone()).or_insert_with(|| path.clone());
             }
+            shas.insert(path.clone(), sha);
         }
-        Self { sha: hasher.digest().to_string(), entries, blobs }
+        Self { sha: hasher.digest().to_string(), entries, shas, blobs }
     }
 
     /// Path → entry, in path order.
     pub fn entries(&self) -> &BTreeMap<String, Entry> {
         &self.entries
+    }
+
+    /// The SHA of the entry at `path` (hashed when the commit was built).
+    pub fn sha_of(&self, path: &str) -> Option<&str> {
+        self.shas.get(path).map(String::as_str)
     }
 
     /// The bytes of the blob `sha`, if an entry of this commit holds it.

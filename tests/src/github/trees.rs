@@ -96,7 +96,7 @@ fn walk(
             }
             _ => {
                 let size = entry.blob().map_or(0, <[u8]>::len);
-                json!({ "path": relative(path), "mode": entry.mode(), "type": "blob", "sha": entry.sha(), "size": size })
+                json!({ "path": relative(path), "mode": entry.mode(), "type": "blob", "sha": commit.sha_of(path), "size": size })
             }
         });
     }
