@@ -5,6 +5,7 @@
 //! both hand each message to [`message::handle`], which calls [`process::inspect`].
 
 pub mod batch;
+pub mod budget;
 pub mod codebuild;
 pub mod config;
 pub mod deps;

@@ -99,7 +99,11 @@ async fn parent(args: &Args) -> anyhow::Result<()> {
             .await?;
         let line = String::from_utf8_lossy(&output.stdout);
         let report: Report = serde_json::from_str(line.trim()).map_err(|e| {
-            anyhow::anyhow!("{}: {e}: {line} {}", class.name(), String::from_utf8_lossy(&output.stderr))
+            anyhow::anyhow!(
+                "{}: {e}: {line} {}",
+                class.name(),
+                String::from_utf8_lossy(&output.stderr)
+            )
         })?;
         let requests = format!(
             "{}/{}/{}",
@@ -168,14 +172,18 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
         builds: Arc::new(Builds::default()),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
+        budgets: whaleray_worker::budget::Budgets::default(),
     };
     let job = InspectionJob::for_deployment(&deployment);
     let result = whaleray_worker::process::inspect(&deps, &job, 1).await;
     let seconds = started.elapsed().as_secs_f64();
     let stored = store.get(deployment.id).await?;
     let stored_bytes = stored.as_ref().map_or(0, |d| {
-        let detection = d.detection.as_ref().map_or(0, |x| serde_json::to_vec(x).map_or(0, |v| v.len()));
-        detection + d.reason.as_ref().map_or(0, String::len) + d.last_error.as_ref().map_or(0, String::len)
+        let detection =
+            d.detection.as_ref().map_or(0, |x| serde_json::to_vec(x).map_or(0, |v| v.len()));
+        detection
+            + d.reason.as_ref().map_or(0, String::len)
+            + d.last_error.as_ref().map_or(0, String::len)
     });
     let (status, reason) = match (&result, &stored) {
         (Err(retry), _) => ("RETRY".to_owned(), retry.error.clone()),

@@ -160,12 +160,20 @@ mod tests {
             .unwrap()
             .iter()
             .map(|e| {
-                (e["path"].as_str().unwrap(), e["mode"].as_str().unwrap(), e["type"].as_str().unwrap())
+                (
+                    e["path"].as_str().unwrap(),
+                    e["mode"].as_str().unwrap(),
+                    e["type"].as_str().unwrap(),
+                )
             })
             .collect();
         assert_eq!(
             modes,
-            [("dist", "120000", "blob"), ("lib", "160000", "commit"), ("package.json", "100644", "blob")]
+            [
+                ("dist", "120000", "blob"),
+                ("lib", "160000", "commit"),
+                ("package.json", "100644", "blob")
+            ]
         );
     }
 }

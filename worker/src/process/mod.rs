@@ -7,16 +7,20 @@
 
 use std::time::Duration;
 
-use whaleray_detect::{
-    Detection, FileContent, MAX_FILE_BYTES, MAX_ROUNDS, Options, Snapshot, Step,
-};
+use whaleray_detect::Detection;
 use whaleray_shared::error::StoreError;
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::{CommitSha, Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
+use crate::budget::Exceeded;
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
-use crate::github::{GitHubError, TreeEntry};
+use crate::github::GitHubError;
+
+mod paths;
+mod remote;
+
+use remote::Inspected;
 
 /// How a job ended, when it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +87,13 @@ impl From<GitHubError> for Failure {
             }
             ErrorClass::Permanent => Self::Permanent(e.to_string()),
         }
+    }
+}
+
+impl From<Exceeded> for Failure {
+    /// The same repository would exceed the budget again: a verdict, not a retry.
+    fn from(e: Exceeded) -> Self {
+        Self::Permanent(e.to_string())
     }
 }
 
@@ -160,13 +171,15 @@ pub async fn inspect(
 }
 
 async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
-    let (repo, installation) = (&deployment.repository, deployment.installation_id);
-    let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
-    let tree = deps.github.tree(installation, repo, &commit).await?;
-    let detection = detect_remote(deps, deployment, &tree).await?;
+    let deadline = deps.budgets.deadline;
+    let inspected = tokio::time::timeout(deadline, remote::inspect(deps, deployment))
+        .await
+        .map_err(|_| Exceeded::Deadline(deadline))??;
+    let Inspected { commit, detection, refusal } = inspected;
 
-    if !deps.support.allows(&detection) {
-        let reason = deps.support.reason(&detection);
+    if let Some(reason) = refusal
+        .or_else(|| (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection)))
+    {
         let change = StatusChange {
             reason: Some(reason.clone()),
             commit_sha: Some(commit),
@@ -233,43 +246,6 @@ async fn start_build(
         tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
     }
     Ok(started?)
-}
-
-/// Detection over the GitHub tree, fetching only the blobs the rules ask for. Files over the
-/// size cap are reported as too large without being downloaded.
-async fn detect_remote(
-    deps: &Deps,
-    deployment: &Deployment,
-    tree: &[TreeEntry],
-) -> Result<Detection, Failure> {
-    let mut snapshot = Snapshot::new(tree.iter().map(|e| e.path.clone()));
-    let options =
-        Options { root_directory: deployment.root_directory.as_ref().map(ToString::to_string) };
-    for _ in 0..MAX_ROUNDS {
-        let wanted = match whaleray_detect::detect(&snapshot, &options) {
-            Step::Done(detection) => return Ok(detection),
-            Step::Need(paths) => paths,
-        };
-        for path in wanted {
-            let content = match tree.iter().find(|e| e.path == path) {
-                None => FileContent::Absent,
-                Some(entry) if entry.size > MAX_FILE_BYTES => FileContent::TooLarge,
-                Some(entry) => {
-                    let bytes = deps
-                        .github
-                        .blob(deployment.installation_id, &deployment.repository, &entry.sha)
-                        .await?;
-                    if bytes.len() as u64 > MAX_FILE_BYTES {
-                        FileContent::TooLarge
-                    } else {
-                        FileContent::Bytes(bytes)
-                    }
-                }
-            };
-            snapshot.insert_file(&path, content);
-        }
-    }
-    Err(Failure::Permanent("detection did not settle; please report this repository".into()))
 }
 
 /// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;
