@@ -38,9 +38,18 @@ pub(super) fn refusal(detection: &Detection, tree: &[TreeEntry]) -> Option<Strin
 
 /// `value` as a relative path inside the repository whose every part is a plain name.
 fn checked(what: &str, value: &str) -> Result<RootDirectory, String> {
-    let dir = RootDirectory::parse(value).map_err(|e| {
-        format!("the {what} {} is not a relative path inside the repository: {e}", shown(value))
-    })?;
+    let escapes = || {
+        format!(
+            "the {what} {} is not a relative path inside the repository (no '..', absolute path, \
+             backslash or control character)",
+            shown(value)
+        )
+    };
+    // Parsing trims spaces; a plan value must already be what it means.
+    if value.trim() != value {
+        return Err(escapes());
+    }
+    let dir = RootDirectory::parse(value).map_err(|_| escapes())?;
     if !dir.as_ref().chars().all(plain) {
         return Err(format!(
             "the {what} {} has characters WhaleRay does not pass to a build (letters, digits, \
