@@ -14,13 +14,11 @@
 mod glob;
 
 use crate::analyse::{DirVerdict, analyse_dir};
+use crate::limits::MAX_PACKAGES;
 use crate::manifest::workspace_files::{lerna_packages, pnpm_packages};
 use crate::view::{Pending, Read, View, text};
 
-use glob::Pattern;
-
-/// At most this many workspace packages or scanned directories are analysed.
-pub(crate) const MAX_PACKAGES: usize = 64;
+use glob::Workspaces;
 
 /// Files whose presence makes a directory worth analysing in a scan.
 const MARKERS: &[&str] = &[
@@ -88,14 +86,13 @@ fn workspace_choice(
     root: DirVerdict,
     globs: &[String],
 ) -> Result<Choice, Pending> {
-    let patterns: Vec<Pattern> = globs.iter().filter_map(|g| Pattern::parse(g)).take(64).collect();
+    let workspaces = Workspaces::new(globs.iter().map(String::as_str));
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| !skipped(d))
         .filter(|d| view.exists(&format!("{d}/package.json")))
-        .filter(|d| patterns.iter().any(|p| !p.negated && p.matches(d)))
-        .filter(|d| !patterns.iter().any(|p| p.negated && p.matches(d)))
+        .filter(|d| workspaces.matches(d))
         .take(MAX_PACKAGES)
         .collect();
     let mut notes = vec![format!(
@@ -118,8 +115,8 @@ fn workspace_choice(
 
 fn scan_choice(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| d.split('/').count() <= 2 && !skipped(d))
         .filter(|d| MARKERS.iter().any(|m| view.exists(&format!("{d}/{m}"))))
         .take(MAX_PACKAGES)
