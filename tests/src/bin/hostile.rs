@@ -179,21 +179,23 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let stored = store.get(deployment.id).await?;
     let stored_bytes = stored.as_ref().map_or(0, |d| {
-        let detection =
-            d.detection.as_ref().map_or(0, |x| serde_json::to_vec(x).map_or(0, |v| v.len()));
-        detection
-            + d.reason.as_ref().map_or(0, String::len)
+        // The plan's debug text stands in for its stored attributes.
+        let plan = d.plan.as_ref().map_or(0, |p| format!("{p:?}").len());
+        plan + d.reason.as_ref().map_or(0, String::len)
             + d.last_error.as_ref().map_or(0, String::len)
     });
     let (status, reason) = match (&result, &stored) {
         (Err(retry), _) => ("RETRY".to_owned(), retry.error.clone()),
         (Ok(_), Some(d)) => {
-            let plan = d.detection.as_ref().map(|x| {
+            let plan = d.plan.as_ref().map(|x| {
+                let build = x
+                    .build_command
+                    .as_ref()
+                    .map(|c| c.as_ref().chars().take(80).collect::<String>());
                 format!(
-                    "root {:?} out {:?} build {:?}",
-                    x.root_directory,
-                    x.output_directory,
-                    x.build_command.as_deref().map(|c| c.chars().take(80).collect::<String>())
+                    "root {:?} out {:?} build {build:?}",
+                    x.root_directory.as_ref(),
+                    x.output_directory.as_ref().map(|o| o.as_ref().to_owned()),
                 )
             });
             (d.status.to_string(), d.reason.clone().or(plan).unwrap_or_default())

@@ -18,6 +18,7 @@ use crate::budget::Exceeded;
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
 use crate::github::GitHubError;
+use crate::plan::build_plan;
 
 mod paths;
 mod remote;
@@ -175,8 +176,8 @@ pub async fn inspect(
 async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     // An earlier attempt's claim pinned commit and plan: reuse them without reading GitHub,
     // so the branch moving in between cannot change what is built.
-    if let (Some(commit), Some(detection)) = (&deployment.commit_sha, &deployment.detection) {
-        let inputs = BuildInputs { commit: commit.clone(), detection: detection.clone() };
+    if let (Some(commit), Some(plan)) = (&deployment.commit_sha, &deployment.plan) {
+        let inputs = BuildInputs { commit: commit.clone(), plan: plan.clone() };
         return start_and_record(deps, deployment, inputs).await;
     }
     let deadline = deps.budgets.deadline;
@@ -192,16 +193,20 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     let refused =
         if detection.exceeded.is_some() { unsupported() } else { refusal.or_else(unsupported) };
     if let Some(reason) = refused {
+        // A refused verdict keeps its plan when the plan is well-formed; one with values no
+        // plan can hold (a directory escaping the repository) is stored without one.
+        let plan = build_plan(detection).ok();
         let change = StatusChange {
             reason: Some(reason.clone()),
             commit_sha: Some(commit),
-            detection: Some(detection),
+            plan,
             ..StatusChange::to(DeploymentStatus::NotSupported)
         };
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
-    start_and_record(deps, deployment, BuildInputs { commit, detection }).await
+    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
+    start_and_record(deps, deployment, BuildInputs { commit, plan }).await
 }
 
 async fn start_and_record(
@@ -212,7 +217,7 @@ async fn start_and_record(
     let (build_id, inputs) = start_build(deps, deployment, inputs).await?;
     let change = StatusChange {
         commit_sha: Some(inputs.commit),
-        detection: Some(inputs.detection),
+        plan: Some(inputs.plan),
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
@@ -258,7 +263,7 @@ async fn start_build(
         deployment_id: deployment.id,
         repository: &deployment.repository,
         commit: &claim.inputs.commit,
-        detection: &claim.inputs.detection,
+        plan: &claim.inputs.plan,
     };
     let started = deps.builds.start(&request).await;
     if started.is_err()
