@@ -1,5 +1,6 @@
 //! DynamoDB adapters: the `deployments` table and the `whaleray-installations` table.
 
+mod bounds;
 mod deployments;
 mod installations;
 mod item;
