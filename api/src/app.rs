@@ -3,14 +3,19 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::routing::get;
+use axum::routing::post;
+use secrecy::SecretString;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use whaleray_shared::ports::{DeploymentStore, InstallationDirectory, JobQueue};
+use whaleray_shared::ports::{
+    AppInstallations, DeliveryLog, DeploymentStore, InstallationDirectory, JobQueue,
+};
 
 use crate::auth::Authenticator;
 use crate::error::ApiError;
-use crate::routes::deployments;
+use crate::routes::{deployments, webhook};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -18,6 +23,12 @@ pub struct AppState {
     pub store: Arc<dyn DeploymentStore>,
     /// The installations table.
     pub installations: Arc<dyn InstallationDirectory>,
+    /// What GitHub reported about each App installation.
+    pub app_installations: Arc<dyn AppInstallations>,
+    /// Webhook deliveries already acted on.
+    pub deliveries: Arc<dyn DeliveryLog>,
+    /// The secret GitHub signs webhook deliveries with.
+    pub webhook_secret: SecretString,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
     /// How callers are identified.
@@ -37,6 +48,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::get))
+        .route(
+            "/github/webhook",
+            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BODY)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)

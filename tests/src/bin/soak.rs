@@ -211,6 +211,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             emulator.dynamo.clone(),
             &stack.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            emulator.dynamo.clone(),
+            &stack.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(
+            emulator.dynamo.clone(),
+            &stack.deliveries_table,
+        )),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
         queue: queue.clone(),
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: Vec::new(),
