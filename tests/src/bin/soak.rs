@@ -17,7 +17,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::dynamo::{
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::sqs::SqsJobQueue;
@@ -65,6 +67,7 @@ struct Args {
 
 const USER: &str = "soak-user";
 const SECRET: &str = "soak-secret-long-enough-for-hs256";
+const WEBHOOK_SECRET: &str = "soak-webhook-secret";
 
 /// Which fate a deployment was dealt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

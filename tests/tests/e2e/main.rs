@@ -9,4 +9,5 @@ mod dlq_flow;
 mod github_app;
 mod helpers;
 mod lambda_entry;
+mod webhook_flow;
 mod worker_flow;
