@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_flow;
+mod build_faults;
 mod dlq_flow;
 mod github_app;
 mod helpers;
