@@ -3,11 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use whaleray_detect::Detection;
-
 use crate::domain::{
-    AppInstallation, CommitSha, Deployment, DeploymentId, DeploymentStatus, InstallationId,
-    InstallationUpdate, StatusChange, UserId,
+    AppInstallation, BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus,
+    InstallationId, InstallationUpdate, StatusChange, UserId,
 };
 use crate::error::{QueueError, StoreError};
 use crate::job::InspectionJob;
@@ -93,7 +91,7 @@ pub struct BuildInputs {
     /// The exact commit to build.
     pub commit: CommitSha,
     /// The build plan detected at that commit.
-    pub detection: Detection,
+    pub plan: BuildPlan,
 }
 
 /// A granted build claim.

@@ -7,6 +7,7 @@ mod deliveries;
 mod deployments;
 mod installations;
 mod item;
+mod plan_item;
 
 pub use app_installations::DynamoAppInstallations;
 pub use deliveries::DynamoDeliveryLog;
