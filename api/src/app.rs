@@ -4,38 +4,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method, Uri, header};
-use axum::routing::get;
-use axum::routing::post;
-use secrecy::SecretString;
+use axum::http::{Method, Uri, header};
+use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use whaleray_shared::ports::{
-    AppInstallations, DeliveryLog, DeploymentStore, InstallationDirectory, JobQueue,
-};
 
-use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::routes::{deployments, webhook};
-
-/// What every handler can reach.
-pub struct AppState {
-    /// The deployments table.
-    pub store: Arc<dyn DeploymentStore>,
-    /// The installations table.
-    pub installations: Arc<dyn InstallationDirectory>,
-    /// What GitHub reported about each App installation.
-    pub app_installations: Arc<dyn AppInstallations>,
-    /// Webhook deliveries already acted on.
-    pub deliveries: Arc<dyn DeliveryLog>,
-    /// The secret GitHub signs webhook deliveries with.
-    pub webhook_secret: SecretString,
-    /// The inspection job queue.
-    pub queue: Arc<dyn JobQueue>,
-    /// How callers are identified.
-    pub auth: Authenticator,
-    /// Origins allowed by CORS.
-    pub allowed_origins: Vec<HeaderValue>,
-}
+use crate::state::AppState;
 
 /// Builds the API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {

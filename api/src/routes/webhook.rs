@@ -11,11 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::github::events;
 use crate::github::signature::{self, SIGNATURE_HEADER};
 use crate::github::webhook::{self, WebhookOutcome};
+use crate::service::ServiceError;
+use crate::state::AppState;
 
 /// GitHub caps webhook payloads at 25 MB and does not deliver larger ones.
 pub const MAX_WEBHOOK_BODY: usize = 25 * 1024 * 1024;
@@ -62,7 +63,8 @@ pub async fn receive(
         delivery,
         parsed,
     )
-    .await?;
+    .await
+    .map_err(|e| ApiError::from(ServiceError::Store(e)))?;
     let status = match outcome {
         WebhookOutcome::Ignored(_) => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
