@@ -9,6 +9,7 @@ mod build_faults;
 mod dlq_flow;
 mod github_app;
 mod helpers;
+mod hostile;
 mod lambda_entry;
 mod webhook_flow;
 mod worker_flow;
