@@ -3,6 +3,7 @@
 mod deployments;
 mod installations;
 mod item;
+mod plan_item;
 
 pub use deployments::DynamoDeploymentStore;
 pub use installations::DynamoInstallations;
