@@ -3,28 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{Method, Uri, header};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use whaleray_shared::ports::{DeploymentStore, InstallationDirectory, JobQueue};
 
-use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::routes::deployments;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// The deployments table.
-    pub store: Arc<dyn DeploymentStore>,
-    /// The installations table.
-    pub installations: Arc<dyn InstallationDirectory>,
-    /// The inspection job queue.
-    pub queue: Arc<dyn JobQueue>,
-    /// How callers are identified.
-    pub auth: Authenticator,
-    /// Origins allowed by CORS.
-    pub allowed_origins: Vec<HeaderValue>,
-}
+use crate::state::AppState;
 
 /// Builds the API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {

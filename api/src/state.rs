@@ -1,0 +1,28 @@
+//! What every handler can reach: the ports and the request policy, built once in `main`.
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use whaleray_shared::ports::{DeploymentStore, InstallationDirectory, JobQueue};
+
+use crate::auth::{Authenticator, Identifies};
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The deployments table.
+    pub store: Arc<dyn DeploymentStore>,
+    /// The installations table.
+    pub installations: Arc<dyn InstallationDirectory>,
+    /// The inspection job queue.
+    pub queue: Arc<dyn JobQueue>,
+    /// How callers are identified.
+    pub auth: Authenticator,
+    /// Origins allowed by CORS.
+    pub allowed_origins: Vec<HeaderValue>,
+}
+
+impl Identifies for AppState {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
