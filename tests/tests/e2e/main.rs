@@ -9,5 +9,6 @@ mod build_faults;
 mod dlq_flow;
 mod github_app;
 mod helpers;
+mod hostile;
 mod lambda_entry;
 mod worker_flow;
