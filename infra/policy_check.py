@@ -55,7 +55,16 @@ ALLOWED_STAR_IN_RESOURCE_POLICIES = {
     "aws_secretsmanager_secret_policy": "a secret's resource policy names its own secret as *",
 }
 
-API_ENV_KEYS = {"DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "JOB_QUEUE_URL", "FRONTEND_URL", "RUST_LOG"}
+API_ENV_KEYS = {
+    "DEPLOYMENTS_TABLE",
+    "INSTALLATIONS_TABLE",
+    "GITHUB_INSTALLATIONS_TABLE",
+    "WEBHOOK_DELIVERIES_TABLE",
+    "GITHUB_WEBHOOK_SECRET_ARN",
+    "JOB_QUEUE_URL",
+    "FRONTEND_URL",
+    "RUST_LOG",
+}
 WORKER_ENV_KEYS = {
     "DEPLOYMENTS_TABLE",
     "JOB_QUEUE_URL",
@@ -68,7 +77,9 @@ WORKER_ENV_KEYS = {
     "RUST_LOG",
 }
 WORKER_ENV_OPTIONAL = {"SUPPORTED_FRAMEWORKS"}
-EXPECTED_ROUTES = {"POST /deployments", "GET /deployments", "GET /deployments/{id}"}
+EXPECTED_ROUTES = {"POST /deployments", "GET /deployments", "GET /deployments/{id}", "POST /github/webhook"}
+# Routes GitHub calls without a JWT; the function verifies the webhook signature instead.
+PUBLIC_ROUTES = {"POST /github/webhook"}
 
 # Resource types whose `policy`-like attributes hold IAM policy documents.
 POLICY_ATTRIBUTES = {
@@ -413,6 +424,9 @@ def check_api(resources: list[Resource], report: Report) -> None:
         key = str(route.values.get("route_key"))
         if key.startswith("OPTIONS ") or key.startswith("ANY "):
             report.fail(f"{route.address}: {key} would put CORS preflight behind the authorizer")
+        elif key in PUBLIC_ROUTES:
+            if route.values.get("authorization_type") != "NONE":
+                report.fail(f"{route.address}: {key} must be public (GitHub sends no JWT)")
         elif route.values.get("authorization_type") != "JWT":
             report.fail(f"{route.address}: {key} does not require the JWT authorizer")
     for integ in by_type(resources, "aws_apigatewayv2_integration"):

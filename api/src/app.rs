@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
-use crate::routes::deployments;
+use crate::routes::{deployments, webhook};
 use crate::state::AppState;
 
 /// Builds the API router over `state`.
@@ -22,6 +23,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::get))
+        .route(
+            "/github/webhook",
+            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BODY)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)

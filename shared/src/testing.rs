@@ -16,6 +16,10 @@ use crate::ports::{
     PageCursor,
 };
 
+mod github;
+
+pub use github::{MemoryAppInstallations, MemoryDeliveryLog};
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -46,7 +46,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{field} {value:?}: {e}")))

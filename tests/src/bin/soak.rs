@@ -17,7 +17,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::dynamo::{
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::sqs::SqsJobQueue;
@@ -66,6 +68,7 @@ struct Args {
 
 const USER: &str = "soak-user";
 const SECRET: &str = "soak-secret-long-enough-for-hs256";
+const WEBHOOK_SECRET: &str = "soak-webhook-secret";
 
 /// Which fate a deployment was dealt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -219,6 +222,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             emulator.dynamo.clone(),
             &stack.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            emulator.dynamo.clone(),
+            &stack.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(
+            emulator.dynamo.clone(),
+            &stack.deliveries_table,
+        )),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
         queue: queue.clone(),
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: Vec::new(),

@@ -12,7 +12,9 @@ use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::dynamo::{
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_tests::codebuild::FakeCodeBuild;
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
@@ -24,6 +26,8 @@ use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
 use whaleray_worker::poll::{PollStats, Poller};
 
 pub const SECRET: &str = "test-secret-that-is-long-enough";
+/// The secret the tests' webhook deliveries are signed with.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 /// The installation the API seeds for `USER`'s `acme` account.
 pub const INSTALLATION_ID: u64 = 4242;
 pub const USER: &str = "user-alice";
@@ -98,6 +102,15 @@ impl TestApp {
                 emulator.dynamo.clone(),
                 &stack.installations_table,
             )),
+            app_installations: Arc::new(DynamoAppInstallations::new(
+                emulator.dynamo.clone(),
+                &stack.app_installations_table,
+            )),
+            deliveries: Arc::new(DynamoDeliveryLog::new(
+                emulator.dynamo.clone(),
+                &stack.deliveries_table,
+            )),
+            webhook_secret: SecretString::from(WEBHOOK_SECRET),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
             auth: Authenticator::dev(&SecretString::from(SECRET)),
             allowed_origins: vec![

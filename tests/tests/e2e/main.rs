@@ -11,4 +11,5 @@ mod github_app;
 mod helpers;
 mod hostile;
 mod lambda_entry;
+mod webhook_flow;
 mod worker_flow;
