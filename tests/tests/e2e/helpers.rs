@@ -209,8 +209,12 @@ impl TestApp {
 
     /// Starts a poller in the background; stop it with [`RunningWorker::stop`].
     pub fn start_worker(&self) -> RunningWorker {
+        self.start_poller(self.poller())
+    }
+
+    /// Starts `poller` in the background.
+    pub fn start_poller(&self, poller: Poller) -> RunningWorker {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let poller = self.poller();
         let task = tokio::spawn(async move {
             poller
                 .run(async {
@@ -277,6 +281,12 @@ pub struct RunningWorker {
 }
 
 impl RunningWorker {
+    /// Kills the poller at once, as SIGKILL would: its jobs stop mid-way, nothing is deleted.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
     /// Stops the poller once its receive under way and its jobs end.
     pub async fn stop(self) -> PollStats {
         let _ = self.stop.send(());
