@@ -62,7 +62,7 @@ pub struct CreatedBody {
 pub struct DeploymentBody {
     /// The id.
     pub deployment_id: String,
-    /// INSPECTING, BUILDING, NOT_SUPPORTED or FAILED.
+    /// INSPECTING, BUILDING, NOT_SUPPORTED, FAILED, SUCCEEDED, BUILD_FAILED or CANCELED.
     pub status: String,
     /// `owner/name`.
     pub repository: String,
@@ -76,8 +76,10 @@ pub struct DeploymentBody {
     pub detection: Option<PlanBody>,
     /// The CodeBuild build id, once started.
     pub build_id: Option<String>,
-    /// Why the deployment is NOT_SUPPORTED or FAILED.
+    /// Why the deployment is NOT_SUPPORTED, FAILED, BUILD_FAILED or CANCELED.
     pub reason: Option<String>,
+    /// How the build ended, once it did.
+    pub build_outcome: Option<BuildOutcomeBody>,
     /// Inspection attempts so far.
     pub attempts: u32,
     /// The last attempt's error while retries go on.
@@ -100,10 +102,49 @@ impl From<Deployment> for DeploymentBody {
             detection: d.plan.as_ref().map(PlanBody::from),
             build_id: d.build_id,
             reason: d.reason,
+            build_outcome: d.outcome.as_ref().map(BuildOutcomeBody::from),
             attempts: d.attempts,
             last_error: d.last_error,
             created_at: d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             updated_at: d.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
+/// How a build ended, as the API shows it: `{"buildStatus", "failedPhase", "logs"}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildOutcomeBody {
+    /// CodeBuild's final status: SUCCEEDED, FAILED, FAULT, TIMED_OUT or STOPPED.
+    pub build_status: String,
+    /// The phase that did not succeed (`BUILD`, `INSTALL`, ...), or null.
+    pub failed_phase: Option<String>,
+    /// Where the build's logs are, or null when CodeBuild did not say.
+    pub logs: Option<BuildLogsBody>,
+}
+
+/// A build's CloudWatch logs.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildLogsBody {
+    /// The log group.
+    pub group: String,
+    /// The log stream.
+    pub stream: String,
+    /// The console link to the stream, or null.
+    pub link: Option<String>,
+}
+
+impl From<&whaleray_shared::BuildOutcome> for BuildOutcomeBody {
+    fn from(o: &whaleray_shared::BuildOutcome) -> Self {
+        Self {
+            build_status: o.state.as_str().to_owned(),
+            failed_phase: o.failed_phase.clone(),
+            logs: o.logs.as_ref().map(|l| BuildLogsBody {
+                group: l.group.clone(),
+                stream: l.stream.clone(),
+                link: l.link.clone(),
+            }),
         }
     }
 }
@@ -305,10 +346,32 @@ mod tests {
             },
             "buildId": "whaleray-build:7",
             "reason": null,
+            "buildOutcome": null,
             "attempts": 2,
             "lastError": "github: 502",
             "createdAt": "2026-11-26T08:00:00.123Z",
             "updatedAt": "2026-11-26T08:00:00.123Z"
+        });
+        assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn a_failed_build_shows_its_status_phase_and_logs() {
+        use whaleray_shared::{BuildLogs, BuildOutcome, BuildState};
+        let outcome = BuildOutcome {
+            state: BuildState::TimedOut,
+            failed_phase: Some("BUILD".into()),
+            logs: Some(BuildLogs {
+                group: "/aws/codebuild/p".into(),
+                stream: "s".into(),
+                link: None,
+            }),
+        };
+        let json = serde_json::to_value(BuildOutcomeBody::from(&outcome)).unwrap();
+        let expected = serde_json::json!({
+            "buildStatus": "TIMED_OUT",
+            "failedPhase": "BUILD",
+            "logs": {"group": "/aws/codebuild/p", "stream": "s", "link": null}
         });
         assert_eq!(json, expected);
     }

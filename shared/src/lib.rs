@@ -34,7 +34,8 @@ pub mod telemetry;
 pub mod testing;
 
 pub use domain::{
-    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef,
-    InstallationId, RepoFullName, RootDirectory, StatusChange, UserId,
+    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitSha, Deployment, DeploymentId,
+    DeploymentStatus, DomainError, GitRef, InstallationId, RepoFullName, RootDirectory,
+    StatusChange, UserId,
 };
 pub use error::ErrorClass;

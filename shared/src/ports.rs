@@ -67,6 +67,16 @@ pub trait DeploymentStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Deployment>, StoreError>;
 
+    /// Deployments BUILDING whose record has not changed since `cutoff` (their build started
+    /// before it), at most `limit`, oldest change first: the reconciliation pass asks CodeBuild
+    /// about them in case their build's state-change event was lost. A scan with a filter,
+    /// like [`DeploymentStore::list_stalled`].
+    async fn list_building(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError>;
+
     /// Counts one re-queue by the stall sweep, if the record is still INSPECTING and unchanged
     /// since `seen` (so two sweeps cannot both re-queue it).
     async fn record_requeue(

@@ -161,6 +161,21 @@ impl DeploymentStore for MemoryStore {
         Ok(stalled)
     }
 
+    async fn list_building(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let mut building: Vec<_> = lock(&self.items)
+            .values()
+            .filter(|d| d.status == DeploymentStatus::Building && d.updated_at < cutoff)
+            .cloned()
+            .collect();
+        building.sort_by_key(|d| d.updated_at);
+        building.truncate(limit);
+        Ok(building)
+    }
+
     async fn record_requeue(
         &self,
         id: DeploymentId,

@@ -9,6 +9,8 @@ use whaleray_shared::DeploymentId;
 use whaleray_shared::aws::aws_error;
 
 pub use crate::ports::{BuildError, BuildLauncher, BuildRequest};
+use crate::ports::{BuildLookup, BuildReport, BuildTracker};
+use whaleray_shared::{BuildLogs, BuildState};
 
 /// The buildspec every build runs, sent as `buildspecOverride` with each StartBuild; the
 /// project holds the same text. It reads the plan from `WHALERAY_*` variables.
@@ -121,6 +123,76 @@ impl BuildLauncher for CodeBuildLauncher {
         }
         Ok(None)
     }
+}
+
+/// The most ids one `BatchGetBuilds` call takes (API reference: 1 to 100).
+pub const BATCH_GET_MAX_IDS: usize = 100;
+
+/// CodeBuild's `BatchGetBuilds`: the [`BuildTracker`] port. Builds are looked up by id, so
+/// it needs no project.
+#[derive(Debug, Clone)]
+pub struct CodeBuildTracker {
+    client: Client,
+}
+
+impl CodeBuildTracker {
+    /// A tracker using `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl BuildTracker for CodeBuildTracker {
+    async fn lookup(&self, ids: &[String]) -> Result<BuildLookup, BuildError> {
+        let mut lookup = BuildLookup::default();
+        for chunk in ids.chunks(BATCH_GET_MAX_IDS) {
+            let output = self
+                .client
+                .batch_get_builds()
+                .set_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("codebuild:BatchGetBuilds", e))?;
+            // The answer's order is not the request's: every build is matched by its own id.
+            lookup.found.extend(output.builds().iter().filter_map(report_of));
+            lookup.not_found.extend(output.builds_not_found().iter().cloned());
+        }
+        Ok(lookup)
+    }
+}
+
+/// A `BatchGetBuilds` build as a [`BuildReport`]; `None` without an id or with a status
+/// CodeBuild does not document.
+fn report_of(build: &Build) -> Option<BuildReport> {
+    let id = build.id()?;
+    let state = BuildState::parse(build.build_status()?.as_str())?;
+    let failed =
+        build.phases().iter().find(|p| p.phase_status().is_some_and(|s| s.as_str() != "SUCCEEDED"));
+    let deployment = build.environment().and_then(|env| {
+        env.environment_variables()
+            .iter()
+            .find(|v| v.name() == "WHALERAY_DEPLOYMENT_ID")
+            .and_then(|v| v.value().parse().ok())
+    });
+    let logs = build.logs().and_then(|l| {
+        Some(BuildLogs {
+            group: l.group_name()?.to_owned(),
+            stream: l.stream_name()?.to_owned(),
+            link: l.deep_link().map(str::to_owned),
+        })
+    });
+    Some(BuildReport {
+        build_id: id.to_owned(),
+        deployment,
+        state,
+        failed_phase: failed.and_then(|p| p.phase_type()).map(|t| t.as_str().to_owned()),
+        phase_message: failed
+            .and_then(|p| p.contexts().iter().find_map(|c| c.message()))
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+        logs,
+    })
 }
 
 /// Pages of 100 builds searched for a lost build before giving up: the search stops earlier

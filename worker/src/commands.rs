@@ -1,5 +1,6 @@
 //! The operator commands of the `whaleray-worker` binary: `replay-dlq`, `sweep` and `queues`.
-//! They need the table and the two queues only, not GitHub or CodeBuild.
+//! They need the table and the two queues only, not GitHub; `sweep` also reads CodeBuild
+//! (`BatchGetBuilds`) to reconcile builds.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use whaleray_shared::DeploymentId;
 use whaleray_shared::dynamo::DynamoDeploymentStore;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_worker::codebuild::CodeBuildTracker;
 use whaleray_worker::config::OperatorConfig;
 use whaleray_worker::operator;
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
@@ -50,10 +52,11 @@ impl Operator {
                     Self::Replay { options, json: *json }
                 }),
             ),
-            Command::Sweep { older_than_minutes, max_requeues } => {
+            Command::Sweep { older_than_minutes, max_requeues, building_older_than_minutes } => {
                 Some(Ok(Self::Sweep(SweepOptions {
                     older_than: Duration::from_secs(older_than_minutes * 60),
                     max_requeues: *max_requeues,
+                    building_older_than: Duration::from_secs(building_older_than_minutes * 60),
                     ..SweepOptions::default()
                 })))
             }
@@ -123,7 +126,8 @@ pub async fn run(
             );
         }
         Operator::Sweep(options) => {
-            let report = sweep::sweep(store.as_ref(), &main_queue, options).await;
+            let tracker = CodeBuildTracker::new(aws_sdk_codebuild::Client::new(sdk));
+            let report = sweep::sweep(store.as_ref(), &main_queue, &tracker, options).await;
             operator::write_sweep(&mut out, &report)?;
             anyhow::ensure!(
                 report.errors.is_empty(),

@@ -63,6 +63,12 @@ pub struct WorkerConfig {
     /// What one inspection attempt may spend (`INSPECTION_DEADLINE_SECONDS`,
     /// `GITHUB_REQUEST_BUDGET`, `FETCH_FILE_BUDGET`, `FETCH_BYTE_BUDGET`).
     pub budgets: crate::budget::Budgets,
+    /// A deployment BUILDING this long has its build looked up by the sweep
+    /// (`RECONCILE_AFTER_MINUTES`, default [`crate::sweep::DEFAULT_RECONCILE_AFTER`]).
+    pub reconcile_after: std::time::Duration,
+    /// Local runs only: a feed of CodeBuild state-change events to read instead of
+    /// EventBridge (`BUILD_EVENTS_URL`, the fake CodeBuild's event feed).
+    pub build_events_url: Option<String>,
 }
 
 impl WorkerConfig {
@@ -88,6 +94,13 @@ impl WorkerConfig {
             lambda: env.is_set("AWS_LAMBDA_RUNTIME_API"),
             log_format: whaleray_shared::telemetry::LogFormat::Text,
             budgets: budgets(&mut env),
+            reconcile_after: std::time::Duration::from_secs(
+                60 * env.parsed_or(
+                    "RECONCILE_AFTER_MINUTES",
+                    crate::sweep::DEFAULT_RECONCILE_AFTER.as_secs() / 60,
+                ),
+            ),
+            build_events_url: env.optional("BUILD_EVENTS_URL"),
         };
         let mut config = config;
         let named = env.optional("LOG_FORMAT");
@@ -99,6 +112,12 @@ impl WorkerConfig {
             env.problem(
                 "GITHUB_TOKEN is for local runs only; in Lambda set GITHUB_APP_ID and GITHUB_PRIVATE_KEY_SECRET_ARN",
             );
+        }
+        if config.lambda && config.build_events_url.is_some() {
+            env.problem("BUILD_EVENTS_URL is for local runs only; in Lambda EventBridge delivers build events");
+        }
+        if config.reconcile_after.is_zero() {
+            env.problem("RECONCILE_AFTER_MINUTES must be at least 1");
         }
         if config.max_receive_count == 0 {
             env.problem("MAX_RECEIVE_COUNT must be at least 1");

@@ -7,7 +7,7 @@ use whaleray_detect::SupportPolicy;
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::budget::Budgets;
-use crate::ports::{BuildLauncher, RepoReader};
+use crate::ports::{BuildLauncher, BuildTracker, RepoReader};
 
 /// The worker's ports and policy.
 #[derive(Clone)]
@@ -16,8 +16,10 @@ pub struct Deps {
     pub store: Arc<dyn DeploymentStore>,
     /// GitHub.
     pub github: Arc<dyn RepoReader>,
-    /// CodeBuild.
+    /// CodeBuild: starting builds.
     pub builds: Arc<dyn BuildLauncher>,
+    /// CodeBuild: the state of started builds, for reconciliation.
+    pub tracker: Arc<dyn BuildTracker>,
     /// Which frameworks are built.
     pub support: SupportPolicy,
     /// The queue's `maxReceiveCount`: the delivery that reaches it is the last attempt.

@@ -13,14 +13,17 @@
 
 pub mod batch;
 pub mod budget;
+pub mod build_events;
 pub mod codebuild;
 pub mod config;
 pub mod deps;
+pub mod event_feed;
 pub mod github;
 pub mod lambda;
 pub mod local;
 pub mod message;
 pub mod operator;
+pub mod outcome;
 pub mod plan;
 pub mod poll;
 pub mod ports;

@@ -16,8 +16,9 @@ use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::config::OperatorConfig;
 use whaleray_worker::poll::Poller;
+use whaleray_worker::sweep::SweepOptions;
 use whaleray_worker::visibility::Retries;
-use whaleray_worker::{Deps, WorkerConfig, lambda, local};
+use whaleray_worker::{Deps, WorkerConfig, event_feed, lambda, local};
 
 /// The WhaleRay inspection worker.
 #[derive(Parser)]
@@ -59,7 +60,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Re-queue or fail deployments stuck in INSPECTING with no live job.
+    /// Re-queue or fail deployments stuck in INSPECTING with no live job, and record the end
+    /// of builds whose state-change event was lost.
     Sweep {
         /// A deployment unchanged for this many minutes is stalled.
         #[arg(long, default_value_t = 30)]
@@ -67,6 +69,9 @@ enum Command {
         /// Re-queues before a stalled deployment is marked FAILED.
         #[arg(long, default_value_t = 2)]
         max_requeues: u32,
+        /// A deployment BUILDING for this many minutes has its build looked up in CodeBuild.
+        #[arg(long, default_value_t = 10)]
+        building_older_than_minutes: u64,
     },
     /// Print the depth of the job queue and the dead-letter queue, and the oldest ages.
     Queues,
@@ -143,9 +148,16 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
         Some(Command::Poll { concurrency }) => {
             let sqs = aws_sdk_sqs::Client::new(&sdk);
             let concurrency = concurrency.unwrap_or(config.concurrency);
+            let feed = config.build_events_url.clone().map(|url| {
+                let store = deps.store.clone();
+                tokio::spawn(async move { event_feed::run(&url, store.as_ref()).await })
+            });
             let poller = Poller::new(sqs, &config.job_queue_url, deps, concurrency);
             tracing::info!(queue = %config.job_queue_url, concurrency, "whaleray-worker polling");
             let stats = poller.run(shutdown_signal()).await;
+            if let Some(feed) = feed {
+                feed.abort();
+            }
             tracing::info!(?stats, "whaleray-worker stopped");
             Ok(())
         }
@@ -157,10 +169,14 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
                 queue_url: config.job_queue_url.clone(),
                 base_backoff: Duration::from_secs(10),
             };
+            let sweep_options = SweepOptions {
+                building_older_than: config.reconcile_after,
+                ..SweepOptions::default()
+            };
             let (deps, queue, retries) = (&deps, &queue, &retries);
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
-                    lambda::handle_event(deps, queue, retries, event.payload).await
+                    lambda::handle_event(deps, queue, retries, sweep_options, event.payload).await
                 },
             ))
             .await

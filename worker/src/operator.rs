@@ -50,9 +50,18 @@ pub fn write_sweep(out: &mut dyn Write, report: &SweepReport) -> io::Result<()> 
     for id in &report.failed {
         writeln!(out, "failed {id}")?;
     }
+    for line in &report.reconciled {
+        writeln!(out, "reconciled {line}")?;
+    }
     for line in &report.errors {
         writeln!(out, "error {line}")?;
     }
+    writeln!(
+        out,
+        "reconciled {}, still building {}",
+        report.reconciled.len(),
+        report.still_building.len()
+    )?;
     writeln!(
         out,
         "requeued {}, failed {}, skipped {}, errors {}",

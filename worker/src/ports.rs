@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use whaleray_shared::error::AwsError;
 use whaleray_shared::{
-    BuildPlan, CommitSha, DeploymentId, ErrorClass, GitRef, InstallationId, RepoFullName,
+    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitSha, DeploymentId, ErrorClass, GitRef,
+    InstallationId, RepoFullName,
 };
 
 use crate::github::GitHubError;
@@ -124,4 +125,83 @@ pub trait BuildLauncher: Send + Sync {
         deployment: DeploymentId,
         since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError>;
+}
+
+/// One build as CodeBuild reports it, from `BatchGetBuilds` or a "CodeBuild Build State
+/// Change" event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildReport {
+    /// The build id (`project:uuid`), never the ARN.
+    pub build_id: String,
+    /// The deployment named by the build's `WHALERAY_DEPLOYMENT_ID` variable, if it has a
+    /// readable one.
+    pub deployment: Option<DeploymentId>,
+    /// The build's status.
+    pub state: BuildState,
+    /// The first phase that did not succeed, if any.
+    pub failed_phase: Option<String>,
+    /// That phase's context message, as CodeBuild gives it.
+    pub phase_message: Option<String>,
+    /// The build's logs.
+    pub logs: Option<BuildLogs>,
+}
+
+impl BuildReport {
+    /// What a deployment keeps of the build's end.
+    pub fn outcome(&self) -> BuildOutcome {
+        BuildOutcome {
+            state: self.state,
+            failed_phase: self.failed_phase.clone(),
+            logs: self.logs.clone(),
+        }
+    }
+}
+
+/// The build id inside a build ARN (`arn:aws:codebuild:<region>:<account>:build/<id>`), or
+/// the value itself when it is already an id.
+pub fn build_id_of(id_or_arn: &str) -> &str {
+    match id_or_arn.split_once(":build/") {
+        Some((prefix, id)) if prefix.starts_with("arn:") => id,
+        _ => id_or_arn,
+    }
+}
+
+/// What CodeBuild answered about a set of build ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildLookup {
+    /// The builds it knows, in no particular order.
+    pub found: Vec<BuildReport>,
+    /// The ids it does not know (`buildsNotFound`).
+    pub not_found: Vec<String>,
+}
+
+/// Reads the state of builds already started.
+#[async_trait]
+pub trait BuildTracker: Send + Sync {
+    /// What CodeBuild knows of `ids` (any number: the adapter asks at most 100 at a time).
+    async fn lookup(&self, ids: &[String]) -> Result<BuildLookup, BuildError>;
+}
+
+/// A build service with no record of any build: every id is not found. For wiring that
+/// never reconciles builds (detection benches, budget tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBuildRecords;
+
+#[async_trait]
+impl BuildTracker for NoBuildRecords {
+    async fn lookup(&self, ids: &[String]) -> Result<BuildLookup, BuildError> {
+        Ok(BuildLookup { found: Vec::new(), not_found: ids.to_vec() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_arn_and_a_build_id_name_the_same_build() {
+        let arn = "arn:aws:codebuild:us-east-1:123456789012:build/whaleray-build:0c8e-11";
+        assert_eq!(build_id_of(arn), "whaleray-build:0c8e-11");
+        assert_eq!(build_id_of("whaleray-build:0c8e-11"), "whaleray-build:0c8e-11");
+    }
 }

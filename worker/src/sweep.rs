@@ -4,13 +4,32 @@
 //! behind it (every attempt writes the record, and retries are delayed far less than the
 //! threshold). The sweep re-queues its job a bounded number of times, then marks it FAILED.
 //! Re-queuing is safe: a duplicate job is absorbed by the worker's conditional writes.
+//!
+//! The same sweep reconciles builds: EventBridge delivers CodeBuild's state-change events on
+//! a best-effort basis, so a deployment BUILDING for longer than
+//! [`DEFAULT_RECONCILE_AFTER`] is looked up with `BatchGetBuilds` (at most 100 ids a call,
+//! answers matched by id, never by order), and a finished build moves it to its outcome
+//! through the same conditional write the events use ([`crate::outcome::record`]). A build
+//! CodeBuild has no record of (`buildsNotFound`) ends the deployment BUILD_FAILED, since
+//! nothing would ever report on it.
 
 use std::time::Duration;
+
+use std::collections::HashMap;
 
 use whaleray_shared::error::StoreError;
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::{Deployment, DeploymentStatus, StatusChange};
+
+use crate::outcome::{self, Ignored, Recorded};
+use crate::ports::{BuildTracker, build_id_of};
+
+/// How long a deployment stays BUILDING before the sweep asks CodeBuild about its build:
+/// EventBridge delivers state changes within seconds when it delivers them at all, so a
+/// deployment still BUILDING after this has probably lost its event (or has a long build,
+/// which the lookup leaves alone).
+pub const DEFAULT_RECONCILE_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// How the sweep behaves.
 #[derive(Debug, Clone, Copy)]
@@ -19,13 +38,20 @@ pub struct SweepOptions {
     pub older_than: Duration,
     /// Re-queues before giving up and marking it FAILED.
     pub max_requeues: u32,
-    /// The most deployments handled in one run.
+    /// The most deployments handled in one run (each, INSPECTING and BUILDING).
     pub limit: usize,
+    /// A deployment BUILDING for longer than this has its build looked up.
+    pub building_older_than: Duration,
 }
 
 impl Default for SweepOptions {
     fn default() -> Self {
-        Self { older_than: Duration::from_secs(30 * 60), max_requeues: 2, limit: 500 }
+        Self {
+            older_than: Duration::from_secs(30 * 60),
+            max_requeues: 2,
+            limit: 500,
+            building_older_than: DEFAULT_RECONCILE_AFTER,
+        }
     }
 }
 
@@ -38,17 +64,34 @@ pub struct SweepReport {
     pub failed: Vec<String>,
     /// Deployments that moved on while the sweep looked at them.
     pub skipped: Vec<String>,
+    /// BUILDING deployments whose finished build the sweep recorded (`id: STATUS`).
+    pub reconciled: Vec<String>,
+    /// BUILDING deployments whose build is still running.
+    pub still_building: Vec<String>,
     /// Errors, one line each.
     pub errors: Vec<String>,
 }
 
-/// Runs one sweep.
+/// Runs one sweep: stalled INSPECTING deployments, then BUILDING ones (reconciliation).
 pub async fn sweep(
     store: &dyn DeploymentStore,
     queue: &dyn JobQueue,
+    tracker: &dyn BuildTracker,
     options: SweepOptions,
 ) -> SweepReport {
     let mut report = SweepReport::default();
+    sweep_stalled(store, queue, options, &mut report).await;
+    reconcile(store, tracker, options, &mut report).await;
+    tracing::info!(?report, "sweep finished");
+    report
+}
+
+async fn sweep_stalled(
+    store: &dyn DeploymentStore,
+    queue: &dyn JobQueue,
+    options: SweepOptions,
+    report: &mut SweepReport,
+) {
     let older_than =
         chrono::Duration::from_std(options.older_than).unwrap_or(chrono::Duration::MAX);
     let cutoff = chrono::Utc::now() - older_than;
@@ -56,7 +99,7 @@ pub async fn sweep(
         Ok(stalled) => stalled,
         Err(e) => {
             report.errors.push(format!("listing stalled deployments: {e}"));
-            return report;
+            return;
         }
     };
     for deployment in stalled {
@@ -68,8 +111,66 @@ pub async fn sweep(
             Err(e) => report.errors.push(format!("{id}: {e}")),
         }
     }
-    tracing::info!(?report, "sweep finished");
-    report
+}
+
+/// Looks up the builds of deployments BUILDING for longer than the threshold and records
+/// those that ended.
+async fn reconcile(
+    store: &dyn DeploymentStore,
+    tracker: &dyn BuildTracker,
+    options: SweepOptions,
+    report: &mut SweepReport,
+) {
+    let older_than =
+        chrono::Duration::from_std(options.building_older_than).unwrap_or(chrono::Duration::MAX);
+    let building = match store.list_building(chrono::Utc::now() - older_than, options.limit).await {
+        Ok(building) => building,
+        Err(e) => {
+            report.errors.push(format!("listing building deployments: {e}"));
+            return;
+        }
+    };
+    // Each build id to its deployment: the answer is matched by id, and our own record says
+    // which deployment a build is, whatever variables the build kept.
+    let owners: HashMap<String, Deployment> = building
+        .into_iter()
+        .filter_map(|d| Some((build_id_of(d.build_id.as_deref()?).to_owned(), d)))
+        .collect();
+    if owners.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = owners.keys().cloned().collect();
+    let lookup = match tracker.lookup(&ids).await {
+        Ok(lookup) => lookup,
+        Err(e) => {
+            report.errors.push(format!("looking up {} builds: {e}", ids.len()));
+            return;
+        }
+    };
+    for mut build in lookup.found {
+        let Some(owner) = owners.get(build_id_of(&build.build_id)) else { continue };
+        let id = owner.id.to_string();
+        build.deployment = Some(owner.id);
+        match outcome::record(store, &build).await {
+            Ok(Recorded::Moved(status)) => report.reconciled.push(format!("{id}: {status}")),
+            Ok(Recorded::Ignored(Ignored::StillRunning)) => report.still_building.push(id),
+            Ok(Recorded::Ignored(_)) => report.skipped.push(id),
+            Err(e) => report.errors.push(format!("{id}: {e}")),
+        }
+    }
+    for missing in lookup.not_found {
+        let Some(owner) = owners.get(build_id_of(&missing)) else { continue };
+        let id = owner.id.to_string();
+        let change = StatusChange {
+            reason: Some(format!("CodeBuild has no record of build {missing}; deploy again")),
+            ..StatusChange::to(DeploymentStatus::BuildFailed)
+        };
+        match store.transition(owner.id, DeploymentStatus::Building, change).await {
+            Ok(_) => report.reconciled.push(format!("{id}: BUILD_FAILED")),
+            Err(StoreError::Conflict { .. }) => report.skipped.push(id),
+            Err(e) => report.errors.push(format!("{id}: {e}")),
+        }
+    }
 }
 
 enum Action {
@@ -106,6 +207,7 @@ async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::NoBuildRecords;
     use whaleray_shared::testing::{MemoryQueue, MemoryStore};
     use whaleray_shared::{InstallationId, RepoFullName, UserId};
 
@@ -130,7 +232,7 @@ mod tests {
         let give_up = inspecting(&store, 120, 2).await;
         let fresh = inspecting(&store, 1, 0).await;
 
-        let report = sweep(&store, &queue, SweepOptions::default()).await;
+        let report = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
 
         assert_eq!(report.requeued, [requeue.id.to_string()]);
         assert_eq!(report.failed, [give_up.id.to_string()]);
@@ -145,7 +247,87 @@ mod tests {
         assert_eq!((untouched.status, untouched.requeues), (DeploymentStatus::Inspecting, 0));
         assert_eq!(store.get(requeue.id).await.unwrap().unwrap().requeues, 1);
 
-        let again = sweep(&store, &queue, SweepOptions::default()).await;
+        let again = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
         assert!(again.requeued.is_empty(), "a just re-queued deployment is not stalled: {again:?}");
+    }
+
+    /// A CodeBuild that knows some builds and reports them in reverse order of the ids asked.
+    struct Known(Vec<crate::ports::BuildReport>);
+
+    #[async_trait::async_trait]
+    impl BuildTracker for Known {
+        async fn lookup(
+            &self,
+            ids: &[String],
+        ) -> Result<crate::ports::BuildLookup, crate::ports::BuildError> {
+            let mut lookup = crate::ports::BuildLookup::default();
+            for id in ids.iter().rev() {
+                match self.0.iter().find(|b| &b.build_id == id) {
+                    Some(build) => lookup.found.push(build.clone()),
+                    None => lookup.not_found.push(id.clone()),
+                }
+            }
+            Ok(lookup)
+        }
+    }
+
+    async fn building(store: &MemoryStore, minutes_ago: i64, build_id: &str) -> Deployment {
+        let mut d = inspecting(store, 0, 0).await;
+        d.status = DeploymentStatus::Building;
+        d.build_id = Some(build_id.into());
+        d.updated_at = chrono::Utc::now() - chrono::Duration::minutes(minutes_ago);
+        d.id = whaleray_shared::DeploymentId::generate();
+        store.create(&d).await.unwrap();
+        d
+    }
+
+    fn ended(build_id: &str, state: whaleray_shared::BuildState) -> crate::ports::BuildReport {
+        crate::ports::BuildReport {
+            build_id: build_id.into(),
+            // The variables a build kept do not matter: the sweep knows its own builds.
+            deployment: None,
+            state,
+            failed_phase: Some("INSTALL".into()).filter(|_| state != BuildState::Succeeded),
+            phase_message: None,
+            logs: None,
+        }
+    }
+
+    use whaleray_shared::BuildState;
+
+    #[tokio::test]
+    async fn finished_builds_of_old_building_deployments_are_recorded_and_running_ones_left() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let ok = building(&store, 60, "p:1").await;
+        let failed = building(&store, 60, "p:2").await;
+        let running = building(&store, 60, "p:3").await;
+        let lost = building(&store, 60, "p:4").await;
+        let fresh = building(&store, 1, "p:5").await;
+        let tracker = Known(vec![
+            ended("p:1", BuildState::Succeeded),
+            ended("p:2", BuildState::TimedOut),
+            ended("p:3", BuildState::InProgress),
+            ended("p:5", BuildState::Succeeded),
+        ]);
+
+        let report = sweep(&store, &queue, &tracker, SweepOptions::default()).await;
+
+        assert!(report.errors.is_empty(), "{report:?}");
+        let status = |d: &Deployment| {
+            let store = &store;
+            let id = d.id;
+            async move { store.get(id).await.unwrap().unwrap() }
+        };
+        assert_eq!(status(&ok).await.status, DeploymentStatus::Succeeded);
+        let failed = status(&failed).await;
+        assert_eq!(failed.status, DeploymentStatus::BuildFailed);
+        assert_eq!(failed.reason.as_deref(), Some("the build timed out in INSTALL"));
+        assert_eq!(status(&running).await.status, DeploymentStatus::Building);
+        assert_eq!(report.still_building, [running.id.to_string()]);
+        let lost = status(&lost).await;
+        assert_eq!(lost.status, DeploymentStatus::BuildFailed);
+        assert!(lost.reason.unwrap().contains("no record of build p:4"));
+        assert_eq!(status(&fresh).await.status, DeploymentStatus::Building, "under the threshold");
+        assert_eq!(report.reconciled.len(), 3, "{report:?}");
     }
 }

@@ -15,6 +15,7 @@ impl Deps {
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, SetupError> {
         let github = connect(&config.github_api_url, &config.github_auth, sdk).await?;
+        let codebuild = aws_sdk_codebuild::Client::new(sdk);
         Ok(Self {
             store: Arc::new(whaleray_shared::dynamo::DynamoDeploymentStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),
@@ -22,9 +23,10 @@ impl Deps {
             )),
             github: Arc::new(github),
             builds: Arc::new(crate::codebuild::CodeBuildLauncher::new(
-                aws_sdk_codebuild::Client::new(sdk),
+                codebuild.clone(),
                 &config.codebuild_project,
             )),
+            tracker: Arc::new(crate::codebuild::CodeBuildTracker::new(codebuild)),
             support: config.support.clone(),
             max_receive_count: config.max_receive_count,
             budgets: config.budgets,

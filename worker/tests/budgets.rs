@@ -103,6 +103,7 @@ async fn run(repo: Arc<Repo>, budgets: Budgets) -> (Outcome, Deployment) {
         store: store.clone(),
         github: repo,
         builds: Arc::new(FakeBuilds::default()),
+        tracker: Arc::new(whaleray_worker::ports::NoBuildRecords),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets,

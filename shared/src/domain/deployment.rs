@@ -1,8 +1,8 @@
 //! The deployment record and the changes a status transition carries.
 
 use super::{
-    BuildPlan, CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
-    RootDirectory, UserId,
+    BuildOutcome, BuildPlan, CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId,
+    RepoFullName, RootDirectory, UserId,
 };
 use chrono::{DateTime, Utc};
 
@@ -33,8 +33,11 @@ pub struct Deployment {
     pub plan: Option<BuildPlan>,
     /// The CodeBuild build id, once a build was started.
     pub build_id: Option<String>,
-    /// Why the deployment is NOT_SUPPORTED or FAILED, in words a user can act on.
+    /// Why the deployment is NOT_SUPPORTED, FAILED, BUILD_FAILED or CANCELED, in words a
+    /// user can act on.
     pub reason: Option<String>,
+    /// How the build ended (status, failing phase, logs), once it did.
+    pub outcome: Option<BuildOutcome>,
     /// How many inspection attempts have run.
     pub attempts: u32,
     /// The error of the last failed attempt, while retries go on.
@@ -66,6 +69,7 @@ impl Deployment {
             plan: None,
             build_id: None,
             reason: None,
+            outcome: None,
             attempts: 0,
             last_error: None,
             requeues: 0,
@@ -86,12 +90,14 @@ pub struct StatusChange {
     pub plan: Option<BuildPlan>,
     /// The CodeBuild build id.
     pub build_id: Option<String>,
+    /// How the build ended.
+    pub outcome: Option<BuildOutcome>,
 }
 
 impl StatusChange {
     /// A bare move to `to`.
     pub fn to(to: DeploymentStatus) -> Self {
-        Self { to, reason: None, commit_sha: None, plan: None, build_id: None }
+        Self { to, reason: None, commit_sha: None, plan: None, build_id: None, outcome: None }
     }
 
     /// A move to FAILED with a reason.
@@ -121,6 +127,9 @@ impl StatusChange {
         }
         if let Some(build_id) = &self.build_id {
             deployment.build_id = Some(build_id.clone());
+        }
+        if let Some(outcome) = &self.outcome {
+            deployment.outcome = Some(outcome.clone());
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Nothing here does IO; every type validates on construction, so a value that exists is valid.
 
+mod build_outcome;
 mod build_plan;
 mod deployment;
 mod deployment_id;
@@ -12,6 +13,7 @@ mod repo;
 mod root_dir;
 mod status;
 
+pub use build_outcome::{BuildLogs, BuildOutcome, BuildState};
 pub use build_plan::{
     BuildPlan, ExceededBudget, Framework, NodeVersion, OtherTool, OutputDirectory, PackageManager,
     Runtime, ShellCommand,
@@ -95,7 +97,7 @@ pub enum DomainError {
     /// A Node.js version that is not `major[.minor[.patch]]`.
     #[error("invalid node version {0:?}: expected major[.minor[.patch]]")]
     NodeVersion(String),
-    /// A status string that is not one of the four known values.
+    /// A status string that is not one of the known values.
     #[error("unknown deployment status {0:?}")]
     Status(String),
     /// A transition the state machine does not allow.

@@ -15,13 +15,28 @@ pub enum DeploymentStatus {
     Building,
     /// Detection found nothing WhaleRay builds.
     NotSupported,
-    /// Something went wrong; the record's reason says what.
+    /// Something went wrong in the pipeline itself; the record's reason says what.
     Failed,
+    /// The build ran to its end and succeeded.
+    Succeeded,
+    /// The build ended without success: a phase failed, it timed out, or CodeBuild itself
+    /// faulted. The record names the phase, the reason and the build's logs.
+    BuildFailed,
+    /// The owner canceled it (while INSPECTING, or BUILDING with the build stopped).
+    Canceled,
 }
 
 impl DeploymentStatus {
     /// Every status, in the order a deployment usually meets them.
-    pub const ALL: [Self; 4] = [Self::Inspecting, Self::Building, Self::NotSupported, Self::Failed];
+    pub const ALL: [Self; 7] = [
+        Self::Inspecting,
+        Self::Building,
+        Self::NotSupported,
+        Self::Failed,
+        Self::Succeeded,
+        Self::BuildFailed,
+        Self::Canceled,
+    ];
 
     /// The wire and storage spelling.
     pub fn as_str(self) -> &'static str {
@@ -30,14 +45,23 @@ impl DeploymentStatus {
             Self::Building => "BUILDING",
             Self::NotSupported => "NOT_SUPPORTED",
             Self::Failed => "FAILED",
+            Self::Succeeded => "SUCCEEDED",
+            Self::BuildFailed => "BUILD_FAILED",
+            Self::Canceled => "CANCELED",
         }
     }
 
-    /// The state machine: INSPECTING → BUILDING | NOT_SUPPORTED | FAILED, and
-    /// FAILED → INSPECTING when an operator replays the job.
+    /// The state machine: INSPECTING → BUILDING | NOT_SUPPORTED | FAILED | CANCELED,
+    /// BUILDING → SUCCEEDED | BUILD_FAILED | CANCELED, and FAILED → INSPECTING when an
+    /// operator replays the job. NOT_SUPPORTED, SUCCEEDED, BUILD_FAILED and CANCELED never move.
     pub fn can_transition_to(self, to: Self) -> bool {
         use DeploymentStatus::*;
-        matches!((self, to), (Inspecting, Building | NotSupported | Failed) | (Failed, Inspecting))
+        matches!(
+            (self, to),
+            (Inspecting, Building | NotSupported | Failed | Canceled)
+                | (Building, Succeeded | BuildFailed | Canceled)
+                | (Failed, Inspecting)
+        )
     }
 
     /// Checks a transition, naming both ends when it is not allowed.
@@ -49,9 +73,10 @@ impl DeploymentStatus {
         }
     }
 
-    /// Whether no further automatic transition can happen from here.
+    /// Whether no transition ever leaves this status (FAILED is not final: an operator's
+    /// replay moves it back to INSPECTING).
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Building | Self::NotSupported)
+        matches!(self, Self::NotSupported | Self::Succeeded | Self::BuildFailed | Self::Canceled)
     }
 }
 
@@ -83,6 +108,10 @@ mod tests {
             (Inspecting, Building),
             (Inspecting, NotSupported),
             (Inspecting, Failed),
+            (Inspecting, Canceled),
+            (Building, Succeeded),
+            (Building, BuildFailed),
+            (Building, Canceled),
             (Failed, Inspecting),
         ];
         for from in DeploymentStatus::ALL {
@@ -97,10 +126,32 @@ mod tests {
     #[test]
     fn statuses_round_trip_through_their_exact_strings() {
         let spelled: Vec<_> = DeploymentStatus::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(spelled, ["INSPECTING", "BUILDING", "NOT_SUPPORTED", "FAILED"]);
+        assert_eq!(
+            spelled,
+            [
+                "INSPECTING",
+                "BUILDING",
+                "NOT_SUPPORTED",
+                "FAILED",
+                "SUCCEEDED",
+                "BUILD_FAILED",
+                "CANCELED"
+            ]
+        );
         for status in DeploymentStatus::ALL {
             assert_eq!(status.as_str().parse::<DeploymentStatus>(), Ok(status));
         }
         assert!("building".parse::<DeploymentStatus>().is_err());
+    }
+
+    #[test]
+    fn final_statuses_never_move() {
+        for from in DeploymentStatus::ALL.into_iter().filter(|s| s.is_final()) {
+            for to in DeploymentStatus::ALL {
+                assert!(!from.can_transition_to(to), "{from} -> {to}");
+            }
+        }
+        let finals: Vec<_> = DeploymentStatus::ALL.into_iter().filter(|s| s.is_final()).collect();
+        assert_eq!(finals, [NotSupported, Succeeded, BuildFailed, Canceled]);
     }
 }

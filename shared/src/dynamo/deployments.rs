@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
 use super::bounds::{MAX_TEXT_BYTES, bounded};
-use super::item::{DeploymentItem, timestamp};
+use super::item::{DeploymentItem, StoredOutcome, timestamp};
 use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
@@ -97,6 +97,11 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
         update.set("detection", value);
     }
+    if let Some(outcome) = &change.outcome {
+        let value = serde_dynamo::to_attribute_value(StoredOutcome::from(outcome))
+            .map_err(|e| StoreError::Corrupt(format!("buildOutcome: {e}")))?;
+        update.set("buildOutcome", value);
+    }
     Ok(update)
 }
 
@@ -127,6 +132,42 @@ impl DynamoDeploymentStore {
             Ok(output) => decode(output.attributes.unwrap_or_default()),
             Err(e) => Err(condition_failure(id, expected, e)?),
         }
+    }
+}
+
+impl DynamoDeploymentStore {
+    /// Deployments in `status` unchanged since `cutoff`, oldest change first, at most `limit`.
+    async fn list_unchanged(
+        &self,
+        status: DeploymentStatus,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("#status = :status AND updatedAt < :cutoff")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":cutoff", s(timestamp(cutoff)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut found = Vec::new();
+        for item in pages {
+            let item = item.map_err(|e| aws_error("dynamodb:Scan", e))?;
+            match decode(item) {
+                Ok(deployment) => found.push(deployment),
+                Err(e) => tracing::error!(error = %e, "skipping an unreadable deployment item"),
+            }
+        }
+        found.sort_by_key(|d| d.updated_at);
+        found.truncate(limit);
+        Ok(found)
     }
 }
 
@@ -302,31 +343,15 @@ impl DeploymentStore for DynamoDeploymentStore {
         cutoff: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Deployment>, StoreError> {
-        let pages = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("#status = :inspecting AND updatedAt < :cutoff")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":inspecting", s(DeploymentStatus::Inspecting.as_str()))
-            .expression_attribute_values(":cutoff", s(timestamp(cutoff)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        let mut stalled = Vec::new();
-        for item in pages {
-            let item = item.map_err(|e| aws_error("dynamodb:Scan", e))?;
-            match decode(item) {
-                Ok(deployment) => stalled.push(deployment),
-                Err(e) => tracing::error!(error = %e, "skipping an unreadable deployment item"),
-            }
-        }
-        stalled.sort_by_key(|d| d.updated_at);
-        stalled.truncate(limit);
-        Ok(stalled)
+        self.list_unchanged(DeploymentStatus::Inspecting, cutoff, limit).await
+    }
+
+    async fn list_building(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        self.list_unchanged(DeploymentStatus::Building, cutoff, limit).await
     }
 
     async fn record_requeue(

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::plan_item::StoredPlan;
 use crate::domain::{
-    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId,
-    RepoFullName, RootDirectory, UserId,
+    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitSha, Deployment, DeploymentId,
+    DeploymentStatus, GitRef, InstallationId, RepoFullName, RootDirectory, UserId,
 };
 use crate::error::StoreError;
 
@@ -40,6 +40,54 @@ pub(crate) struct DeploymentItem {
     pub last_error: Option<String>,
     #[serde(default)]
     pub requeues: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_outcome: Option<StoredOutcome>,
+}
+
+/// How the build ended, as stored: `{buildStatus, failedPhase?, logGroup?, logStream?,
+/// logLink?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredOutcome {
+    pub build_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_stream: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_link: Option<String>,
+}
+
+/// CodeBuild's values are short; a bound keeps a corrupt or hostile one from growing the item.
+const MAX_OUTCOME_TEXT: usize = 2048;
+
+impl From<&BuildOutcome> for StoredOutcome {
+    fn from(o: &BuildOutcome) -> Self {
+        let cut = |t: &str| bounded(t, MAX_OUTCOME_TEXT);
+        Self {
+            build_status: o.state.as_str().to_owned(),
+            failed_phase: o.failed_phase.as_deref().map(cut),
+            log_group: o.logs.as_ref().map(|l| cut(&l.group)),
+            log_stream: o.logs.as_ref().map(|l| cut(&l.stream)),
+            log_link: o.logs.as_ref().and_then(|l| l.link.as_deref()).map(cut),
+        }
+    }
+}
+
+impl TryFrom<StoredOutcome> for BuildOutcome {
+    type Error = StoreError;
+
+    fn try_from(o: StoredOutcome) -> Result<Self, Self::Error> {
+        let state = BuildState::parse(&o.build_status)
+            .ok_or_else(|| StoreError::Corrupt(format!("buildStatus {:?}", o.build_status)))?;
+        let logs = match (o.log_group, o.log_stream) {
+            (Some(group), Some(stream)) => Some(BuildLogs { group, stream, link: o.log_link }),
+            _ => None,
+        };
+        Ok(Self { state, failed_phase: o.failed_phase, logs })
+    }
 }
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC strings, so they sort as text in the GSI.
@@ -72,6 +120,7 @@ impl From<&Deployment> for DeploymentItem {
             attempts: d.attempts,
             last_error: d.last_error.as_deref().map(|t| bounded(t, MAX_TEXT_BYTES)),
             requeues: d.requeues,
+            build_outcome: d.outcome.as_ref().map(StoredOutcome::from),
         }
     }
 }
@@ -105,6 +154,7 @@ impl TryFrom<DeploymentItem> for Deployment {
             plan: item.detection.map(BuildPlan::try_from).transpose().map_err(corrupt)?,
             build_id: item.build_id,
             reason: item.reason,
+            outcome: item.build_outcome.map(BuildOutcome::try_from).transpose()?,
             attempts: item.attempts,
             last_error: item.last_error,
             requeues: item.requeues,
@@ -329,6 +379,15 @@ mod tests {
         deployment.last_error = Some(long(1_000_000));
         deployment.attempts = u32::MAX;
         deployment.requeues = u32::MAX;
+        deployment.outcome = Some(BuildOutcome {
+            state: BuildState::TimedOut,
+            failed_phase: Some(long(1_000_000)),
+            logs: Some(BuildLogs {
+                group: long(1_000_000),
+                stream: long(1_000_000),
+                link: Some(long(1_000_000)),
+            }),
+        });
         deployment
     }
 
@@ -345,6 +404,47 @@ mod tests {
         // The exceeded-budget description is the one free text the plan keeps unbounded
         // here: it is produced by this project's code, never quoted from a repository.
         assert!(size > 60 * 1024, "the sample is not large: {size} bytes");
+    }
+
+    #[test]
+    fn a_build_outcome_is_stored_as_a_map_and_reads_back() {
+        let mut deployment = sample();
+        deployment.status = DeploymentStatus::BuildFailed;
+        deployment.outcome = Some(BuildOutcome {
+            state: BuildState::Failed,
+            failed_phase: Some("BUILD".into()),
+            logs: Some(BuildLogs {
+                group: "/aws/codebuild/whaleray-build".into(),
+                stream: "0c8e".into(),
+                link: Some("https://console.aws.amazon.com/cloudwatch/home".into()),
+            }),
+        });
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
+        let expected = HashMap::from([
+            ("buildStatus".to_owned(), s("FAILED")),
+            ("failedPhase".to_owned(), s("BUILD")),
+            ("logGroup".to_owned(), s("/aws/codebuild/whaleray-build")),
+            ("logStream".to_owned(), s("0c8e")),
+            ("logLink".to_owned(), s("https://console.aws.amazon.com/cloudwatch/home")),
+        ]);
+        assert_eq!(item["buildOutcome"], AttributeValue::M(expected));
+        let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
+        let back = Deployment::try_from(back).unwrap();
+        assert_eq!((back.status, back.outcome), (deployment.status, deployment.outcome));
+    }
+
+    #[test]
+    fn an_outcome_with_an_unknown_build_status_is_reported_corrupt() {
+        let mut item = DeploymentItem::from(&sample());
+        item.build_outcome = Some(StoredOutcome {
+            build_status: "EXPLODED".into(),
+            failed_phase: None,
+            log_group: None,
+            log_stream: None,
+            log_link: None,
+        });
+        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -170,6 +170,7 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
         store: store.clone(),
         github: Arc::new(GitHubClient::new(url, Credentials::Token(SecretString::from(TOKEN)))?),
         builds: Arc::new(Builds::default()),
+        tracker: Arc::new(whaleray_worker::ports::NoBuildRecords),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),

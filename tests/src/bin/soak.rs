@@ -1,8 +1,11 @@
 //! `whaleray-soak`: pushes many deployments through the local stack (API over HTTP, SQS,
 //! pollers, DynamoDB in the emulator, the fake GitHub, the fake CodeBuild) with injected transient and
 //! permanent GitHub failures and duplicate deliveries, then counts where every deployment
-//! ended. It fails unless no deployment is lost and every BUILDING deployment has exactly one
-//! CodeBuild build. Needs the emulator: run it with `scripts/soak`.
+//! ended. Builds run to their end on the fake CodeBuild (every tenth fails in BUILD), whose
+//! state-change events reach the worker's handler with some dropped, repeated and reordered;
+//! a final sweep reconciles the builds whose events were lost. It fails unless no deployment
+//! is lost, every deployment that reached BUILDING has exactly one CodeBuild build, and none
+//! is left BUILDING. Needs the emulator: run it with `scripts/soak`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
@@ -24,7 +27,9 @@ use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::{CommitSha, DeploymentId, GitRef, InstallationId, RepoFullName};
-use whaleray_tests::codebuild::FakeCodeBuild;
+use whaleray_tests::codebuild::{
+    EVENT_FEED_PATH, EventFaults, FakeCodeBuild, FakeCodeBuildOptions, Verdict,
+};
 use whaleray_tests::emulator::{Emulator, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
@@ -34,6 +39,7 @@ use whaleray_worker::github::{
     AppCredentials, Credentials, GitHubClient, GitHubError, RepoReader, TreeEntry,
 };
 use whaleray_worker::poll::Poller;
+use whaleray_worker::sweep::{SweepOptions, sweep};
 
 /// Soak run of the whole pipeline against the local emulator.
 #[derive(Parser)]
@@ -61,6 +67,9 @@ struct Args {
     /// Jobs at once per poller.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Every n-th repository's build fails in its BUILD phase.
+    #[arg(long, default_value_t = 10)]
+    build_fail_every: usize,
     /// Give up waiting for the pipeline to settle after this many seconds.
     #[arg(long, default_value_t = 900)]
     timeout_seconds: u64,
@@ -170,7 +179,21 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let github = FakeGitHub::start().await?;
     // CodeBuild as its API reference documents it (token window, sortOrder limit, unordered
     // BatchGetBuilds, builds that take time), not the emulator's stub.
-    let codebuild = FakeCodeBuild::start().await?;
+    // Its state-change events are dropped, repeated and reordered, as EventBridge may.
+    let options = FakeCodeBuildOptions {
+        event_faults: EventFaults {
+            drop_every: Some(5),
+            duplicate_every: Some(4),
+            reorder_every: Some(3),
+        },
+        ..FakeCodeBuildOptions::default()
+    };
+    let codebuild =
+        FakeCodeBuild::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), options).await?;
+    codebuild.set_verdict(
+        "soak/breaks-",
+        Verdict::Fail { phase: "BUILD", message: "npm run build: exit status 1".into() },
+    );
     codebuild
         .create_project(&stack.codebuild_project, whaleray_worker::codebuild::BUILDSPEC)
         .await?;
@@ -183,7 +206,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let mut failures = HashMap::new();
     let mut duplicates = Vec::new();
     for i in 0..args.deployments {
-        let name = format!("soak/app-{i}");
+        let fails =
+            args.build_fail_every > 0 && i % args.build_fail_every == 7 % args.build_fail_every;
+        let name = if fails { format!("soak/breaks-{i}") } else { format!("soak/app-{i}") };
         let roll = dice.percent();
         let fate = if roll < args.permanent_percent {
             Fate::Permanent
@@ -255,9 +280,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             codebuild_client.clone(),
             &stack.codebuild_project,
         )),
+        tracker: Arc::new(whaleray_worker::codebuild::CodeBuildTracker::new(
+            codebuild_client.clone(),
+        )),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),
+    };
+
+    // The EventBridge rule's part: state-change events to the worker's handler.
+    let feed = {
+        let (url, store) = (format!("{}{EVENT_FEED_PATH}", codebuild.url), store.clone());
+        tokio::spawn(async move { whaleray_worker::event_feed::run(&url, store.as_ref()).await })
     };
 
     // Workers first, so the queue stays shallow while deployments arrive.
@@ -336,6 +370,28 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     server.abort();
 
+    // Every build runs to its end; the events that were not lost are handled meanwhile.
+    let started_builds = codebuild.build_ids(&stack.codebuild_project);
+    while Instant::now() < deadline
+        && started_builds.iter().any(|b| codebuild.status(b).is_none_or(|s| s == "IN_PROGRESS"))
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    codebuild.flush_events();
+    // Two reads of the feed: what is left of the events is delivered.
+    tokio::time::sleep(whaleray_worker::event_feed::FEED_INTERVAL * 3).await;
+    feed.abort();
+    let ended_by_events = count_ended(store.as_ref(), &posted).await?;
+    // The sweep's reconciliation, as the schedule runs it, with no age threshold.
+    let sweep_options =
+        SweepOptions { building_older_than: Duration::ZERO, ..SweepOptions::default() };
+    let reconciliation =
+        sweep(store.as_ref(), queue.as_ref(), deps.tracker.as_ref(), sweep_options).await;
+    let mut statuses = Vec::with_capacity(posted.len());
+    for id in &posted {
+        statuses.push(store.get(*id).await?.context("a posted deployment is missing")?);
+    }
+
     // Count.
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_fate: BTreeMap<(Fate, String), usize> = BTreeMap::new();
@@ -346,8 +402,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let builds = all_builds(&codebuild_client, &stack.codebuild_project).await?;
     let per_deployment = codebuild.builds_per_variable("WHALERAY_DEPLOYMENT_ID");
     let most_builds = per_deployment.values().copied().max().unwrap_or(0);
-    let building: Vec<_> = statuses.iter().filter(|d| d.status.as_str() == "BUILDING").collect();
+    // Every deployment that reached BUILDING keeps its build id, whatever its outcome.
+    let building: Vec<_> = statuses.iter().filter(|d| d.build_id.is_some()).collect();
     let recorded: HashSet<_> = building.iter().filter_map(|d| d.build_id.clone()).collect();
+    let left_building = statuses.iter().filter(|d| d.status.as_str() == "BUILDING").count();
     let dead_letters = emulator.queue_depth(&stack.dlq_url).await?;
     let gave_up = statuses
         .iter()
@@ -381,7 +439,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         dead_letters.0 + dead_letters.1
     );
     println!(
-        "  CodeBuild builds: {} for {} BUILDING deployments ({} distinct recorded ids)",
+        "  CodeBuild builds: {} for {} deployments that reached BUILDING ({} distinct recorded ids)",
         builds.len(),
         building.len(),
         recorded.len()
@@ -394,15 +452,32 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let done: u64 = poll_stats.iter().map(|s| s.done).sum();
     println!("  messages handled: {done} done, {retried} retried");
     println!("  lost (still INSPECTING): {lost}");
+    println!(
+        "  build events: {} dropped on purpose; outcomes recorded from events {ended_by_events}, by the sweep's reconciliation {} (errors {})",
+        codebuild.dropped_events(),
+        reconciliation.reconciled.len(),
+        reconciliation.errors.len()
+    );
+    println!("  left BUILDING after reconciliation: {left_building}");
 
     let one_build_each = most_builds <= 1
         && builds.len() == building.len()
         && recorded.len() == building.len()
         && recorded.iter().all(|id| builds.contains(id));
     let dead_letters_accounted = (dead_letters.0 + dead_letters.1) as usize == gave_up;
-    let ok = lost == 0 && one_build_each && dead_letters_accounted;
+    let ok = lost == 0 && one_build_each && dead_letters_accounted && left_building == 0;
     println!("  verdict: {}", if ok { "PASS" } else { "FAIL" });
     Ok(ok)
+}
+
+/// How many of `ids` have a recorded build outcome.
+async fn count_ended(store: &dyn DeploymentStore, ids: &[DeploymentId]) -> anyhow::Result<usize> {
+    let mut ended = 0;
+    for id in ids {
+        let deployment = store.get(*id).await?.context("a posted deployment is missing")?;
+        ended += usize::from(deployment.outcome.is_some());
+    }
+    Ok(ended)
 }
 
 /// Every build id of the project.

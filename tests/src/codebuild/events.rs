@@ -69,7 +69,46 @@ impl Outbox {
     }
 }
 
-/// The event EventBridge delivers when `build` reaches `status`.
+/// CodeBuild's time format in events: `Sep 1, 2017 4:12:29 PM`.
+fn event_time(secs: &Value) -> Value {
+    let at = secs
+        .as_f64()
+        .and_then(|s| DateTime::<Utc>::from_timestamp_millis((s * 1000.0) as i64))
+        .unwrap_or_default();
+    json!(at.format("%b %-d, %Y %-I:%M:%S %p").to_string())
+}
+
+/// One phase of `BatchGetBuilds`' shape in the event's kebab-case shape; the contexts become
+/// `"STATUS_CODE: message"` strings.
+fn event_phase(phase: &Value) -> Value {
+    let mut out = json!({
+        "phase-type": phase["phaseType"],
+        "start-time": event_time(&phase["startTime"]),
+    });
+    if let Some(status) = phase.get("phaseStatus") {
+        let contexts: Vec<Value> = phase["contexts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["message"].as_str().is_some_and(|m| !m.is_empty()))
+            .map(|c| {
+                json!(format!(
+                    "{}: {}",
+                    c["statusCode"].as_str().unwrap_or(""),
+                    c["message"].as_str().unwrap_or("")
+                ))
+            })
+            .collect();
+        out["phase-context"] = json!(contexts);
+        out["end-time"] = event_time(&phase["endTime"]);
+        out["duration-in-seconds"] = phase["durationInSeconds"].clone();
+        out["phase-status"] = status.clone();
+    }
+    out
+}
+
+/// The event EventBridge delivers when `build` reaches `status`, in the documented shape
+/// (the build notifications reference), which `aws_lambda_events`' `CodeBuildEvent` reads.
 pub(crate) fn state_change(
     build: &FakeBuild,
     status: &str,
@@ -78,6 +117,8 @@ pub(crate) fn state_change(
     account: &str,
 ) -> Value {
     let detail = build.to_json(now, region);
+    let phases: Vec<Value> =
+        detail["phases"].as_array().into_iter().flatten().map(event_phase).collect();
     json!({
         "version": "0",
         "id": ulid::Ulid::new().to_string().to_ascii_lowercase(),
@@ -95,13 +136,16 @@ pub(crate) fn state_change(
             "current-phase-context": "[]",
             "version": "1",
             "additional-information": {
+                "artifact": { "location": "" },
                 "build-complete": status != "IN_PROGRESS",
+                "build-number": build.number,
                 "initiator": build.initiator,
-                "build-start-time": now.format("%b %-d, %Y %-I:%M:%S %p").to_string(),
+                "build-start-time": event_time(&detail["startTime"]),
                 "source": detail["source"],
                 "source-version": detail["sourceVersion"],
                 "environment": {
                     "image": detail["environment"]["image"],
+                    "privileged-mode": false,
                     "compute-type": detail["environment"]["computeType"],
                     "type": detail["environment"]["type"],
                     "environment-variables": detail["environment"]["environmentVariables"],
@@ -113,7 +157,7 @@ pub(crate) fn state_change(
                     "stream-name": detail["logs"]["streamName"],
                     "deep-link": detail["logs"]["deepLink"],
                 },
-                "phases": detail["phases"],
+                "phases": phases,
             },
         },
     })

@@ -15,7 +15,8 @@
 //!   install, build, ...) and end SUCCEEDED, FAILED in a chosen phase, TIMED_OUT, or STOPPED
 //!   after `StopBuild`;
 //! - each change of build status emits a "CodeBuild Build State Change" event in
-//!   EventBridge's shape, and events can be dropped, duplicated and reordered on purpose.
+//!   EventBridge's documented shape, and events can be dropped, duplicated and reordered on
+//!   purpose; they are handed out once from [`EVENT_FEED_PATH`] (or `take_events`).
 //!
 //! Where the documentation is silent the fake is pessimistic: a build whose source type is
 //! overridden without a `buildspecOverride` fails at DOWNLOAD_SOURCE (whether the project's
@@ -31,6 +32,7 @@ mod server;
 
 pub use events::EventFaults;
 pub use model::{Timing, Verdict};
+pub use routes::EVENT_FEED_PATH;
 pub use server::{FakeCodeBuild, FakeCodeBuildOptions};
 
 #[cfg(test)]

@@ -6,14 +6,32 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::model::{FakeBuild, Verdict};
 use super::server::{FakeProject, IDEMPOTENCY_WINDOW, PAGE_SIZE, Shared, State as FakeState};
 
 pub(crate) fn router(shared: Shared) -> Router {
-    Router::new().route("/", post(dispatch)).with_state(shared)
+    Router::new()
+        .route("/", post(dispatch))
+        .route(EVENT_FEED_PATH, get(event_feed))
+        .with_state(shared)
+}
+
+/// Where the fake serves the state-change events EventBridge would have delivered (not a
+/// CodeBuild operation): `GET` answers `{"events": [...]}` and hands each event out once.
+/// The worker's local event feed reads it (`BUILD_EVENTS_URL`), standing in for the
+/// EventBridge rule that invokes the Lambda with each event.
+pub const EVENT_FEED_PATH: &str = "/_fake/build-events";
+
+async fn event_feed(State(shared): State<Shared>) -> Response {
+    let events = {
+        let mut state = shared.lock();
+        state.emit_changes();
+        std::mem::take(&mut state.outbox.delivered)
+    };
+    axum::Json(json!({ "events": events })).into_response()
 }
 
 type Answer = Result<Value, Refusal>;

@@ -187,7 +187,8 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
         .unwrap();
 
     let options = SweepOptions { older_than: Duration::ZERO, ..SweepOptions::default() };
-    let report = sweep(app.store.as_ref(), main_queue(&app).as_ref(), options).await;
+    let tracker = app.deps.tracker.as_ref();
+    let report = sweep(app.store.as_ref(), main_queue(&app).as_ref(), tracker, options).await;
     assert_eq!(report.requeued, std::slice::from_ref(&id), "{report:?}");
     let (body, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");

@@ -16,7 +16,7 @@ use whaleray_shared::dynamo::{
     DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
 };
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_tests::codebuild::FakeCodeBuild;
+use whaleray_tests::codebuild::{EVENT_FEED_PATH, FakeCodeBuild, FakeCodeBuildOptions};
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
@@ -78,10 +78,25 @@ impl TestApp {
 
     /// With `broken_queue`, the API sends jobs to a queue that does not exist (an outage).
     pub async fn spawn_with(options: StackOptions, broken_queue: bool) -> Self {
+        Self::spawn_full(options, broken_queue, FakeCodeBuildOptions::default()).await
+    }
+
+    /// With a fake CodeBuild behaving as `codebuild_options` say (event faults, timing).
+    pub async fn spawn_with_codebuild(codebuild_options: FakeCodeBuildOptions) -> Self {
+        Self::spawn_full(StackOptions::default(), false, codebuild_options).await
+    }
+
+    async fn spawn_full(
+        options: StackOptions,
+        broken_queue: bool,
+        codebuild_options: FakeCodeBuildOptions,
+    ) -> Self {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
         let github = FakeGitHub::start().await.expect("fake github");
-        let codebuild = FakeCodeBuild::start().await.expect("fake codebuild");
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let codebuild =
+            FakeCodeBuild::start_on(address, codebuild_options).await.expect("fake codebuild");
         codebuild
             .create_project(&stack.codebuild_project, whaleray_worker::codebuild::BUILDSPEC)
             .await
@@ -124,6 +139,9 @@ impl TestApp {
             builds: Arc::new(CodeBuildLauncher::new(
                 codebuild_client.clone(),
                 &stack.codebuild_project,
+            )),
+            tracker: Arc::new(whaleray_worker::codebuild::CodeBuildTracker::new(
+                codebuild_client.clone(),
             )),
             support: whaleray_detect::SupportPolicy::default_policy(),
             max_receive_count: options.max_receive_count,
@@ -266,6 +284,14 @@ impl TestApp {
         let mut messages = received.messages.unwrap_or_default();
         assert_eq!(messages.len(), 1, "one job message expected");
         messages.remove(0)
+    }
+
+    /// Delivers the fake CodeBuild's state-change events to the worker's handler, as
+    /// `whaleray-worker poll` does with `BUILD_EVENTS_URL`, until the returned task is aborted.
+    pub fn start_event_feed(&self) -> tokio::task::JoinHandle<()> {
+        let url = format!("{}{EVENT_FEED_PATH}", self.codebuild.url);
+        let store = self.deps.store.clone();
+        tokio::spawn(async move { whaleray_worker::event_feed::run(&url, store.as_ref()).await })
     }
 
     /// Every build id CodeBuild knows for this stack's project, oldest first.

@@ -6,6 +6,7 @@
 
 mod api_flow;
 mod build_faults;
+mod build_outcomes;
 mod dlq_flow;
 mod github_app;
 mod helpers;

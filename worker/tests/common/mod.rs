@@ -124,6 +124,7 @@ pub async fn world(github_failures: u32, permanent: bool) -> World {
         store: store.clone(),
         github: Arc::new(FakeGitHub { failures: AtomicU32::new(github_failures), permanent }),
         builds: builds.clone(),
+        tracker: Arc::new(whaleray_worker::ports::NoBuildRecords),
         support: SupportPolicy::default_policy(),
         max_receive_count: 3,
         budgets: whaleray_worker::budget::Budgets::default(),
