@@ -15,10 +15,10 @@ use whaleray_shared::ports::BuildInputs;
 use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
 use crate::budget::Exceeded;
-use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
 use crate::github::GitHubError;
 use crate::plan::build_plan;
+use crate::ports::{BuildError, BuildRequest};
 
 mod error;
 mod paths;

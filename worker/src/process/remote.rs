@@ -13,7 +13,7 @@ use whaleray_shared::{CommitSha, Deployment};
 use super::{Failure, JobError, paths};
 use crate::budget::{BLOB_CONCURRENCY, Usage};
 use crate::deps::Deps;
-use crate::github::{EntryKind, TreeEntry};
+use crate::ports::{EntryKind, TreeEntry};
 
 /// What reading and detecting found.
 pub(super) struct Inspected {
