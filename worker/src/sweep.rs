@@ -13,17 +13,16 @@
 //! CodeBuild has no record of (`buildsNotFound`) ends the deployment BUILD_FAILED, since
 //! nothing would ever report on it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use std::collections::HashMap;
-
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
-use whaleray_shared::{Deployment, DeploymentStatus, StatusChange};
+use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, StatusChange};
 
 use crate::outcome::{self, Ignored, Recorded};
-use crate::ports::{BuildTracker, build_id_of};
+use crate::ports::{BuildError, BuildTracker, build_id_of};
 
 /// How long a deployment stays BUILDING before the sweep asks CodeBuild about its build:
 /// EventBridge delivers state changes within seconds when it delivers them at all, so a
@@ -55,8 +54,47 @@ impl Default for SweepOptions {
     }
 }
 
-/// What one sweep did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+/// Why the sweep could not handle a deployment, or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The stalled deployments could not be listed.
+    #[error("listing stalled deployments failed")]
+    List(#[source] StoreError),
+    /// The store refused or failed a write or read for one deployment.
+    #[error("deployment {id} could not be swept")]
+    Store {
+        /// The deployment.
+        id: DeploymentId,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+    /// The BUILDING deployments could not be listed.
+    #[error("listing building deployments failed")]
+    ListBuilding(#[source] StoreError),
+    /// CodeBuild could not be asked about the builds.
+    #[error("looking up {count} builds failed")]
+    Lookup {
+        /// How many build ids were asked about.
+        count: usize,
+        /// CodeBuild's error.
+        #[source]
+        source: BuildError,
+    },
+    /// The re-queued job could not be sent; the record's new `updatedAt` makes the next sweep
+    /// try again.
+    #[error("the job of deployment {id} could not be re-queued")]
+    Requeue {
+        /// The deployment.
+        id: DeploymentId,
+        /// The queue's error.
+        #[source]
+        source: QueueError,
+    },
+}
+
+/// What one sweep did (the scheduled Lambda event answers with it as JSON).
+#[derive(Debug, Default, serde::Serialize)]
 pub struct SweepReport {
     /// Deployments whose job was sent again.
     pub requeued: Vec<String>,
@@ -68,8 +106,14 @@ pub struct SweepReport {
     pub reconciled: Vec<String>,
     /// BUILDING deployments whose build is still running.
     pub still_building: Vec<String>,
-    /// Errors, one line each.
-    pub errors: Vec<String>,
+    /// What failed, each with its cause chain (one line each in JSON).
+    #[serde(serialize_with = "chains")]
+    pub errors: Vec<SweepError>,
+}
+
+/// Serializes errors as their one-line cause chains.
+fn chains<S: serde::Serializer>(errors: &[SweepError], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(errors.iter().map(|e| Chain(e).to_string()))
 }
 
 /// Runs one sweep: stalled INSPECTING deployments, then BUILDING ones (reconciliation).
@@ -82,8 +126,21 @@ pub async fn sweep(
     let mut report = SweepReport::default();
     sweep_stalled(store, queue, options, &mut report).await;
     reconcile(store, tracker, options, &mut report).await;
-    tracing::info!(?report, "sweep finished");
+    tracing::info!(
+        requeued = report.requeued.len(),
+        failed = report.failed.len(),
+        skipped = report.skipped.len(),
+        reconciled = report.reconciled.len(),
+        still_building = report.still_building.len(),
+        errors = report.errors.len(),
+        "sweep finished"
+    );
     report
+}
+
+fn push_error(report: &mut SweepReport, error: SweepError) {
+    tracing::error!(error = %Chain(&error), "sweep could not handle a deployment");
+    report.errors.push(error);
 }
 
 async fn sweep_stalled(
@@ -98,7 +155,9 @@ async fn sweep_stalled(
     let stalled = match store.list_stalled(cutoff, options.limit).await {
         Ok(stalled) => stalled,
         Err(e) => {
-            report.errors.push(format!("listing stalled deployments: {e}"));
+            let error = SweepError::List(e);
+            tracing::error!(error = %Chain(&error), "sweep could not start");
+            report.errors.push(error);
             return;
         }
     };
@@ -107,8 +166,10 @@ async fn sweep_stalled(
         match handle(store, queue, &deployment, options).await {
             Ok(Action::Requeued) => report.requeued.push(id),
             Ok(Action::Failed) => report.failed.push(id),
-            Err(StoreError::Conflict { .. }) => report.skipped.push(id),
-            Err(e) => report.errors.push(format!("{id}: {e}")),
+            Err(SweepError::Store { source: StoreError::Conflict { .. }, .. }) => {
+                report.skipped.push(id);
+            }
+            Err(error) => push_error(report, error),
         }
     }
 }
@@ -125,10 +186,7 @@ async fn reconcile(
         chrono::Duration::from_std(options.building_older_than).unwrap_or(chrono::Duration::MAX);
     let building = match store.list_building(chrono::Utc::now() - older_than, options.limit).await {
         Ok(building) => building,
-        Err(e) => {
-            report.errors.push(format!("listing building deployments: {e}"));
-            return;
-        }
+        Err(e) => return push_error(report, SweepError::ListBuilding(e)),
     };
     // Each build id to its deployment: the answer is matched by id, and our own record says
     // which deployment a build is, whatever variables the build kept.
@@ -142,33 +200,30 @@ async fn reconcile(
     let ids: Vec<String> = owners.keys().cloned().collect();
     let lookup = match tracker.lookup(&ids).await {
         Ok(lookup) => lookup,
-        Err(e) => {
-            report.errors.push(format!("looking up {} builds: {e}", ids.len()));
-            return;
-        }
+        Err(source) => return push_error(report, SweepError::Lookup { count: ids.len(), source }),
     };
     for mut build in lookup.found {
         let Some(owner) = owners.get(build_id_of(&build.build_id)) else { continue };
-        let id = owner.id.to_string();
-        build.deployment = Some(owner.id);
+        let (id, name) = (owner.id, owner.id.to_string());
+        build.deployment = Some(id);
         match outcome::record(store, &build).await {
-            Ok(Recorded::Moved(status)) => report.reconciled.push(format!("{id}: {status}")),
-            Ok(Recorded::Ignored(Ignored::StillRunning)) => report.still_building.push(id),
-            Ok(Recorded::Ignored(_)) => report.skipped.push(id),
-            Err(e) => report.errors.push(format!("{id}: {e}")),
+            Ok(Recorded::Moved(status)) => report.reconciled.push(format!("{name}: {status}")),
+            Ok(Recorded::Ignored(Ignored::StillRunning)) => report.still_building.push(name),
+            Ok(Recorded::Ignored(_)) => report.skipped.push(name),
+            Err(source) => push_error(report, SweepError::Store { id, source }),
         }
     }
     for missing in lookup.not_found {
         let Some(owner) = owners.get(build_id_of(&missing)) else { continue };
-        let id = owner.id.to_string();
+        let (id, name) = (owner.id, owner.id.to_string());
         let change = StatusChange {
             reason: Some(format!("CodeBuild has no record of build {missing}; deploy again")),
             ..StatusChange::to(DeploymentStatus::BuildFailed)
         };
-        match store.transition(owner.id, DeploymentStatus::Building, change).await {
-            Ok(_) => report.reconciled.push(format!("{id}: BUILD_FAILED")),
-            Err(StoreError::Conflict { .. }) => report.skipped.push(id),
-            Err(e) => report.errors.push(format!("{id}: {e}")),
+        match store.transition(id, DeploymentStatus::Building, change).await {
+            Ok(_) => report.reconciled.push(format!("{name}: BUILD_FAILED")),
+            Err(StoreError::Conflict { .. }) => report.skipped.push(name),
+            Err(source) => push_error(report, SweepError::Store { id, source }),
         }
     }
 }
@@ -183,24 +238,24 @@ async fn handle(
     queue: &dyn JobQueue,
     deployment: &Deployment,
     options: SweepOptions,
-) -> Result<Action, StoreError> {
+) -> Result<Action, SweepError> {
+    let id = deployment.id;
+    let store_error = |source| SweepError::Store { id, source };
     if deployment.requeues >= options.max_requeues {
         let reason = format!(
             "inspection stalled: no worker finished it after {} re-queues; deploy again or ask an operator",
             deployment.requeues
         );
         store
-            .transition(deployment.id, DeploymentStatus::Inspecting, StatusChange::failed(reason))
-            .await?;
+            .transition(id, DeploymentStatus::Inspecting, StatusChange::failed(reason))
+            .await
+            .map_err(store_error)?;
         return Ok(Action::Failed);
     }
-    store.record_requeue(deployment.id, deployment.updated_at).await?;
+    store.record_requeue(id, deployment.updated_at).await.map_err(store_error)?;
     let job = InspectionJob::for_deployment(deployment);
     // If this send fails, the record's new updatedAt makes the next sweep try again.
-    queue
-        .send(&job)
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("re-queue of {} failed: {e}", deployment.id)))?;
+    queue.send(&job).await.map_err(|source| SweepError::Requeue { id, source })?;
     Ok(Action::Requeued)
 }
 
@@ -249,6 +304,29 @@ mod tests {
 
         let again = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
         assert!(again.requeued.is_empty(), "a just re-queued deployment is not stalled: {again:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_requeue_is_reported_with_its_queue_error_as_source() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let stalled = inspecting(&store, 120, 0).await;
+        queue.set_failing(true);
+
+        let report = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
+
+        assert!(report.requeued.is_empty(), "{report:?}");
+        let [SweepError::Requeue { id, source }] = report.errors.as_slice() else {
+            panic!("{report:?}")
+        };
+        assert_eq!(*id, stalled.id);
+        assert!(matches!(source, QueueError::Aws(_)), "{source:?}");
+        // The JSON report keeps the whole chain, down to the injected outage.
+        let json = serde_json::to_value(&report).unwrap();
+        let expected = format!(
+            "the job of deployment {id} could not be re-queued: sqs:SendMessage failed: \
+             injected queue outage"
+        );
+        assert_eq!(json["errors"], serde_json::json!([expected]));
     }
 
     /// A CodeBuild that knows some builds and reports them in reverse order of the ids asked.
