@@ -12,7 +12,7 @@ use whaleray_shared::dynamo::DynamoDeploymentStore;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_worker::config::OperatorConfig;
-use whaleray_worker::operator;
+use whaleray_worker::{operator, wiring};
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
 
@@ -74,7 +74,9 @@ fn replay_options(
         .iter()
         .map(|d| DeploymentId::parse(d).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
-    let time = |value: &Option<String>| value.as_deref().map(replay::parse_time).transpose();
+    let time = |value: &Option<String>| {
+        value.as_deref().map(replay::parse_time).transpose().map_err(|e| e.to_string())
+    };
     Ok((deployments, time(since)?, time(until)?))
 }
 
@@ -94,9 +96,8 @@ pub async fn run(
     match command {
         Operator::Replay { options, json } => {
             let replayer = Replayer {
-                sqs: sqs.clone(),
-                dlq_url: config.dead_letter_queue_url.clone(),
-                main: Arc::new(main_queue),
+                dlq: wiring::sqs_consumer(sdk, &config.dead_letter_queue_url),
+                main: wiring::sqs_consumer(sdk, &config.job_queue_url),
                 store,
                 hold: Duration::from_secs(300),
             };

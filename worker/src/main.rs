@@ -12,12 +12,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use whaleray_detect::Options;
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
-use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::config::OperatorConfig;
-use whaleray_worker::poll::Poller;
-use whaleray_worker::visibility::Retries;
-use whaleray_worker::{Deps, WorkerConfig, lambda, local};
+use whaleray_worker::{Deps, WorkerConfig, lambda, local, wiring};
 
 /// The WhaleRay inspection worker.
 #[derive(Parser)]
@@ -92,7 +89,11 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&anyhow::Error::new(e).context("could not start the async runtime")),
     };
-    match runtime.block_on(serve(cli.command)) {
+    let result = runtime.block_on(serve(cli.command));
+    // Jobs a stopping poller abandoned may still hold a blocking thread (detection); they are
+    // bounded by their own deadline, but the process does not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
@@ -141,26 +142,18 @@ async fn serve(command: Option<Command>) -> anyhow::Result<()> {
     let deps = Deps::from_config(&config, &sdk).await.context("could not set up GitHub access")?;
     match command {
         Some(Command::Poll { concurrency }) => {
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let concurrency = concurrency.unwrap_or(config.concurrency);
-            let poller = Poller::new(sqs, &config.job_queue_url, deps, concurrency);
-            tracing::info!(queue = %config.job_queue_url, concurrency, "whaleray-worker polling");
+            let poller = wiring::poller(&config, &sdk, deps, concurrency);
+            tracing::info!(queue = %config.job_queue_url, grace = ?poller.grace, "whaleray-worker polling");
             let stats = poller.run(shutdown_signal()).await;
             tracing::info!(?stats, "whaleray-worker stopped");
             Ok(())
         }
         None if config.lambda => {
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let queue = SqsJobQueue::new(sqs.clone(), &config.job_queue_url);
-            let retries = Retries {
-                client: sqs,
-                queue_url: config.job_queue_url.clone(),
-                base_backoff: Duration::from_secs(10),
-            };
-            let (deps, queue, retries) = (&deps, &queue, &retries);
+            let worker = &wiring::lambda_worker(&config, &sdk, deps);
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
-                    lambda::handle_event(deps, queue, retries, event.payload).await
+                    let invocation = lambda::Invocation { deadline_ms: event.context.deadline };
+                    worker.handle_event(event.payload, invocation).await
                 },
             ))
             .await
