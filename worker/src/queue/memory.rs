@@ -86,6 +86,8 @@ pub struct Snapshot {
     pub receive_count: u32,
     /// Whether a receive could return it now.
     pub visible: bool,
+    /// How long it stays invisible from now (zero when visible).
+    pub invisible_for: Duration,
 }
 
 impl MemoryQueue {
@@ -119,6 +121,7 @@ impl MemoryQueue {
                 body: m.body.clone(),
                 receive_count: m.receive_count,
                 visible: m.visible_at <= now,
+                invisible_for: m.visible_at.saturating_duration_since(now),
             })
             .collect()
     }
