@@ -35,6 +35,6 @@ pub mod testing;
 
 pub use domain::{
     BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef,
-    InstallationId, RepoFullName, RootDirectory, StatusChange, UserId,
+    InstallationId, InstallationRefusal, RepoFullName, RootDirectory, StatusChange, UserId,
 };
 pub use error::ErrorClass;
