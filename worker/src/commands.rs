@@ -12,9 +12,9 @@ use whaleray_shared::dynamo::DynamoDeploymentStore;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_worker::config::OperatorConfig;
-use whaleray_worker::{operator, wiring};
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
+use whaleray_worker::{operator, wiring};
 
 use crate::Command;
 

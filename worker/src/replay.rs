@@ -203,8 +203,15 @@ impl Replayer {
                             report.moved.push(item);
                             kept.push(receipt);
                         } else {
-                            self.move_one(item, &job, &message.body, &receipt, &mut report, &mut kept)
-                                .await;
+                            self.move_one(
+                                item,
+                                &job,
+                                &message.body,
+                                &receipt,
+                                &mut report,
+                                &mut kept,
+                            )
+                            .await;
                             progress(Progress::Moved);
                             if let Some(pause) = pause {
                                 tokio::time::sleep(pause).await;
@@ -233,7 +240,8 @@ impl Replayer {
     }
 
     async fn receive(&self) -> Result<Vec<ReceivedMessage>, ReplayError> {
-        let request = Receive { max: MAX_RECEIVE_MESSAGES, wait: RECEIVE_WAIT, visibility: self.hold };
+        let request =
+            Receive { max: MAX_RECEIVE_MESSAGES, wait: RECEIVE_WAIT, visibility: self.hold };
         self.dlq.receive(request).await.map_err(ReplayError::Receive)
     }
 

@@ -198,8 +198,8 @@ mod lambda_batch {
             per_message: Duration::from_millis(200),
             concurrency: 10,
         };
-        let response = handle_batch_with(&w.deps, step.as_ref(), event(&[("m", &body)]), options)
-            .await;
+        let response =
+            handle_batch_with(&w.deps, step.as_ref(), event(&[("m", &body)]), options).await;
         assert_eq!(failed_ids(&response), ["m"]);
         assert_eq!(w.stored().await.status, DeploymentStatus::Inspecting);
     }

@@ -16,9 +16,7 @@ use whaleray_worker::batch::{BatchOptions, handle_batch};
 use crate::helpers::{FRONTEND, TestApp, USER, WEBHOOK_SECRET, vite_repo};
 
 /// A batch with a minute to run, as a fresh invocation of the 60 s function has.
-fn batch_options(
-    retries: Option<&whaleray_worker::visibility::Retries>,
-) -> BatchOptions<'_> {
+fn batch_options(retries: Option<&whaleray_worker::visibility::Retries>) -> BatchOptions<'_> {
     BatchOptions {
         retries,
         deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(55),

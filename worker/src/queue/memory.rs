@@ -261,7 +261,11 @@ impl QueueConsumer for MemoryQueue {
         Ok(())
     }
 
-    async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), ConsumeError> {
+    async fn change_visibility(
+        &self,
+        receipt: &str,
+        timeout: Duration,
+    ) -> Result<(), ConsumeError> {
         let mut state = self.lock();
         state.counts.visibility_changes += 1;
         check_visibility(timeout)?;

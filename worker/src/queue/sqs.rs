@@ -93,7 +93,11 @@ impl QueueConsumer for SqsConsumer {
         Ok(())
     }
 
-    async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), ConsumeError> {
+    async fn change_visibility(
+        &self,
+        receipt: &str,
+        timeout: Duration,
+    ) -> Result<(), ConsumeError> {
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)
