@@ -92,9 +92,14 @@ pub async fn handle_batch_with(
     let started = Instant::now();
     // What a message needs to be worth starting: its full time, or all there is at the start.
     let needed = options.per_message.min(options.deadline.saturating_duration_since(started));
-    let failed: Vec<Option<String>> = futures::stream::iter(event.records)
-        .map(|record| handle_record(deps, handler, record, options, needed))
-        .buffer_unordered(options.concurrency.max(1))
+    let concurrency = options.concurrency.max(1);
+    let failed: Vec<Option<String>> = futures::stream::iter(event.records.into_iter().enumerate())
+        .map(|(index, record)| {
+            // The first wave starts at once with all the time there is.
+            let needed = if index < concurrency { Duration::ZERO } else { needed };
+            handle_record(deps, handler, record, options, needed)
+        })
+        .buffer_unordered(concurrency)
         .collect()
         .await;
     let mut response = SqsBatchResponse::default();

@@ -9,7 +9,9 @@
 //! - It depends on `whaleray-shared` and `whaleray-detect`, and is the only crate besides the
 //!   tests that knows detection's verdict: [`plan`] turns it into the domain's `BuildPlan`
 //!   before anything is stored or sent to a build.
-//! - The GitHub and CodeBuild adapters live here, nowhere else.
+//! - The GitHub and CodeBuild adapters live here, nowhere else, and so does the consumer side
+//!   of SQS ([`ports::QueueConsumer`], adapters in [`queue`]): the poller, the retry schedule
+//!   and `replay-dlq` reach the queue only through that port.
 
 pub mod batch;
 pub mod budget;

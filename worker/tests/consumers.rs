@@ -187,6 +187,44 @@ mod lambda_batch {
     }
 
     #[tokio::test]
+    async fn an_invocations_deadline_leaves_a_margin_and_a_spent_one_returns_every_message() {
+        let w = common::world(0, false).await;
+        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap();
+        let options = BatchOptions::for_invocation(now_ms + 60_000, &w.deps);
+        let left = options.deadline.saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_millis(54_000) && left <= Duration::from_secs(55),
+            "{left:?}"
+        );
+        assert_eq!(options.per_message, w.deps.budgets.deadline + Duration::from_secs(10));
+
+        let spent = BatchOptions::for_invocation(now_ms + 1_000, &w.deps);
+        let step = Step::new(|_| Act::Done);
+        let response =
+            handle_batch_with(&w.deps, step.as_ref(), event(&[("a", "{}"), ("b", "{}")]), spent)
+                .await;
+        assert_eq!(failed_ids(&response), ["a", "b"]);
+        assert!(step.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_first_wave_starts_even_when_the_batch_has_less_than_a_full_jobs_time() {
+        let w = common::world(0, false).await;
+        let step = Step::new(|_| Act::Done);
+        let options = BatchOptions {
+            retries: None,
+            deadline: Instant::now() + Duration::from_secs(2),
+            per_message: Duration::from_secs(50),
+            concurrency: 2,
+        };
+        let batch = event(&[("a", "{}"), ("b", "{}"), ("c", "{}")]);
+        let response = handle_batch_with(&w.deps, step.as_ref(), batch, options).await;
+        // a and b start at once; c would need 2 s of the 2 s left and is returned.
+        assert_eq!(failed_ids(&response), ["c"]);
+        assert_eq!(step.calls().len(), 2);
+    }
+
+    #[tokio::test]
     async fn an_overrun_with_a_started_build_is_retried_not_failed() {
         let w = common::world(0, false).await;
         let body = w.job.to_json().unwrap();
