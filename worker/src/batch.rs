@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use tokio::time::Instant;
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::{DeploymentStatus, StatusChange};
 
@@ -183,7 +183,7 @@ async fn settle_overrun(deps: &Deps, body: &str, allowed: Duration) -> Settled {
         Ok(Some(deployment)) => deployment,
         Ok(None) => return Settled::Acknowledge,
         Err(e) => {
-            tracing::error!(deployment_id = %id, error = %e, "could not read the overrun deployment");
+            tracing::error!(deployment_id = %id, error = %Chain(&e), "could not read the overrun deployment");
             return Settled::Retry;
         }
     };
@@ -198,7 +198,7 @@ async fn settle_overrun(deps: &Deps, body: &str, allowed: Duration) -> Settled {
             return Settled::Retry;
         }
         Err(e) => {
-            tracing::error!(deployment_id = %id, error = %e, "could not look for a started build");
+            tracing::error!(deployment_id = %id, error = %Chain(&e), "could not look for a started build");
             return Settled::Retry;
         }
     }
@@ -207,7 +207,7 @@ async fn settle_overrun(deps: &Deps, body: &str, allowed: Duration) -> Settled {
     match deps.store.transition(id, DeploymentStatus::Inspecting, change).await {
         Ok(_) | Err(StoreError::Conflict { .. }) => Settled::Acknowledge,
         Err(e) => {
-            tracing::error!(deployment_id = %id, error = %e, "could not mark the overrun deployment FAILED");
+            tracing::error!(deployment_id = %id, error = %Chain(&e), "could not mark the overrun deployment FAILED");
             Settled::Retry
         }
     }

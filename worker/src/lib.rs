@@ -12,6 +12,16 @@
 //! - The GitHub and CodeBuild adapters live here, nowhere else, and so does the consumer side
 //!   of SQS ([`ports::QueueConsumer`], adapters in [`queue`]): the poller, the retry schedule
 //!   and `replay-dlq` reach the queue only through that port.
+//! - Processing (`message`, `process/`) reaches GitHub and CodeBuild only through the traits
+//!   in [`ports`], and the table through `whaleray-shared`'s ports, all held by [`Deps`];
+//!   [`wiring`] alone picks the production adapters (`github/`, `codebuild.rs`, `queue/`), and
+//!   tests build `Deps` from fakes.
+//! - Errors are typed per module with `thiserror`, their sources kept. The text stored on a
+//!   deployment (`reason`, `lastError`) comes from [`process::JobError::reason`], whose
+//!   wording is stable; log lines print the whole cause chain with
+//!   `whaleray_shared::error::Chain`. `anyhow` is used only by the binary (`main.rs`,
+//!   `commands.rs`), which prints a failure as one line with its chain and exits non-zero.
+//! - Only `config.rs` reads the environment, and only `main.rs` starts the Lambda runtime.
 
 pub mod batch;
 pub mod budget;

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 use whaleray_shared::aws::LONG_POLL_WAIT;
+use whaleray_shared::error::Chain;
 
 use crate::deps::Deps;
 use crate::handler::Handler;
@@ -164,7 +165,7 @@ impl Poller {
         match self.queue.receive(request).await {
             Ok(messages) => messages,
             Err(e) => {
-                tracing::error!(error = %e, "receive failed; pausing");
+                tracing::error!(error = %Chain(&e), "receive failed; pausing");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 Vec::new()
             }
@@ -178,7 +179,7 @@ impl Poller {
             match self.queue.change_visibility(&message.receipt, Duration::ZERO).await {
                 Ok(()) => released += 1,
                 Err(e) => {
-                    tracing::warn!(message_id = %message.id, error = %e, "could not release a message; it comes back when its lease lapses");
+                    tracing::warn!(message_id = %message.id, error = %Chain(&e), "could not release a message; it comes back when its lease lapses");
                 }
             }
         }
@@ -201,7 +202,7 @@ impl Poller {
         if let Disposition::Done(_) = disposition {
             if let Err(e) = self.queue.delete(&message.receipt).await {
                 // The job is done; a redelivery finds the deployment settled and is absorbed.
-                tracing::warn!(message_id = %message.id, error = %e, "delete failed");
+                tracing::warn!(message_id = %message.id, error = %Chain(&e), "delete failed");
             }
         } else {
             self.retries()
@@ -247,7 +248,7 @@ async fn heartbeat(queue: Arc<dyn QueueConsumer>, id: String, receipt: String, l
         ticks.tick().await;
         if let Err(e) = queue.change_visibility(&receipt, lease).await {
             // The job goes on; at worst a duplicate delivery is absorbed by the claim.
-            tracing::warn!(message_id = %id, error = %e, "could not extend the lease");
+            tracing::warn!(message_id = %id, error = %Chain(&e), "could not extend the lease");
         }
     }
 }
@@ -257,6 +258,6 @@ fn count(stats: &mut PollStats, joined: Result<Disposition, JoinError>) {
         Ok(Disposition::Done(_)) => stats.done += 1,
         Ok(Disposition::Retry { .. }) => stats.retried += 1,
         Ok(Disposition::DeadLetter) => stats.dead_lettered += 1,
-        Err(e) => tracing::error!(error = %e, "a job task panicked or was cancelled"),
+        Err(e) => tracing::error!(error = %Chain(&e), "a job task panicked or was cancelled"),
     }
 }

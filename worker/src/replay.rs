@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::{DeploymentId, DeploymentStatus, StatusChange};
@@ -72,23 +72,11 @@ pub enum ReplayError {
 #[error("{0:?} is neither RFC 3339 nor an age like 90m, 6h, 2d")]
 pub struct TimeError(pub String);
 
-/// The error with its causes, `: `-separated, for one report line.
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
-}
-
 fn serialize_errors<S: serde::Serializer>(
     errors: &[ReplayError],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(errors.iter().map(|e| with_causes(e)))
+    serializer.collect_seq(errors.iter().map(|e| Chain(e).to_string()))
 }
 
 /// Which dead-letter messages to replay, and how.
@@ -337,7 +325,7 @@ impl Replayer {
     async fn release(&self, receipts: Vec<String>) {
         for receipt in receipts {
             if let Err(e) = self.dlq.change_visibility(&receipt, Duration::ZERO).await {
-                tracing::warn!(error = %e, "a held message stays hidden until its timeout");
+                tracing::warn!(error = %Chain(&e), "a held message stays hidden until its timeout");
             }
         }
     }

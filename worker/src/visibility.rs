@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use whaleray_shared::error::Chain;
+
 use crate::message::Disposition;
 use crate::ports::{MAX_VISIBILITY, QueueConsumer};
 
@@ -39,7 +41,7 @@ impl Retries {
         let seconds = Duration::from_secs(delay.as_secs().min(MAX_VISIBILITY.as_secs()));
         if let Err(e) = self.queue.change_visibility(receipt, seconds).await {
             // The message still comes back, after the queue's own visibility timeout.
-            tracing::warn!(message_id, error = %e, "could not set the retry delay");
+            tracing::warn!(message_id, error = %Chain(&e), "could not set the retry delay");
         }
     }
 }
