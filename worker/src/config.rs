@@ -99,7 +99,7 @@ impl WorkerConfig {
         let named = env.optional("LOG_FORMAT");
         match whaleray_shared::telemetry::LogFormat::choose(named.as_deref(), config.lambda) {
             Ok(format) => config.log_format = format,
-            Err(problem) => env.problem(problem),
+            Err(problem) => env.problem(problem.to_string()),
         }
         if config.lambda && matches!(config.github_auth, GitHubAuth::Token(_)) {
             env.problem(
