@@ -93,11 +93,20 @@ resource "aws_lambda_event_source_mapping" "worker_jobs" {
   scaling_config {
     maximum_concurrency = var.worker_max_concurrency
   }
+
+  lifecycle {
+    precondition {
+      condition     = var.worker_batch_size <= 10 || var.worker_batching_window_seconds >= 1
+      error_message = "SQS event source mappings with batch_size over 10 need a batching window of at least 1 s."
+    }
+  }
 }
 
-# Asynchronous invokes are only the scheduled sweep: no retries, the next run sweeps again.
+# Asynchronous invokes are the scheduled sweep (the next run sweeps again) and the build
+# state-change events: a failed recording (a DynamoDB outage) is tried twice more, and
+# whatever is still lost the sweep's reconciliation records.
 resource "aws_lambda_function_event_invoke_config" "worker" {
   function_name                = aws_lambda_function.worker.function_name
-  maximum_retry_attempts       = 0
+  maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 300
 }

@@ -19,6 +19,7 @@ locals {
     github_key_secret       = "${var.name_prefix}/github-app-private-key"
     webhook_secret          = "${var.name_prefix}/github-webhook-secret"
     sweep_rule              = "${var.name_prefix}-worker-sweep"
+    build_state_rule        = "${var.name_prefix}-build-state"
   }
 
   log_groups = {

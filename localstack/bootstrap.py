@@ -41,9 +41,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILDSPEC_PATH = REPO_ROOT / "infra" / "buildspec.yml"
 
 # The Terraform defaults (infra/variables.tf, infra/locals.tf): worker timeout 60 s and a
-# 5 s batching window give a visibility timeout of 6 * 60 + 5.
+# 0 s batching window give a visibility timeout of 6 * 60 + 0.
 WORKER_TIMEOUT_SECONDS = 60
-BATCHING_WINDOW_SECONDS = 5
+BATCHING_WINDOW_SECONDS = 0
 MAX_RECEIVE_COUNT = 5
 
 DEFAULT_NAMES = {

@@ -56,12 +56,14 @@ pub fn write_sweep(out: &mut dyn Write, report: &SweepReport) -> io::Result<()> 
     for error in &report.errors {
         writeln!(out, "error {}", Chain(error))?;
     }
-    writeln!(
-        out,
-        "reconciled {}, still building {}",
-        report.reconciled.len(),
-        report.still_building.len()
-    )?;
+    if !report.reconciled.is_empty() || !report.still_building.is_empty() {
+        writeln!(
+            out,
+            "reconciled {}, still building {}",
+            report.reconciled.len(),
+            report.still_building.len()
+        )?;
+    }
     writeln!(
         out,
         "requeued {}, failed {}, skipped {}, errors {}",

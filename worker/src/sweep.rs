@@ -124,8 +124,10 @@ pub async fn sweep(
     options: SweepOptions,
 ) -> SweepReport {
     let mut report = SweepReport::default();
-    sweep_stalled(store, queue, options, &mut report).await;
-    reconcile(store, tracker, options, &mut report).await;
+    // A table that cannot even be listed fails the reconciliation's listing the same way.
+    if sweep_stalled(store, queue, options, &mut report).await {
+        reconcile(store, tracker, options, &mut report).await;
+    }
     tracing::info!(
         requeued = report.requeued.len(),
         failed = report.failed.len(),
@@ -143,12 +145,13 @@ fn push_error(report: &mut SweepReport, error: SweepError) {
     report.errors.push(error);
 }
 
+/// Re-queues or fails the stalled deployments; `false` when they could not be listed.
 async fn sweep_stalled(
     store: &dyn DeploymentStore,
     queue: &dyn JobQueue,
     options: SweepOptions,
     report: &mut SweepReport,
-) {
+) -> bool {
     let older_than =
         chrono::Duration::from_std(options.older_than).unwrap_or(chrono::Duration::MAX);
     let cutoff = chrono::Utc::now() - older_than;
@@ -158,7 +161,7 @@ async fn sweep_stalled(
             let error = SweepError::List(e);
             tracing::error!(error = %Chain(&error), "sweep could not start");
             report.errors.push(error);
-            return;
+            return false;
         }
     };
     for deployment in stalled {
@@ -172,6 +175,7 @@ async fn sweep_stalled(
             Err(error) => push_error(report, error),
         }
     }
+    true
 }
 
 /// Looks up the builds of deployments BUILDING for longer than the threshold and records

@@ -16,8 +16,8 @@ DEAD_LETTER_QUEUE_NAME="${DEAD_LETTER_QUEUE_NAME:-whaleray-inspection-jobs-dlq}"
 CODEBUILD_PROJECT="${CODEBUILD_PROJECT:-whaleray-build}"
 BUILDSPEC_FILE="${WHALERAY_BUILDSPEC_FILE:-/etc/whaleray/buildspec.yml}"
 
-# Terraform defaults: visibility = 6 x worker timeout (60 s) + batching window (5 s).
-VISIBILITY_TIMEOUT=365
+# Terraform defaults: visibility = 6 x worker timeout (60 s) + batching window (0 s).
+VISIBILITY_TIMEOUT=360
 JOB_RETENTION=345600
 DLQ_RETENTION=1209600
 MAX_RECEIVE_COUNT=5
