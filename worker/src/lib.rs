@@ -15,6 +15,7 @@ pub mod batch;
 pub mod budget;
 pub mod codebuild;
 pub mod config;
+pub mod credentials;
 pub mod deps;
 pub mod github;
 pub mod lambda;

@@ -172,6 +172,33 @@ impl FakeGitHub {
         self.shared.lock().tokens.all()
     }
 
+    /// Whether `token` can clone `repository` (`owner/name`) at `commit`, as `git fetch` of
+    /// that SHA over HTTPS with the token would: `Err` with git's kind of message otherwise.
+    pub fn can_clone(&self, token: &str, repository: &str, commit: &str) -> Result<(), String> {
+        let state = self.shared.lock();
+        let name = repository.rsplit('/').next().unwrap_or_default();
+        let fixed = state.static_token.as_deref() == Some(token);
+        if !fixed {
+            match state.tokens.check(token, name) {
+                Ok(_) => {}
+                Err(super::auth::Refusal::BadCredentials) => {
+                    return Err(format!("Authentication failed for {repository}"));
+                }
+                Err(super::auth::Refusal::OutOfScope) => {
+                    return Err(format!("repository {repository} not found"));
+                }
+            }
+        }
+        let repo = state
+            .repos
+            .get(&repository.to_ascii_lowercase())
+            .ok_or_else(|| format!("repository {repository} not found"))?;
+        if !repo.branches.values().any(|c| c.sha == commit) {
+            return Err(format!("could not fetch commit {commit} of {repository}"));
+        }
+        Ok(())
+    }
+
     /// Every bearer credential clients sent (App JWTs and tokens), for leak checks.
     pub fn credentials_seen(&self) -> Vec<String> {
         self.shared.lock().credentials_seen.iter().cloned().collect()
