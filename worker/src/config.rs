@@ -292,6 +292,23 @@ mod tests {
     }
 
     #[test]
+    fn the_clone_settings_default_locally_and_a_bad_token_path_stops_start_up() {
+        let config = with(&[("GITHUB_TOKEN", "t")]).unwrap();
+        assert_eq!(config.build_token_prefix, ParameterPrefix::local_default());
+        assert_eq!(config.git_clone_base_url, "https://github.com");
+        let config = with(&[
+            ("GITHUB_TOKEN", "t"),
+            ("BUILD_TOKEN_PARAMETER_PREFIX", "/whaleray/prod/build-tokens"),
+            ("GIT_CLONE_BASE_URL", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        assert_eq!(config.build_token_prefix.to_string(), "/whaleray/prod/build-tokens");
+        assert_eq!(config.git_clone_base_url, "http://127.0.0.1:9");
+        let err = problems(&[("GITHUB_TOKEN", "t"), ("BUILD_TOKEN_PARAMETER_PREFIX", "/aws/x")]);
+        assert!(err.contains("BUILD_TOKEN_PARAMETER_PREFIX"), "{err}");
+    }
+
+    #[test]
     fn budgets_default_to_their_constants_and_settings_override_them() {
         let app = [("GITHUB_TOKEN", "t")];
         assert_eq!(with(&app).unwrap().budgets, crate::budget::Budgets::default());

@@ -82,9 +82,9 @@ impl TestApp {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
         let github = Arc::new(FakeGitHub::start().await.expect("fake github"));
-        let options =
+        let codebuild_options =
             FakeCodeBuildOptions { ssm: Some(emulator.ssm.clone()), ..Default::default() };
-        let codebuild = FakeCodeBuild::start_on(([127, 0, 0, 1], 0).into(), options)
+        let codebuild = FakeCodeBuild::start_on(([127, 0, 0, 1], 0).into(), codebuild_options)
             .await
             .expect("fake codebuild");
         // A build's clone succeeds only when its resolved token can read the repository at
