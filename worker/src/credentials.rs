@@ -42,7 +42,8 @@ impl ParameterPrefix {
     /// `a-zA-Z0-9_.-` in its levels, does not start with `aws` or `ssm`, and leaves room
     /// for the deployment id within SSM's 1011 characters and 15 levels.
     pub fn parse(prefix: &str) -> Result<Self, String> {
-        let levels: Vec<&str> = prefix.strip_prefix('/').map_or(Vec::new(), |p| p.split('/').collect());
+        let levels: Vec<&str> =
+            prefix.strip_prefix('/').map_or(Vec::new(), |p| p.split('/').collect());
         if levels.is_empty() || levels.iter().any(|l| l.is_empty()) {
             return Err(format!("{prefix:?} is not an SSM path like /whaleray/prod/build-tokens"));
         }
@@ -54,7 +55,8 @@ impl ParameterPrefix {
         if first.starts_with("aws") || first.starts_with("ssm") {
             return Err(format!("{prefix:?} starts with aws or ssm, which SSM reserves"));
         }
-        if levels.len() + 1 > MAX_LEVELS || prefix.len() + 1 + DEPLOYMENT_ID_CHARS > MAX_NAME_CHARS {
+        if levels.len() + 1 > MAX_LEVELS || prefix.len() + 1 + DEPLOYMENT_ID_CHARS > MAX_NAME_CHARS
+        {
             return Err(format!("{prefix:?} leaves no room for the deployment id in an SSM name"));
         }
         Ok(Self(prefix.to_owned()))
@@ -218,7 +220,8 @@ mod tests {
         };
         let (first_put, second_put) = (rule(), rule());
         let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&first_put, &second_put]);
-        let credentials = SsmBuildCredentials::new(client, Arc::new(Minter("ghs_minted")), prefix());
+        let credentials =
+            SsmBuildCredentials::new(client, Arc::new(Minter("ghs_minted")), prefix());
         let repo = RepoFullName::parse("acme/site").unwrap();
         let installation = InstallationId::new(7).unwrap();
         let first = credentials.issue(id, installation, &repo).await.unwrap();
@@ -229,7 +232,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_too_large_for_a_standard_parameter_is_refused_before_ssm() {
-        let huge: &'static str = Box::leak("x".repeat(MAX_STANDARD_VALUE_BYTES + 1).into_boxed_str());
+        let huge: &'static str =
+            Box::leak("x".repeat(MAX_STANDARD_VALUE_BYTES + 1).into_boxed_str());
         let client = mock_client!(aws_sdk_ssm, []);
         let credentials = SsmBuildCredentials::new(client, Arc::new(Minter(huge)), prefix());
         let repo = RepoFullName::parse("acme/site").unwrap();

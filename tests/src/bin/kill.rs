@@ -198,10 +198,8 @@ struct Kill {
 async fn run(args: Args) -> anyhow::Result<bool> {
     let started = Instant::now();
     let setup = set_up(args.deployments).await?;
-    let store = DynamoDeploymentStore::new(
-        setup.emulator.dynamo.clone(),
-        &setup.stack.deployments_table,
-    );
+    let store =
+        DynamoDeploymentStore::new(setup.emulator.dynamo.clone(), &setup.stack.deployments_table);
     let queue = SqsJobQueue::new(setup.emulator.sqs.clone(), &setup.stack.queue_url);
     let user = UserId::parse("kill-user")?;
     let installation = InstallationId::new(77)?;

@@ -184,8 +184,7 @@ async fn resolve(ssm: Option<&aws_sdk_ssm::Client>, input: &Value) -> Resolved {
     };
     for chunk in wanted.chunks(10) {
         let names: Vec<String> = chunk.iter().map(|(_, parameter)| parameter.clone()).collect();
-        let answer =
-            ssm.get_parameters().set_names(Some(names)).with_decryption(true).send().await;
+        let answer = ssm.get_parameters().set_names(Some(names)).with_decryption(true).send().await;
         let answer = match answer {
             Ok(answer) => answer,
             Err(e) => {

@@ -119,7 +119,8 @@ async fn a_takeover_in_a_project_of_more_than_100_builds_recovers_the_dead_worke
     let lapsed = chrono::Utc::now() - chrono::Duration::seconds(1);
     app.store.claim_build(job.deployment_id, "dead-worker", lapsed, &inputs).await.unwrap();
     let repository = RepoFullName::parse("acme/site").unwrap();
-    let installation = whaleray_shared::InstallationId::new(crate::helpers::INSTALLATION_ID).unwrap();
+    let installation =
+        whaleray_shared::InstallationId::new(crate::helpers::INSTALLATION_ID).unwrap();
     let token_parameter =
         app.deps.credentials.issue(job.deployment_id, installation, &repository).await.unwrap();
     let request = BuildRequest {

@@ -15,8 +15,7 @@ fn installation() -> InstallationId {
 
 /// The parameter's decrypted value and type, or `None` when it does not exist.
 async fn parameter(app: &TestApp, name: &str) -> Option<(String, ParameterType)> {
-    let answer =
-        app.emulator.ssm.get_parameter().name(name).with_decryption(true).send().await;
+    let answer = app.emulator.ssm.get_parameter().name(name).with_decryption(true).send().await;
     match answer {
         Ok(answer) => {
             let p = answer.parameter.unwrap();
@@ -57,7 +56,9 @@ async fn a_private_repository_builds_with_its_own_token_that_no_api_answer_shows
     // StartBuild named it, never carried it.
     let start = &app.codebuild.start_requests()[0];
     assert!(!start.to_string().contains(&token), "the token is not in the request");
-    assert!(start.get("sourceTypeOverride").is_none() && start.get("sourceLocationOverride").is_none());
+    assert!(
+        start.get("sourceTypeOverride").is_none() && start.get("sourceLocationOverride").is_none()
+    );
     assert_eq!(start["queuedTimeoutInMinutesOverride"], QUEUED_TIMEOUT_MINUTES);
     let variables = start["environmentVariablesOverride"].as_array().unwrap();
     let git_token: Vec<&Value> =
