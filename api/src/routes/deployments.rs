@@ -29,6 +29,7 @@ pub async fn create(
     let deployment = service::create_deployment(
         state.store.as_ref(),
         state.installations.as_ref(),
+        state.app_installations.as_ref(),
         state.queue.as_ref(),
         caller,
         request,
