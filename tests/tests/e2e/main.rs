@@ -11,5 +11,6 @@ mod github_app;
 mod helpers;
 mod hostile;
 mod lambda_entry;
+mod oauth_link;
 mod webhook_flow;
 mod worker_flow;
