@@ -231,6 +231,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             &stack.deliveries_table,
         )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
+        github_users: None,
         queue: queue.clone(),
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: Vec::new(),

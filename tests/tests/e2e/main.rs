@@ -11,5 +11,7 @@ mod github_app;
 mod helpers;
 mod hostile;
 mod lambda_entry;
+mod link_flow;
+mod oauth_link;
 mod webhook_flow;
 mod worker_flow;
