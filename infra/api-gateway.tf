@@ -11,7 +11,7 @@ resource "aws_apigatewayv2_api" "http" {
     allow_origins     = local.cors_allow_origins
     allow_credentials = true
     allow_headers     = ["authorization", "content-type"]
-    allow_methods     = ["GET", "POST", "OPTIONS"]
+    allow_methods     = ["GET", "POST", "DELETE", "OPTIONS"]
     max_age           = 600
   }
 }
@@ -44,6 +44,9 @@ locals {
     "POST /deployments",
     "GET /deployments",
     "GET /deployments/{id}",
+    "POST /github/installations",
+    "GET /github/installations",
+    "DELETE /github/installations/{id}",
   ])
 }
 

@@ -50,6 +50,17 @@ variable "name_prefix" {
   }
 }
 
+variable "environment_name" {
+  description = "The environment's name in SSM paths: builds' clone tokens live under /<name_prefix>/<environment_name>/build-tokens/."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,30}$", var.environment_name))
+    error_message = "environment_name: lowercase letters, digits and '-', at most 31 characters."
+  }
+}
+
 variable "deployments_table_name" {
   description = "Name of the deployments DynamoDB table (the original design called it plain 'deployments')."
   type        = string
@@ -100,8 +111,24 @@ variable "github_app_id" {
   }
 }
 
+variable "github_client_id" {
+  description = "Client ID of the WhaleRay GitHub App (API env GITHUB_CLIENT_ID), for the OAuth code exchange that links users to installations. Public; the client secret goes in Secrets Manager."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.github_client_id))
+    error_message = "github_client_id must be the App's client ID (e.g. Iv23li...)."
+  }
+}
+
+variable "github_oauth_url" {
+  description = "GitHub web base URL for the OAuth code exchange (API env GITHUB_OAUTH_URL)."
+  type        = string
+  default     = "https://github.com"
+}
+
 variable "github_api_url" {
-  description = "GitHub REST API base URL (worker env GITHUB_API_URL)."
+  description = "GitHub REST API base URL (worker and API env GITHUB_API_URL)."
   type        = string
   default     = "https://api.github.com"
 }

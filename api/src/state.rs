@@ -9,6 +9,7 @@ use whaleray_shared::ports::{
 };
 
 use crate::auth::{Authenticator, Identifies};
+use crate::github::oauth::UserInstallations;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -22,6 +23,9 @@ pub struct AppState {
     pub deliveries: Arc<dyn DeliveryLog>,
     /// The secret GitHub signs webhook deliveries with.
     pub webhook_secret: SecretString,
+    /// GitHub's user side (OAuth code exchange, the user's installations); `None` when no
+    /// OAuth client is configured, and linking answers 501 `linking_unavailable`.
+    pub github_users: Option<Arc<dyn UserInstallations>>,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
     /// How callers are identified.

@@ -53,6 +53,7 @@ impl Api {
             app_installations: reported.clone(),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
             webhook_secret: SecretString::from("gate-test-webhook-secret"),
+            github_users: None,
             queue: queue.clone(),
             auth: Authenticator::dev(&SecretString::from(SECRET)),
             allowed_origins: vec![],

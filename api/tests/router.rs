@@ -47,6 +47,7 @@ impl Api {
             app_installations: Arc::new(MemoryAppInstallations::default()),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
             webhook_secret: SecretString::from("router-test-webhook-secret"),
+            github_users: None,
             queue: queue.clone(),
             auth: Authenticator::dev(&SecretString::from(SECRET)),
             allowed_origins: vec![],

@@ -36,6 +36,7 @@ fn harness() -> Harness {
         app_installations: installations.clone(),
         deliveries: deliveries.clone(),
         webhook_secret: SecretString::from(SECRET),
+        github_users: None,
         queue: Arc::new(MemoryQueue::default()),
         auth: Authenticator::dev(&SecretString::from("dev-secret-long-enough")),
         allowed_origins: Vec::new(),

@@ -7,7 +7,7 @@ use whaleray_detect::SupportPolicy;
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::budget::Budgets;
-use crate::ports::{BuildLauncher, BuildTracker, RepoReader};
+use crate::ports::{BuildCredentials, BuildLauncher, BuildTracker, RepoReader};
 
 /// The worker's ports and policy.
 #[derive(Clone)]
@@ -20,6 +20,8 @@ pub struct Deps {
     pub builds: Arc<dyn BuildLauncher>,
     /// CodeBuild: the state of started builds, for reconciliation.
     pub tracker: Arc<dyn BuildTracker>,
+    /// Each build's clone token (SSM Parameter Store).
+    pub credentials: Arc<dyn BuildCredentials>,
     /// Which frameworks are built.
     pub support: SupportPolicy,
     /// The queue's `maxReceiveCount`: the delivery that reaches it is the last attempt.

@@ -28,6 +28,7 @@ pub mod budget;
 pub mod build_events;
 pub mod codebuild;
 pub mod config;
+pub mod credentials;
 pub mod deps;
 pub mod event_feed;
 pub mod github;

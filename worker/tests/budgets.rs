@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{FakeBuilds, SHA};
+use common::{FakeBuilds, FakeCredentials, SHA};
 use whaleray_detect::SupportPolicy;
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
@@ -104,6 +104,7 @@ async fn run(repo: Arc<Repo>, budgets: Budgets) -> (Outcome, Deployment) {
         github: repo,
         builds: Arc::new(FakeBuilds::default()),
         tracker: Arc::new(whaleray_worker::ports::NoBuildRecords),
+        credentials: Arc::new(FakeCredentials::default()),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets,

@@ -35,6 +35,7 @@ use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
+use whaleray_worker::credentials::{ParameterPrefix, SsmBuildCredentials};
 use whaleray_worker::github::{
     AppCredentials, Credentials, GitHubClient, GitHubError, RepoReader, TreeEntry,
 };
@@ -91,7 +92,7 @@ enum Fate {
 /// GitHub with transient failures injected per repository at the port: the first `n` tree
 /// reads of a flaky repository answer 502.
 struct Flaky {
-    inner: GitHubClient,
+    inner: Arc<GitHubClient>,
     failures_left: Mutex<HashMap<String, u32>>,
 }
 
@@ -181,15 +182,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     // BatchGetBuilds, builds that take time), not the emulator's stub.
     // Its state-change events are dropped, repeated and reordered, as EventBridge may.
     let options = FakeCodeBuildOptions {
+        ssm: Some(emulator.ssm.clone()),
         event_faults: EventFaults {
             drop_every: Some(5),
             duplicate_every: Some(4),
             reorder_every: Some(3),
         },
-        ..FakeCodeBuildOptions::default()
+        ..Default::default()
     };
-    let codebuild =
-        FakeCodeBuild::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), options).await?;
+    let codebuild = FakeCodeBuild::start_on(([127, 0, 0, 1], 0).into(), options).await?;
     codebuild.set_verdict(
         "soak/breaks-",
         Verdict::Fail { phase: "BUILD", message: "npm run build: exit status 1".into() },
@@ -256,6 +257,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             &stack.deliveries_table,
         )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
+        github_users: None,
         queue: queue.clone(),
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: Vec::new(),
@@ -269,10 +271,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         &SecretString::from(TEST_PRIVATE_KEY_PEM),
         "test key",
     )?;
-    let flaky = Flaky {
-        inner: GitHubClient::new(&github.url, Credentials::App(credentials))?,
-        failures_left: Mutex::new(failures),
-    };
+    let reader = Arc::new(GitHubClient::new(&github.url, Credentials::App(credentials))?);
+    let tokens = SsmBuildCredentials::new(
+        emulator.ssm.clone(),
+        reader.clone(),
+        ParameterPrefix::parse(&stack.token_prefix).map_err(anyhow::Error::msg)?,
+    );
+    let flaky = Flaky { inner: reader, failures_left: Mutex::new(failures) };
     let deps = Deps {
         store: store.clone(),
         github: Arc::new(flaky),
@@ -283,6 +288,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         tracker: Arc::new(whaleray_worker::codebuild::CodeBuildTracker::new(
             codebuild_client.clone(),
         )),
+        credentials: Arc::new(tokens),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),

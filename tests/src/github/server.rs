@@ -13,6 +13,7 @@ use serde_json::json;
 use super::auth::{AppVerifier, Tokens};
 use super::faults::Injection;
 use super::keys::{TEST_APP_ID, TEST_PUBLIC_KEY_PEM};
+use super::oauth::{FakeInstallation, OAuthState};
 use super::repo::FakeRepo;
 use super::routes::router;
 
@@ -52,6 +53,8 @@ pub(crate) struct ServerState {
     pub requests: Vec<(&'static str, Instant)>,
     pub credentials_seen: HashSet<String>,
     pub injections: Vec<Injection>,
+    pub oauth: OAuthState,
+    pub url: String,
 }
 
 #[derive(Clone)]
@@ -87,6 +90,8 @@ impl FakeGitHub {
     pub async fn start_on(address: SocketAddr, options: FakeOptions) -> std::io::Result<Self> {
         let app = AppVerifier::new(options.app_id, &options.public_key_pem)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let url = format!("http://{}", listener.local_addr()?);
         let shared = Shared(Arc::new(Mutex::new(ServerState {
             repos: HashMap::new(),
             app,
@@ -98,9 +103,9 @@ impl FakeGitHub {
             requests: Vec::new(),
             credentials_seen: HashSet::new(),
             injections: Vec::new(),
+            oauth: OAuthState::default(),
+            url: url.clone(),
         })));
-        let listener = tokio::net::TcpListener::bind(address).await?;
-        let url = format!("http://{}", listener.local_addr()?);
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -170,6 +175,64 @@ impl FakeGitHub {
     /// Every installation token issued so far.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.shared.lock().tokens.all()
+    }
+
+    /// Whether `token` can clone `repository` (`owner/name`) at `commit`, as `git fetch` of
+    /// that SHA over HTTPS with the token would: `Err` with git's kind of message otherwise.
+    pub fn can_clone(&self, token: &str, repository: &str, commit: &str) -> Result<(), String> {
+        let state = self.shared.lock();
+        let name = repository.rsplit('/').next().unwrap_or_default();
+        let fixed = state.static_token.as_deref() == Some(token);
+        if !fixed {
+            match state.tokens.check(token, name) {
+                Ok(_) => {}
+                Err(super::auth::Refusal::BadCredentials) => {
+                    return Err(format!("Authentication failed for {repository}"));
+                }
+                Err(super::auth::Refusal::OutOfScope) => {
+                    return Err(format!("repository {repository} not found"));
+                }
+            }
+        }
+        let repo = state
+            .repos
+            .get(&repository.to_ascii_lowercase())
+            .ok_or_else(|| format!("repository {repository} not found"))?;
+        if !repo.branches.values().any(|c| c.sha == commit) {
+            return Err(format!("could not fetch commit {commit} of {repository}"));
+        }
+        Ok(())
+    }
+
+    /// A code for `user` as GitHub's redirect to the App's callback or setup URL carries it:
+    /// single-use, accepted for ten minutes (see [`Self::set_code_ttl`]).
+    pub fn authorize(&self, user: &str) -> String {
+        self.shared.lock().oauth.authorize(user)
+    }
+
+    /// Lets `user`'s access tokens list `installation` (as an account member or its installer).
+    pub fn grant_user(&self, user: &str, installation: FakeInstallation) {
+        self.shared.lock().oauth.grant(user, installation);
+    }
+
+    /// The OAuth client id and secret the code exchange accepts (default: the test pair).
+    pub fn set_oauth_client(&self, id: &str, secret: &str) {
+        self.shared.lock().oauth.set_client(id, secret);
+    }
+
+    /// How long codes issued from now on are accepted (GitHub: ten minutes).
+    pub fn set_code_ttl(&self, ttl: Duration) {
+        self.shared.lock().oauth.set_code_ttl(ttl);
+    }
+
+    /// Every user access token issued so far.
+    pub fn user_tokens(&self) -> Vec<String> {
+        self.shared.lock().oauth.issued_tokens()
+    }
+
+    /// Codes issued and not yet exchanged.
+    pub fn pending_codes(&self) -> usize {
+        self.shared.lock().oauth.pending_codes()
     }
 
     /// Every bearer credential clients sent (App JWTs and tokens), for leak checks.

@@ -12,5 +12,8 @@ mod github_app;
 mod helpers;
 mod hostile;
 mod lambda_entry;
+mod link_flow;
+mod oauth_link;
+mod private_clone;
 mod webhook_flow;
 mod worker_flow;
