@@ -5,6 +5,7 @@ locals {
     deployments_table   = var.deployments_table_name
     deployments_gsi     = "userId-createdAt-index"
     installations_table = "${var.name_prefix}-installations"
+    api_state_table     = "${var.name_prefix}-api-state"
     job_queue           = "${var.name_prefix}-inspection-jobs"
     dead_letter_queue   = "${var.name_prefix}-inspection-jobs-dlq"
     codebuild_project   = "${var.name_prefix}-build"
@@ -48,6 +49,7 @@ locals {
     deployments_table   = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}"
     deployments_gsi     = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}/index/${local.names.deployments_gsi}"
     installations_table = "${local.arn_prefix.dynamodb}:table/${local.names.installations_table}"
+    api_state_table     = "${local.arn_prefix.dynamodb}:table/${local.names.api_state_table}"
     codebuild_project   = "${local.arn_prefix.codebuild}:project/${local.names.codebuild_project}"
     # Secrets Manager appends six random characters to a secret's ARN; `-??????` is AWS's
     # documented way to name one secret in a policy before it exists.
@@ -61,11 +63,14 @@ locals {
   # Environment of each function, exactly as the Rust config reads it (also an output, for
   # the smoke check that runs the binaries against what Terraform created).
   api_env = {
-    DEPLOYMENTS_TABLE   = aws_dynamodb_table.deployments.name
-    INSTALLATIONS_TABLE = aws_dynamodb_table.installations.name
-    JOB_QUEUE_URL       = aws_sqs_queue.jobs.url
-    FRONTEND_URL        = "https://${var.domain_name}"
-    RUST_LOG            = var.rust_log
+    DEPLOYMENTS_TABLE       = aws_dynamodb_table.deployments.name
+    INSTALLATIONS_TABLE     = aws_dynamodb_table.installations.name
+    API_STATE_TABLE         = aws_dynamodb_table.api_state.name
+    USER_RATE_LIMIT         = var.user_rate_limit
+    INSTALLATION_RATE_LIMIT = var.installation_rate_limit
+    JOB_QUEUE_URL           = aws_sqs_queue.jobs.url
+    FRONTEND_URL            = "https://${var.domain_name}"
+    RUST_LOG                = var.rust_log
   }
 
   worker_env = merge(

@@ -3,10 +3,16 @@
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use whaleray_shared::config::{ConfigError, Env};
+use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::telemetry::LogFormat;
 
 /// The Vite dev server's origin, always allowed by CORS as in the original design.
 pub const VITE_DEV_ORIGIN: &str = "http://localhost:5173";
+
+/// Default per-user limit on `POST`s: a burst of 20, then 2 a second.
+pub const DEFAULT_USER_RATE_LIMIT: &str = "20:2";
+/// Default per-installation limit on creates: a burst of 60, then 5 a second.
+pub const DEFAULT_INSTALLATION_RATE_LIMIT: &str = "60:5";
 
 /// Everything the API needs to know about its surroundings.
 #[derive(Debug, Clone)]
@@ -17,6 +23,12 @@ pub struct ApiConfig {
     pub installations_table: String,
     /// The inspection job queue.
     pub job_queue_url: String,
+    /// The API state table: idempotency keys and rate-limit buckets.
+    pub api_state_table: String,
+    /// Per-user limit on `POST`s (`USER_RATE_LIMIT`, `BURST:PER_SECOND`).
+    pub user_rate_limit: RateLimit,
+    /// Per-installation limit on creates (`INSTALLATION_RATE_LIMIT`, `BURST:PER_SECOND`).
+    pub installation_rate_limit: RateLimit,
     /// The front end's origin, e.g. `https://app.whaleray.dev`.
     pub frontend_url: String,
     /// Whether Lambda started this process (identity then comes from API Gateway's JWT authorizer).
@@ -39,6 +51,13 @@ impl ApiConfig {
             deployments_table: env.required("DEPLOYMENTS_TABLE"),
             installations_table: env.required("INSTALLATIONS_TABLE"),
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
+            api_state_table: env.required("API_STATE_TABLE"),
+            user_rate_limit: rate_limit(&mut env, "USER_RATE_LIMIT", DEFAULT_USER_RATE_LIMIT),
+            installation_rate_limit: rate_limit(
+                &mut env,
+                "INSTALLATION_RATE_LIMIT",
+                DEFAULT_INSTALLATION_RATE_LIMIT,
+            ),
             frontend_url: env.required_url("FRONTEND_URL"),
             lambda,
             dev_jwt_secret: env.optional("WHALERAY_DEV_JWT_SECRET").map(SecretString::from),
@@ -78,6 +97,15 @@ impl ApiConfig {
     }
 }
 
+fn rate_limit(env: &mut Env, name: &str, default: &str) -> RateLimit {
+    let text = env.optional(name).unwrap_or_else(|| default.to_owned());
+    RateLimit::parse(&text).unwrap_or_else(|problem| {
+        env.problem(format!("{name}: {problem}"));
+        // Never used: start-up stops on the problem just recorded.
+        RateLimit::ONE_PER_SECOND
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +115,7 @@ mod tests {
             ("DEPLOYMENTS_TABLE", "deployments"),
             ("INSTALLATIONS_TABLE", "whaleray-installations"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("API_STATE_TABLE", "whaleray-api-state"),
             ("FRONTEND_URL", "https://app.example.test"),
         ]
     }
@@ -110,10 +139,28 @@ mod tests {
     fn every_missing_variable_is_named_at_once() {
         let err = ApiConfig::from_env(Env::from_pairs([("PORT", "x")])).unwrap_err();
         let text = err.to_string();
-        for name in
-            ["DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "JOB_QUEUE_URL", "FRONTEND_URL", "PORT"]
-        {
+        for name in [
+            "DEPLOYMENTS_TABLE",
+            "INSTALLATIONS_TABLE",
+            "JOB_QUEUE_URL",
+            "API_STATE_TABLE",
+            "FRONTEND_URL",
+            "PORT",
+        ] {
             assert!(text.contains(name), "{name} not named in {text}");
         }
+    }
+
+    #[test]
+    fn rate_limits_default_to_documented_values_and_malformed_ones_are_named() {
+        let mut vars = base();
+        vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
+        let config = ApiConfig::from_env(Env::from_pairs(vars.clone())).unwrap();
+        assert_eq!(config.user_rate_limit, RateLimit::parse(DEFAULT_USER_RATE_LIMIT).unwrap());
+        assert_eq!(config.user_rate_limit.burst(), 20);
+        assert_eq!(config.installation_rate_limit.burst(), 60);
+        vars.push(("USER_RATE_LIMIT", "lots"));
+        let err = ApiConfig::from_env(Env::from_pairs(vars)).unwrap_err();
+        assert!(err.to_string().contains("USER_RATE_LIMIT"), "{err}");
     }
 }

@@ -3,6 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use whaleray_detect::Detection;
 use whaleray_shared::ports::PageCursor;
 use whaleray_shared::{Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
@@ -10,10 +12,11 @@ use whaleray_shared::{Deployment, DeploymentId, GitRef, RepoFullName, RootDirect
 use crate::error::ApiError;
 
 /// The body of `POST /deployments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateDeploymentBody {
-    /// `owner/name`.
+    /// `owner/name` of a repository the WhaleRay GitHub App is installed on.
+    #[schema(example = "acme/vite-app")]
     pub repository: String,
     /// Optional branch; the default branch when absent.
     #[serde(default)]
@@ -57,22 +60,25 @@ impl TryFrom<CreateDeploymentBody> for CreateDeployment {
 }
 
 /// The answer to `POST /deployments`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedBody {
     /// The new deployment's id.
     pub deployment_id: String,
     /// Always `INSPECTING`.
+    #[schema(schema_with = inspecting)]
     pub status: String,
 }
 
 /// A deployment as `GET /deployments/{id}` shows it to its owner.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Deployment)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentBody {
     /// The id.
     pub deployment_id: String,
     /// INSPECTING, BUILDING, NOT_SUPPORTED or FAILED.
+    #[schema(schema_with = status)]
     pub status: String,
     /// `owner/name`.
     pub repository: String,
@@ -82,7 +88,8 @@ pub struct DeploymentBody {
     pub root_directory: Option<String>,
     /// The resolved commit, once inspected.
     pub commit_sha: Option<String>,
-    /// What detection found and why.
+    /// What detection found and why (framework, package manager, build plan, evidence).
+    #[schema(value_type = Option<Object>)]
     pub detection: Option<Detection>,
     /// The CodeBuild build id, once started.
     pub build_id: Option<String>,
@@ -119,13 +126,24 @@ impl From<Deployment> for DeploymentBody {
 }
 
 /// The answer to `GET /deployments`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentList {
     /// The caller's deployments, newest first.
     pub deployments: Vec<DeploymentBody>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+fn status() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["INSPECTING", "BUILDING", "NOT_SUPPORTED", "FAILED"]))
+        .build()
+}
+
+fn inspecting() -> utoipa::openapi::Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["INSPECTING"])).build()
 }
 
 /// Encodes a page cursor as an opaque URL-safe token.

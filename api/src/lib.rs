@@ -6,6 +6,8 @@ pub mod auth;
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod guards;
+pub mod openapi;
 pub mod routes;
 pub mod service;
 

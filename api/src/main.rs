@@ -5,15 +5,26 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use whaleray_api::auth::Authenticator;
+use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{ApiConfig, AppState, router};
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
-use whaleray_shared::dynamo::{DynamoDeploymentStore, DynamoInstallations};
+use whaleray_shared::dynamo::{
+    DynamoDeploymentStore, DynamoIdempotency, DynamoInstallations, DynamoRateLimits,
+};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `whaleray-api openapi` prints the contract (api/openapi.json) and needs no settings.
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        #[allow(clippy::print_stdout)]
+        {
+            print!("{}", whaleray_api::openapi::document_json());
+        }
+        return Ok(());
+    }
     let config = ApiConfig::from_env(Env::from_process())?;
     telemetry::init(config.log_format);
 
@@ -26,7 +37,16 @@ async fn main() -> anyhow::Result<()> {
     };
     let state = Arc::new(AppState {
         store: Arc::new(DynamoDeploymentStore::new(dynamo.clone(), &config.deployments_table)),
-        installations: Arc::new(DynamoInstallations::new(dynamo, &config.installations_table)),
+        installations: Arc::new(DynamoInstallations::new(
+            dynamo.clone(),
+            &config.installations_table,
+        )),
+        idempotency: Arc::new(DynamoIdempotency::new(dynamo.clone(), &config.api_state_table)),
+        rate_limits: Arc::new(DynamoRateLimits::new(dynamo, &config.api_state_table)),
+        limits: Limits {
+            per_user: config.user_rate_limit,
+            per_installation: config.installation_rate_limit,
+        },
         queue: Arc::new(SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url)),
         auth,
         allowed_origins: config.allowed_origins(),

@@ -9,6 +9,7 @@ set -euo pipefail
 
 DEPLOYMENTS_TABLE="${DEPLOYMENTS_TABLE:-deployments}"
 INSTALLATIONS_TABLE="${INSTALLATIONS_TABLE:-whaleray-installations}"
+API_STATE_TABLE="${API_STATE_TABLE:-whaleray-api-state}"
 JOB_QUEUE_NAME="${JOB_QUEUE_NAME:-whaleray-inspection-jobs}"
 DEAD_LETTER_QUEUE_NAME="${DEAD_LETTER_QUEUE_NAME:-whaleray-inspection-jobs-dlq}"
 CODEBUILD_PROJECT="${CODEBUILD_PROJECT:-whaleray-build}"
@@ -51,6 +52,19 @@ if ! table_exists "$INSTALLATIONS_TABLE"; then
     --key-schema AttributeName=userId,KeyType=HASH AttributeName=installationId,KeyType=RANGE \
     >/dev/null
   log "created table $INSTALLATIONS_TABLE"
+fi
+
+if ! table_exists "$API_STATE_TABLE"; then
+  awslocal dynamodb create-table \
+    --table-name "$API_STATE_TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=pk,AttributeType=S \
+    --key-schema AttributeName=pk,KeyType=HASH \
+    >/dev/null
+  awslocal dynamodb wait table-exists --table-name "$API_STATE_TABLE"
+  awslocal dynamodb update-time-to-live --table-name "$API_STATE_TABLE" \
+    --time-to-live-specification Enabled=true,AttributeName=expiresAt >/dev/null
+  log "created table $API_STATE_TABLE"
 fi
 
 for table in "$DEPLOYMENTS_TABLE" "$INSTALLATIONS_TABLE"; do
@@ -140,6 +154,7 @@ fi
 printf '%s\n' \
   "DEPLOYMENTS_TABLE=$DEPLOYMENTS_TABLE" \
   "INSTALLATIONS_TABLE=$INSTALLATIONS_TABLE" \
+  "API_STATE_TABLE=$API_STATE_TABLE" \
   "JOB_QUEUE_URL=$job_url" \
   "DEAD_LETTER_QUEUE_URL=$dlq_url" \
   "CODEBUILD_PROJECT=$CODEBUILD_PROJECT" \

@@ -57,6 +57,9 @@ pub enum DomainError {
     /// An installation id that is not a positive integer.
     #[error("invalid installation id {0:?}: expected a positive integer")]
     InstallationId(String),
+    /// An `Idempotency-Key` header that is empty, too long or not visible ASCII.
+    #[error("invalid Idempotency-Key: {0}")]
+    IdempotencyKey(&'static str),
     /// A status string that is not one of the four known values.
     #[error("unknown deployment status {0:?}")]
     Status(String),

@@ -1,11 +1,16 @@
-//! DynamoDB adapters: the `deployments` table and the `whaleray-installations` table.
+//! DynamoDB adapters: the `deployments` table, the `whaleray-installations` table, and the
+//! API state table (idempotency keys and rate-limit buckets).
 
 mod deployments;
+mod idempotency;
 mod installations;
 mod item;
+mod rate_limits;
 
 pub use deployments::DynamoDeploymentStore;
+pub use idempotency::DynamoIdempotency;
 pub use installations::DynamoInstallations;
+pub use rate_limits::DynamoRateLimits;
 
 /// The name of the `deployments` index on `userId` + `createdAt`.
 pub const USER_INDEX: &str = "userId-createdAt-index";

@@ -52,6 +52,7 @@ pub(crate) struct ServerState {
     pub requests: Vec<(&'static str, Instant)>,
     pub credentials_seen: HashSet<String>,
     pub injections: Vec<Injection>,
+    pub latency: Duration,
 }
 
 #[derive(Clone)]
@@ -98,6 +99,7 @@ impl FakeGitHub {
             requests: Vec::new(),
             credentials_seen: HashSet::new(),
             injections: Vec::new(),
+            latency: Duration::ZERO,
         })));
         let listener = tokio::net::TcpListener::bind(address).await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -108,6 +110,11 @@ impl FakeGitHub {
             }
         });
         Ok(Self { url, shared, task })
+    }
+
+    /// Adds `latency` before every answer, like a real network round trip (benchmarks).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
     }
 
     /// Serves `repo` (replacing one of the same name).

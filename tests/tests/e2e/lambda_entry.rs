@@ -8,11 +8,11 @@ use http::StatusCode;
 use tower::ServiceExt;
 use whaleray_api::auth::Authenticator;
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::DynamoInstallations;
+use whaleray_shared::dynamo::{DynamoIdempotency, DynamoInstallations, DynamoRateLimits};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_worker::batch::handle_batch;
 
-use crate::helpers::{FRONTEND, TestApp, USER, vite_repo};
+use crate::helpers::{FRONTEND, TestApp, USER, test_limits, vite_repo};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(whaleray_tests::fixtures_dir().join("events").join(name)).unwrap()
@@ -27,6 +27,15 @@ fn lambda_router(app: &TestApp) -> axum::Router {
             &app.stack.installations_table,
         )),
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
+        idempotency: Arc::new(DynamoIdempotency::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.api_state_table,
+        )),
+        rate_limits: Arc::new(DynamoRateLimits::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.api_state_table,
+        )),
+        limits: test_limits(),
         auth: Authenticator::ApiGateway,
         allowed_origins: vec![FRONTEND.parse().unwrap()],
     }))

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_flow;
+mod api_guards;
 mod dlq_flow;
 mod github_app;
 mod helpers;
 mod lambda_entry;
+mod request_guards;
 mod worker_flow;
