@@ -26,6 +26,12 @@ pub use error::DetectError;
 pub use policy::{PolicyError, SupportPolicy, known_slugs};
 pub use snapshot::{FileContent, MAX_FILE_BYTES, Snapshot};
 
+/// Every package-manager / build-tool name a verdict can report (`packageManager`); the one
+/// vocabulary, documented in the crate README.
+pub fn known_tools() -> &'static [&'static str] {
+    rules::tools::ALL
+}
+
 /// Upper bound on read rounds in [`detect_with`]; detection settles in far fewer.
 pub const MAX_ROUNDS: usize = 16;
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::detection::Detection;
-use crate::manifest::toml_lite::table_strings;
+use crate::manifest::toml_tables::table_strings;
 use crate::view::{Pending, Read, View, join, text};
 
 /// The settings one platform file states.
@@ -60,7 +60,7 @@ pub(crate) fn netlify(view: &View<'_>, dir: &str) -> Result<Option<Settings>, Pe
     };
     let body = text(bytes);
     let mut s = Settings { source: path, ..Settings::default() };
-    for (key, value) in table_strings(&body, "build") {
+    for (key, value) in table_strings(&body, &["build"]) {
         match key.as_str() {
             "command" => s.build = Some(value),
             "publish" => s.output = Some(value),
@@ -68,7 +68,7 @@ pub(crate) fn netlify(view: &View<'_>, dir: &str) -> Result<Option<Settings>, Pe
             _ => {}
         }
     }
-    for (key, value) in table_strings(&body, "build.environment") {
+    for (key, value) in table_strings(&body, &["build", "environment"]) {
         if key == "NODE_VERSION" {
             s.node_version = crate::node::semver::resolve(&value);
         }

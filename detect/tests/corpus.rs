@@ -1,5 +1,5 @@
 //! Data-driven detection tests: every labelled case of the public corpus
-//! (`../../shared/corpus/detect`) and of this crate's synthetic cases (`tests/cases`) must get
+//! (`tests/corpus`, see its `PROVENANCE.md`) and of this crate's synthetic cases (`tests/cases`) must get
 //! the expected framework (or an acceptable one), package manager and root directory.
 
 mod common;

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::detect_files;
-use whaleray_detect::known_slugs;
+use whaleray_detect::{known_slugs, known_tools};
 
 /// `package.json` with these dependencies.
 fn deps(names: &[(&str, &str)]) -> String {
@@ -106,12 +106,33 @@ fn cases() -> Vec<(&'static str, Vec<(String, String)>)> {
         raw("phoenix", &[("mix.exs", "{:phoenix, \"~> 1.7\"}")]),
         raw("elixir", &[("mix.exs", "defmodule X.MixProject do end")]),
         raw("deno", &[("deno.jsonc", "{}"), ("main.ts", "")]),
+        raw("deno", &[("deno.lock", "{}"), ("main.ts", "")]),
+        raw("deno", &[("main.ts", "Deno.serve(() => new Response(\"hi\"));\n")]),
         raw("dotnet", &[("App.fsproj", "<Project/>")]),
         raw("go", &[("go.mod", "module x\n"), ("main.go", "")]),
         raw("spring-boot", &[("pom.xml", "<artifactId>spring-boot-starter-web</artifactId>")]),
         raw("java", &[("build.gradle", "apply plugin: 'java'")]),
         raw("scala", &[("build.sbt", "")]),
         raw("clojure", &[("project.clj", "")]),
+        raw("clojure", &[("deps.edn", "{:paths [\"src\"]}"), ("build.clj", "")]),
+        raw(
+            "lunatic",
+            &[
+                ("Cargo.toml", "[package]\nname = \"x\"\n"),
+                (".cargo/config.toml", "[target.wasm32-wasi]\nrunner = \"lunatic\"\n"),
+            ],
+        ),
+        raw(
+            "flutter",
+            &[
+                ("pubspec.yaml", "dependencies:\n  flutter:\n    sdk: flutter\n"),
+                ("web/index.html", ""),
+            ],
+        ),
+        raw("ros", &[("package.xml", "<package format=\"3\"/>"), ("CMakeLists.txt", "")]),
+        raw("cpp", &[("CMakeLists.txt", "project(x)\n"), ("main.cpp", "")]),
+        raw("cpp", &[("meson.build", "project('x', 'cpp')\n"), ("main.cpp", "")]),
+        raw("shell", &[("start.sh", "#!/bin/sh\n")]),
         raw("laravel", &[("composer.json", "{}"), ("artisan", "")]),
         raw("php", &[("composer.json", "{}")]),
         raw("rails", &[("Gemfile", "gem 'rails'\n"), ("config/application.rb", "")]),
@@ -188,4 +209,73 @@ fn a_backend_dependency_without_an_entry_file_is_not_that_backend() {
 fn peer_dependencies_do_not_count() {
     let d = detect_files(&[("package.json", r#"{"peerDependencies": {"next": "14"}}"#)]);
     assert_eq!(d.framework, None);
+}
+
+/// (files, expected package manager or build tool) for every runtime that has one.
+fn tool_cases() -> Vec<(Vec<(&'static str, &'static str)>, &'static str)> {
+    vec![
+        (vec![("project.clj", "(defproject x \"0.1\")")], "leiningen"),
+        (vec![("deps.edn", "{}")], "clojure-cli"),
+        (vec![("build.sbt", "")], "sbt"),
+        (vec![("App.csproj", "<Project/>")], "dotnet"),
+        (vec![("go.mod", "module x\n")], "go"),
+        (vec![("go.work", "go 1.22\n"), ("main.go", "")], "go"),
+        (vec![("Cargo.toml", "[package]\n")], "cargo"),
+        (vec![("build.zig", "")], "zig"),
+        (vec![("Package.swift", "")], "swiftpm"),
+        (vec![("shard.yml", "name: x\n")], "shards"),
+        (vec![("stack.yaml", "")], "stack"),
+        (vec![("mix.exs", "")], "mix"),
+        (vec![("deno.json", "{}")], "deno"),
+        (vec![("pubspec.yaml", "name: x\n")], "pub"),
+        (vec![("gleam.toml", "name = \"x\"\n")], "gleam"),
+        (vec![("CMakeLists.txt", "")], "cmake"),
+        (vec![("meson.build", "")], "meson"),
+        (vec![("package.xml", "<package/>")], "colcon"),
+        (vec![("main.cbl", "")], "gnucobol"),
+        (vec![("haunt.scm", "")], "haunt"),
+        (vec![("Gemfile", ""), ("config.ru", "")], "bundler"),
+        (vec![("composer.json", "{}")], "composer"),
+        (vec![("pom.xml", "<project/>")], "maven"),
+        (vec![("build.gradle", "")], "gradle"),
+        (vec![("requirements.txt", "")], "pip"),
+        (vec![("Pipfile", "")], "pipenv"),
+        (vec![("package.json", "{}"), ("server.js", "")], "npm"),
+    ]
+}
+
+#[test]
+fn every_runtime_with_a_tool_reports_it_in_the_one_vocabulary() {
+    let mut wrong = Vec::new();
+    for (files, tool) in tool_cases() {
+        assert!(known_tools().contains(&tool), "{tool} is not in the vocabulary");
+        let d = detect_files(&files);
+        if d.package_manager.as_deref() != Some(tool) {
+            wrong.push(format!("{files:?}: want {tool}, got {:?}", d.package_manager));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_readme_documents_every_slug_and_every_tool() {
+    let readme = include_str!("../README.md");
+    let missing: Vec<&str> = known_slugs()
+        .chain(known_tools().iter().copied())
+        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .collect();
+    assert!(missing.is_empty(), "README.md does not mention: {missing:?}");
+}
+
+#[test]
+fn a_main_ts_without_deno_markers_is_not_deno() {
+    let d = detect_files(&[("main.ts", "console.log(1)\n")]);
+    assert_eq!(d.framework, None);
+}
+
+#[test]
+fn a_flutter_package_without_a_web_target_is_plain_dart() {
+    let pubspec = "dependencies:\n  flutter:\n    sdk: flutter\n";
+    let d = detect_files(&[("pubspec.yaml", pubspec)]);
+    assert_eq!(d.framework.as_deref(), Some("dart"));
 }

@@ -1,35 +1,25 @@
 //! Workspace globs from `pnpm-workspace.yaml` (a `packages:` list) and `lerna.json`.
 
 use serde_json::Value;
+use yaml_serde::Value as YamlValue;
 
-/// The `packages:` list of a `pnpm-workspace.yaml`, read line by line.
+/// The `packages:` list of a `pnpm-workspace.yaml`, read with `yaml_serde` (block or flow
+/// lists, quoted or plain scalars, anchors and aliases). Non-string items are skipped; a file
+/// that is not valid YAML (or whose alias expansion exceeds the parser's limit) gives nothing.
 pub(crate) fn pnpm_packages(body: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut in_packages = false;
-    for line in body.lines() {
-        let content = line.split(" #").next().unwrap_or_default();
-        if content.trim().is_empty() || content.trim_start().starts_with('#') {
-            continue;
-        }
-        let indented = content.starts_with([' ', '\t', '-']);
-        if !indented {
-            let key = content.trim();
-            in_packages = key.starts_with("packages:");
-            if let Some(inline) = key.strip_prefix("packages:").map(str::trim)
-                && let Some(list) = inline.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
-            {
-                out.extend(list.split(',').map(unquote).filter(|s| !s.is_empty()));
-            }
-            continue;
-        }
-        if in_packages && let Some(item) = content.trim().strip_prefix('-') {
-            let item = unquote(item);
-            if !item.is_empty() {
-                out.push(item);
-            }
-        }
+    let Ok(doc) = yaml_serde::from_str::<YamlValue>(body) else {
+        return Vec::new();
+    };
+    match doc.get("packages") {
+        Some(YamlValue::Sequence(items)) => items
+            .iter()
+            .filter_map(YamlValue::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
     }
-    out
 }
 
 /// The `packages` globs of a `lerna.json` (Lerna's default `packages/*` when absent).
@@ -46,10 +36,6 @@ pub(crate) fn lerna_packages(bytes: &[u8]) -> Vec<String> {
     }
 }
 
-fn unquote(raw: &str) -> String {
-    raw.trim().trim_matches(|c| c == '"' || c == '\'').trim().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +45,28 @@ mod tests {
         let block = "packages:\n  - 'apps/*'\n  - \"packages/**\" # libs\n  - '!**/test/**'\ncatalog:\n  - x\n";
         assert_eq!(pnpm_packages(block), vec!["apps/*", "packages/**", "!**/test/**"]);
         assert_eq!(pnpm_packages("packages: [a, 'b']"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn pnpm_packages_reads_multi_line_flow_lists_and_aliases() {
+        let flow = "packages: [\n  'apps/*',\n  \"libs/**\"  # shared\n]\n";
+        assert_eq!(pnpm_packages(flow), vec!["apps/*", "libs/**"]);
+        let aliased = "x-globs: &globs\n  - apps/*\n  - tools/*\npackages: *globs\n";
+        assert_eq!(pnpm_packages(aliased), vec!["apps/*", "tools/*"]);
+    }
+
+    #[test]
+    fn pnpm_packages_of_invalid_or_explosive_yaml_is_empty() {
+        assert!(pnpm_packages("packages: [unclosed").is_empty());
+        let mut laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_owned();
+        for (prev, next) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            laughs.push_str(&format!("{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        laughs.push_str("packages: *i\n");
+        assert!(pnpm_packages(&laughs).is_empty());
     }
 
     #[test]

@@ -1,81 +1,100 @@
-//! Workspace glob matching over directory paths: `*` and `?` within a segment, `**` across
-//! segments, and a leading `!` for exclusions. Braces and character classes are not
-//! supported (they are rare in workspace globs); such a pattern simply matches literally.
+//! Workspace globs (`workspaces`, `pnpm-workspace.yaml`, `lerna.json`) matched against
+//! directory paths with `globset`: `*`, `?`, `[...]` classes and `{a,b}` alternatives within a
+//! segment, `**` across segments, and a leading `!` for exclusions. `globset` compiles every
+//! pattern into one automaton, so matching a directory is linear in the length of its path
+//! whatever the pattern (a pattern of many `**` segments cannot make it backtrack).
 
-/// Patterns deeper than this are ignored (no real workspace needs them).
-const MAX_SEGMENTS: usize = 16;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-/// A workspace pattern, normalised (no `./`, no trailing `/` or `/package.json`).
+/// Patterns with more segments than this are ignored (no real workspace needs them).
+pub const MAX_GLOB_SEGMENTS: usize = 16;
+
+/// Patterns longer than this (in bytes) are ignored.
+pub const MAX_GLOB_BYTES: usize = 256;
+
+/// At most this many workspace patterns are compiled; the rest are ignored.
+pub const MAX_GLOBS: usize = 64;
+
+/// A set of workspace patterns, split into inclusions and `!` exclusions.
+#[derive(Debug, Clone)]
+pub(crate) struct Workspaces {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl Workspaces {
+    /// Compiles the usable patterns among `raw` (at most [`MAX_GLOBS`]); patterns that are
+    /// empty, climb out with `..`, are too long or too deep, or are not valid globs are
+    /// skipped.
+    pub(crate) fn new<'a>(raw: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut include = GlobSetBuilder::new();
+        let mut exclude = GlobSetBuilder::new();
+        for pattern in raw.into_iter().filter_map(Pattern::parse).take(MAX_GLOBS) {
+            let set = if pattern.negated { &mut exclude } else { &mut include };
+            for glob in pattern.globs() {
+                set.add(glob);
+            }
+        }
+        Self {
+            include: include.build().unwrap_or_else(|_| GlobSet::empty()),
+            exclude: exclude.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+
+    /// Whether the directory is a workspace package: some pattern includes it and no `!`
+    /// pattern excludes it.
+    pub(crate) fn matches(&self, dir: &str) -> bool {
+        self.include.is_match(dir) && !self.exclude.is_match(dir)
+    }
+}
+
+/// One workspace pattern, normalised (no `./`, no trailing `/` or `/package.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pattern {
-    segments: Vec<String>,
+struct Pattern {
+    /// The glob text, segments joined by `/`.
+    text: String,
     /// Whether the pattern excludes (`!pattern`).
-    pub negated: bool,
+    negated: bool,
 }
 
 impl Pattern {
-    /// Parses one glob; `None` for an empty pattern or one that climbs out with `..`.
-    pub(crate) fn parse(raw: &str) -> Option<Self> {
+    /// Parses one pattern; `None` for an empty pattern, one that climbs out with `..`, or one
+    /// over [`MAX_GLOB_BYTES`] / [`MAX_GLOB_SEGMENTS`].
+    fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
+        if raw.len() > MAX_GLOB_BYTES {
+            return None;
+        }
         let (negated, raw) = match raw.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, raw),
         };
         let raw = raw.strip_suffix("/package.json").unwrap_or(raw);
-        let mut segments: Vec<String> =
-            raw.split('/').filter(|s| !s.is_empty() && *s != ".").map(str::to_owned).collect();
-        // Consecutive `**` mean the same as one; collapsing them keeps matching linear-ish.
-        segments.dedup_by(|a, b| a == "**" && b == "**");
+        let mut segments: Vec<&str> =
+            raw.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+        // Consecutive `**` mean the same as one.
+        segments.dedup_by(|a, b| *a == "**" && *b == "**");
         if segments.is_empty()
-            || segments.len() > MAX_SEGMENTS
-            || segments.iter().any(|s| s == "..")
+            || segments.len() > MAX_GLOB_SEGMENTS
+            || segments.contains(&"..")
         {
             return None;
         }
-        Some(Self { segments, negated })
+        Some(Self { text: segments.join("/"), negated })
     }
 
-    /// Whether the directory path matches.
-    pub(crate) fn matches(&self, dir: &str) -> bool {
-        let parts: Vec<&str> = dir.split('/').collect();
-        let segs: Vec<&str> = self.segments.iter().map(String::as_str).collect();
-        match_segments(&segs, &parts)
-    }
-}
-
-fn match_segments(pattern: &[&str], parts: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => parts.is_empty(),
-        Some((&"**", rest)) => (0..=parts.len()).any(|skip| match_segments(rest, &parts[skip..])),
-        Some((first, rest)) => match parts.split_first() {
-            Some((part, more)) => {
-                match_segment(first.as_bytes(), part.as_bytes()) && match_segments(rest, more)
-            }
-            None => false,
-        },
-    }
-}
-
-/// `*` and `?` wildcard match within one segment (iterative, linear backtracking).
-fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    /// The compiled globs: the pattern itself, and for `dir/**` also `dir` (as npm's minimatch
+    /// lets a trailing `**` match zero segments).
+    fn globs(&self) -> Vec<globset::Glob> {
+        let mut texts = vec![self.text.as_str()];
+        if let Some(parent) = self.text.strip_suffix("/**") {
+            texts.push(parent);
         }
+        texts
+            .into_iter()
+            .filter_map(|t| GlobBuilder::new(t).literal_separator(true).build().ok())
+            .collect()
     }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -83,7 +102,7 @@ mod tests {
     use super::*;
 
     fn m(pattern: &str, dir: &str) -> bool {
-        Pattern::parse(pattern).is_some_and(|p| p.matches(dir))
+        Workspaces::new([pattern]).matches(dir)
     }
 
     #[test]
@@ -96,13 +115,34 @@ mod tests {
     #[test]
     fn double_star_matches_any_depth() {
         assert!(m("packages/**", "packages/a/b"));
+        assert!(m("packages/**", "packages"));
         assert!(m("**/app", "x/y/app"));
+        assert!(m("**/app", "app"));
     }
 
     #[test]
-    fn parse_rejects_escaping_and_empty_patterns() {
+    fn braces_and_classes_are_understood() {
+        assert!(m("{apps,services}/*", "apps/web"));
+        assert!(m("{apps,services}/*", "services/api"));
+        assert!(!m("{apps,services}/*", "libs/ui"));
+        assert!(m("packages/[ab]-*", "packages/a-one"));
+        assert!(!m("packages/[ab]-*", "packages/c-one"));
+    }
+
+    #[test]
+    fn exclusions_win() {
+        let ws = Workspaces::new(["packages/*", "!packages/internal"]);
+        assert!(ws.matches("packages/app"));
+        assert!(!ws.matches("packages/internal"));
+    }
+
+    #[test]
+    fn parse_rejects_escaping_empty_and_oversized_patterns() {
         assert_eq!(Pattern::parse("../x"), None);
         assert_eq!(Pattern::parse("  "), None);
         assert!(Pattern::parse("!packages/internal").is_some_and(|p| p.negated));
+        assert_eq!(Pattern::parse(&"a/".repeat(MAX_GLOB_SEGMENTS + 1)), None);
+        assert_eq!(Pattern::parse(&"a".repeat(MAX_GLOB_BYTES + 1)), None);
+        assert!(!m("[unclosed", "[unclosed"));
     }
 }

@@ -17,7 +17,7 @@ use crate::analyse::{DirVerdict, analyse_dir};
 use crate::manifest::workspace_files::{lerna_packages, pnpm_packages};
 use crate::view::{Pending, Read, View, text};
 
-use glob::Pattern;
+use glob::Workspaces;
 
 /// At most this many workspace packages or scanned directories are analysed.
 pub(crate) const MAX_PACKAGES: usize = 64;
@@ -88,14 +88,13 @@ fn workspace_choice(
     root: DirVerdict,
     globs: &[String],
 ) -> Result<Choice, Pending> {
-    let patterns: Vec<Pattern> = globs.iter().filter_map(|g| Pattern::parse(g)).take(64).collect();
+    let workspaces = Workspaces::new(globs.iter().map(String::as_str));
     let dirs: Vec<&str> = view
         .snapshot()
         .dirs()
         .filter(|d| !skipped(d))
         .filter(|d| view.exists(&format!("{d}/package.json")))
-        .filter(|d| patterns.iter().any(|p| !p.negated && p.matches(d)))
-        .filter(|d| !patterns.iter().any(|p| p.negated && p.matches(d)))
+        .filter(|d| workspaces.matches(d))
         .take(MAX_PACKAGES)
         .collect();
     let mut notes = vec![format!(

@@ -2,6 +2,7 @@
 //! does: an explicit `packageManager` field wins, a lockfile of another manager is reported as a
 //! conflict, and lockfiles are looked for in the app directory, then each parent up to the root.
 
+use crate::rules::tools;
 use crate::view::join;
 
 /// JavaScript package managers.
@@ -21,10 +22,10 @@ impl Pm {
     /// The manager's command name.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Self::Npm => "npm",
-            Self::Yarn => "yarn",
-            Self::Pnpm => "pnpm",
-            Self::Bun => "bun",
+            Self::Npm => tools::NPM,
+            Self::Yarn => tools::YARN,
+            Self::Pnpm => tools::PNPM,
+            Self::Bun => tools::BUN,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Turning what a repository writes about Node (`>=18`, `^20.11`, `20.x`, `lts/iron`, `v22.3.0`)
 //! into a version a builder can install: an exact version when one is pinned, otherwise the
 //! newest supported major that satisfies the range (as Vercel intersects `engines.node` with
-//! its supported majors).
+//! its supported majors). Range syntax is node-semver's, parsed by the `nodejs-semver` crate.
+
+use nodejs_semver::Range;
 
 /// Node majors a build can use, newest first (Vercel's list at the reference commit).
 pub(crate) const SUPPORTED_MAJORS: &[u64] = &[24, 22, 20];
@@ -21,12 +23,21 @@ const LTS: &[(&str, u64)] = &[
     ("krypton", 24),
 ];
 
-/// A version triple; missing parts of a partial version are filled by the caller.
-type V = (u64, u64, u64);
+/// Longest `engines.node` / `.nvmrc` range text that is parsed at all (node-semver's own limit
+/// for a version string). Anything longer resolves to nothing, so a hostile 900 KB range costs
+/// one length check.
+pub const MAX_RANGE_BYTES: usize = 256;
 
 /// The version to install for `spec`, or `None` when it cannot be satisfied or understood.
+///
+/// Ranges are node-semver ranges (`||`, hyphen ranges, x-ranges, `~`, `^`, comparator sets),
+/// parsed by `nodejs-semver`; LTS names and aliases such as `node` or `lts/*` are handled here
+/// because they are nvm's, not semver's.
 pub(crate) fn resolve(spec: &str) -> Option<String> {
     let spec = spec.trim();
+    if spec.len() > MAX_RANGE_BYTES {
+        return None;
+    }
     let lower = spec.to_ascii_lowercase();
     if let Some(name) = lower.strip_prefix("lts/") {
         if name == "*" {
@@ -40,12 +51,12 @@ pub(crate) fn resolve(spec: &str) -> Option<String> {
     if let Some(exact) = exact_version(spec) {
         return Some(exact);
     }
-    let sets: Vec<Vec<Bound>> = spec.split("||").map(parse_set).collect::<Option<_>>()?;
+    let range = Range::parse(spec).ok()?;
     SUPPORTED_MAJORS
         .iter()
-        .find(|major| sets.iter().any(|set| satisfiable_in_major(set, **major)))
+        .find(|major| major_range(**major).is_some_and(|m| range.allows_any(&m)))
         .map(u64::to_string)
-        .or_else(|| pinned_major(spec))
+        .or_else(|| pinned_major(&range))
 }
 
 /// `20`, `20.11` or `20.11.1` (optionally `v`-prefixed): the text itself without the `v`.
@@ -59,143 +70,18 @@ fn exact_version(spec: &str) -> Option<String> {
     numeric.then(|| bare.to_owned())
 }
 
-/// A range naming a single unsupported major (`^16`, `16.x`) still resolves to that major, so
-/// the builder reports the unsupported version instead of silently using another.
-fn pinned_major(spec: &str) -> Option<String> {
-    let digits: String = spec
-        .trim_start_matches(['^', '~', '=', 'v', ' '])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let rest = spec.trim_start_matches(['^', '~', '=', 'v', ' ']).get(digits.len()..)?;
-    (!digits.is_empty() && (rest.is_empty() || rest.starts_with('.'))).then_some(digits)
+/// Every version of one major (`20.x`).
+fn major_range(major: u64) -> Option<Range> {
+    Range::parse(format!("{major}.x")).ok()
 }
 
-/// One bound of a comparator set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bound {
-    /// `>= v` (inclusive) or `> v`.
-    Lower(V, bool),
-    /// `<= v` (inclusive) or `< v`.
-    Upper(V, bool),
-}
-
-/// Parses a space-separated comparator set (`>=18 <21`, `^20.1`, `18 - 20`, `20.x`).
-fn parse_set(set: &str) -> Option<Vec<Bound>> {
-    let tokens: Vec<&str> = set.split_whitespace().collect();
-    if let [from, "-", to] = tokens.as_slice() {
-        let (lo, _) = partial(from)?;
-        let (hi, hi_len) = partial(to)?;
-        return Some(vec![Bound::Lower(lo, true), upper_of_partial(hi, hi_len)]);
-    }
-    let mut bounds = Vec::new();
-    let mut pending_op: Option<&str> = None;
-    for token in tokens {
-        if matches!(token, ">=" | "<=" | ">" | "<" | "=" | "^" | "~") {
-            pending_op = Some(token);
-            continue;
-        }
-        let joined;
-        let token = match pending_op.take() {
-            Some(op) => {
-                joined = format!("{op}{token}");
-                joined.as_str()
-            }
-            None => token,
-        };
-        bounds.extend(comparator(token)?);
-    }
-    Some(bounds)
-}
-
-fn comparator(token: &str) -> Option<Vec<Bound>> {
-    let (op, rest) = ["^", "~", ">=", "<=", ">", "<", "="]
-        .iter()
-        .find_map(|op| token.strip_prefix(op).map(|r| (*op, r)))
-        .unwrap_or(("", token));
-    let (v, len) = partial(rest)?;
-    Some(match op {
-        ">=" => vec![Bound::Lower(v, true)],
-        ">" if len < 3 => vec![upper_of_partial(v, len).flip()],
-        ">" => vec![Bound::Lower(v, false)],
-        "<=" if len < 3 => vec![upper_of_partial(v, len)],
-        "<=" => vec![Bound::Upper(v, true)],
-        "<" => vec![Bound::Upper(v, false)],
-        "^" => {
-            let hi = if v.0 > 0 { (v.0 + 1, 0, 0) } else { (0, v.1 + 1, 0) };
-            vec![Bound::Lower(v, true), Bound::Upper(hi, false)]
-        }
-        "~" => {
-            let hi = if len >= 2 { (v.0, v.1 + 1, 0) } else { (v.0 + 1, 0, 0) };
-            vec![Bound::Lower(v, true), Bound::Upper(hi, false)]
-        }
-        _ if len == 0 => Vec::new(),
-        _ => vec![Bound::Lower(v, true), upper_of_partial(v, len)],
-    })
-}
-
-impl Bound {
-    /// `> 20.x` means `>= 21.0.0`: turns an exclusive upper bound into an inclusive lower one.
-    fn flip(self) -> Self {
-        match self {
-            Self::Upper(v, inclusive) => Self::Lower(v, !inclusive),
-            other => other,
-        }
-    }
-}
-
-/// The upper bound of a partial version: `20` → `< 21.0.0`, `20.1` → `< 20.2.0`.
-fn upper_of_partial(v: V, len: usize) -> Bound {
-    match len {
-        0 => Bound::Upper((u64::MAX, 0, 0), true),
-        1 => Bound::Upper((v.0 + 1, 0, 0), false),
-        2 => Bound::Upper((v.0, v.1 + 1, 0), false),
-        _ => Bound::Upper(v, true),
-    }
-}
-
-/// Parses `20`, `20.11`, `20.x`, `20.11.1` (optionally `v`-prefixed, pre-release ignored);
-/// returns the version with zeros filled in and how many parts were given.
-fn partial(text: &str) -> Option<(V, usize)> {
-    let text = text.trim().trim_start_matches(['v', '=']);
-    let text = text.split(['-', '+']).next().unwrap_or_default();
-    if text.is_empty() || text == "*" || text.eq_ignore_ascii_case("x") {
-        return Some(((0, 0, 0), 0));
-    }
-    let mut parts = [0u64; 3];
-    let mut len = 0;
-    for (i, part) in text.split('.').enumerate() {
-        if i >= 3 {
-            return None;
-        }
-        if part == "*" || part.eq_ignore_ascii_case("x") {
-            break;
-        }
-        parts[i] = part.parse().ok().filter(|n: &u64| *n < 1_000_000)?;
-        len = i + 1;
-    }
-    Some(((parts[0], parts[1], parts[2]), len))
-}
-
-/// Whether some version with major `major` satisfies every bound of the set.
-fn satisfiable_in_major(set: &[Bound], major: u64) -> bool {
-    let mut lo: (V, bool) = ((major, 0, 0), true);
-    let mut hi: (V, bool) = ((major + 1, 0, 0), false);
-    for bound in set {
-        match *bound {
-            Bound::Lower(v, inc) => {
-                if v > lo.0 || (v == lo.0 && !inc) {
-                    lo = (v, inc);
-                }
-            }
-            Bound::Upper(v, inc) => {
-                if v < hi.0 || (v == hi.0 && !inc) {
-                    hi = (v, inc);
-                }
-            }
-        }
-    }
-    lo.0 < hi.0 || (lo.0 == hi.0 && lo.1 && hi.1)
+/// A range that lies within a single unsupported major (`^16`, `16.x`, `>=16.2 <16.5`) still
+/// resolves to that major, so the builder reports the unsupported version instead of silently
+/// using another. Major 0 (`<1`) is not a Node release line and resolves to nothing.
+fn pinned_major(range: &Range) -> Option<String> {
+    let major = range.min_version()?.major();
+    let whole = major_range(major)?;
+    (major > 0 && whole.allows_all(range)).then(|| major.to_string())
 }
 
 #[cfg(test)]
@@ -226,6 +112,22 @@ mod tests {
         assert_eq!(r("<21").as_deref(), Some("20"));
         assert_eq!(r(">20.x").as_deref(), Some("24"));
         assert_eq!(r("*").as_deref(), Some("24"));
+    }
+
+    #[test]
+    fn node_range_syntax_is_understood() {
+        assert_eq!(r("^14 || ^16 || >=18 <21").as_deref(), Some("20"));
+        assert_eq!(r("16 - 20.5").as_deref(), Some("20"));
+        assert_eq!(r("18.x || 20.x || 22.x").as_deref(), Some("22"));
+        assert_eq!(r("~20.11.0").as_deref(), Some("20"));
+        assert_eq!(r(">=16.2 <16.5").as_deref(), Some("16"));
+        assert_eq!(r("^18 || ^20 || ^99").as_deref(), Some("20"));
+    }
+
+    #[test]
+    fn an_overlong_range_is_not_parsed() {
+        let long = format!(">=20 {}", "|| ^22 ".repeat(MAX_RANGE_BYTES));
+        assert_eq!(r(&long), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Containers and static files. A `Dockerfile.vercel` / `Containerfile.vercel` is an explicit
+//! Containers, static files and a bare `start.sh`. A `Dockerfile.vercel` / `Containerfile.vercel` is an explicit
 //! opt-in and beats everything; a plain `Dockerfile` / `Containerfile` at the app root is used
 //! only when nothing else is recognised (and is otherwise cited as evidence), so adding a
 //! Dockerfile for local development never changes the framework of a recognised app.
@@ -36,6 +36,18 @@ pub(crate) const PRESETS: &[Preset] = &[
         ]),
         build: None,
         output: Some("."),
+        install: None,
+        toolchain: Toolchain::None,
+        hints: &[],
+    },
+    // Railpack's shell provider: a `start.sh` is the whole app when nothing else matched.
+    Preset {
+        id: "shell",
+        slug: "shell",
+        runtime: Some("shell"),
+        detect: Det::File("start.sh"),
+        build: None,
+        output: None,
         install: None,
         toolchain: Toolchain::None,
         hints: &[],

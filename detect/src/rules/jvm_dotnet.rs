@@ -1,5 +1,7 @@
-//! JVM languages (Java with Maven or Gradle, Spring Boot, Scala, Clojure) and .NET.
+//! JVM languages (Java with Maven or Gradle, Spring Boot, Scala, Clojure with Leiningen or the
+//! Clojure CLI) and .NET (C#, F#, Visual Basic).
 
+use super::tools;
 use super::{Det, Preset, Toolchain};
 
 /// Build files that may declare Spring Boot.
@@ -35,7 +37,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "scala",
             "java",
             Det::File("build.sbt"),
-            Toolchain::Fixed { pm: "sbt", manifest: "build.sbt" },
+            Toolchain::Fixed { pm: tools::SBT, manifest: "build.sbt" },
         )
     },
     Preset {
@@ -44,8 +46,21 @@ pub(crate) const PRESETS: &[Preset] = &[
         ..Preset::lang(
             "clojure",
             "java",
-            Det::Any(&[Det::File("project.clj"), Det::File("deps.edn")]),
-            Toolchain::Fixed { pm: "leiningen", manifest: "project.clj" },
+            Det::File("project.clj"),
+            Toolchain::Fixed { pm: tools::LEININGEN, manifest: "project.clj" },
+        )
+    },
+    // tools.deps projects build their uberjar with tools.build (`build.clj`).
+    Preset {
+        id: "clojure-deps",
+        install: Some("clojure -P"),
+        build: Some("clojure -T:build uber"),
+        hints: &["build.clj"],
+        ..Preset::lang(
+            "clojure",
+            "java",
+            Det::File("deps.edn"),
+            Toolchain::Fixed { pm: tools::CLOJURE_CLI, manifest: "deps.edn" },
         )
     },
     Preset {
@@ -56,7 +71,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             "dotnet",
             "dotnet",
             Det::Any(&[Det::Ext(".csproj"), Det::Ext(".fsproj"), Det::Ext(".vbproj")]),
-            Toolchain::Fixed { pm: "dotnet", manifest: "" },
+            Toolchain::Fixed { pm: tools::DOTNET, manifest: "" },
         )
     },
 ];

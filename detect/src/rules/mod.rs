@@ -17,6 +17,7 @@ pub(crate) mod python;
 pub(crate) mod ruby_php;
 pub(crate) mod ssg;
 pub(crate) mod systems;
+pub(crate) mod tools;
 
 pub(crate) use detector::{Det, Facts, evaluate};
 pub(crate) use precedence::ORDER;
@@ -34,7 +35,7 @@ pub(crate) enum Toolchain {
     Php,
     /// A fixed package manager, reported only when its manifest file exists.
     Fixed {
-        /// Package manager name (`bundler`, `cargo`, `go`, ...).
+        /// Package manager or build tool, from the [`tools`] vocabulary.
         pm: &'static str,
         /// Manifest whose presence makes the package manager apply (`""`: always applies).
         manifest: &'static str,

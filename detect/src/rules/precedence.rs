@@ -15,9 +15,9 @@
 //! 6. Config-file generators (Hugo, Zola, Jekyll, Middleman) rank below every npm-dependency
 //!    preset (a dependency is stronger evidence than a generic file name).
 //! 7. Bare runtimes follow Nixpacks' provider order (Elixir, Deno, .NET, Go, Java, PHP, Ruby,
-//!    Node, Python, Rust, ...), except that Node needs a server entry or a start script, so a
+//!    Node, Python, Rust, ...; then Railpack's additions: ROS, C / C++), except that Node needs a server entry or a start script, so a
 //!    Python app with a tooling-only `package.json` is Python.
-//! 8. Static files, then a plain Dockerfile, are the last resort.
+//! 8. Static files, then a bare `start.sh`, then a plain Dockerfile, are the last resort.
 
 /// Preset ids, highest precedence first. Every preset appears exactly once.
 pub(crate) const ORDER: &[&str] = &[
@@ -98,6 +98,7 @@ pub(crate) const ORDER: &[&str] = &[
     "fasthtml",
     "fastapi",
     "flask",
+    "lunatic",
     "axum",
     "actix-web",
     // 6. config-file site generators
@@ -113,12 +114,14 @@ pub(crate) const ORDER: &[&str] = &[
     "java",
     "scala",
     "clojure",
+    "clojure-deps",
     "php",
     "ruby",
     "bun",
     "node",
     "python",
     "rust",
+    "flutter",
     "dart",
     "crystal",
     "swift",
@@ -127,7 +130,11 @@ pub(crate) const ORDER: &[&str] = &[
     "zig",
     "cobol",
     "scheme",
+    "ros",
+    "cpp-cmake",
+    "cpp-meson",
     // 8. last resorts
     "static",
+    "shell",
     "container",
 ];

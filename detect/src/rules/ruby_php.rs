@@ -1,9 +1,10 @@
 //! Ruby (Rails, Rack apps) and PHP (Laravel, Composer apps). Rails and Laravel ship a
 //! JavaScript front-end, which is why they rank above every JavaScript preset.
 
+use super::tools;
 use super::{Det, Preset, Toolchain};
 
-const BUNDLER: Toolchain = Toolchain::Fixed { pm: "bundler", manifest: "Gemfile" };
+const BUNDLER: Toolchain = Toolchain::Fixed { pm: tools::BUNDLER, manifest: "Gemfile" };
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -1,6 +1,7 @@
 //! Static-site generators: those found by an npm dependency, and the config-file driven ones
 //! (Hugo, Zola, Jekyll, Middleman) whose generic file names need a content check or a low rank.
 
+use super::tools;
 use super::{Det, Preset, Toolchain};
 
 const fn site(
@@ -24,7 +25,7 @@ const fn site(
     }
 }
 
-const BUNDLER: Toolchain = Toolchain::Fixed { pm: "bundler", manifest: "Gemfile" };
+const BUNDLER: Toolchain = Toolchain::Fixed { pm: tools::BUNDLER, manifest: "Gemfile" };
 
 /// The presets of this family.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -6,7 +6,7 @@ pub(crate) mod node;
 pub(crate) mod python;
 
 use crate::detection::Detection;
-use crate::rules::Toolchain;
+use crate::rules::{Toolchain, tools};
 use crate::view::{Pending, View, join};
 
 use node::NodeContext;
@@ -29,7 +29,7 @@ pub(crate) fn plan(
         Toolchain::Php => {
             let composer = "composer install --no-dev --optimize-autoloader --no-interaction";
             if view.exists(&join(dir, "composer.json")) {
-                d.package_manager = Some("composer".to_owned());
+                d.package_manager = Some(tools::COMPOSER.to_owned());
                 d.install_command = Some(composer.to_owned());
                 d.evidence
                     .push(format!("{} present: install with composer", join(dir, "composer.json")));

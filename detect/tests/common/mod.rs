@@ -56,9 +56,10 @@ impl Case {
     }
 }
 
-/// The public corpus folder (a sibling `shared/` of the workspace).
+/// The public corpus folder, kept in this crate (`tests/corpus`, provenance in its
+/// `PROVENANCE.md`).
 pub fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/detect")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 /// The crate's own synthetic cases.

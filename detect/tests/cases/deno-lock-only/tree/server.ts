@@ -1,0 +1,2 @@
+import { serveDir } from "jsr:@std/http/file-server";
+Deno.serve((req) => serveDir(req));

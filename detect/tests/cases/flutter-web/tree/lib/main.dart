@@ -1,0 +1,2 @@
+import 'package:flutter/material.dart';
+void main() => runApp(const MaterialApp(home: Text('hi')));
