@@ -37,35 +37,33 @@ pub async fn replay_posts(
     if request.method() != Method::POST || !request.headers().contains_key(IDEMPOTENCY_KEY) {
         return next.run(request).await;
     }
-    match run(&state, request, next).await {
-        Ok(response) | Err(response) => response,
-    }
+    run(&state, request, next).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn run(state: &AppState, request: Request, next: Next) -> Result<Response, Response> {
+async fn run(state: &AppState, request: Request, next: Next) -> Result<Response, ApiError> {
     let key = request
         .headers()
         .get(IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| invalid_key("it must be visible ASCII characters without spaces"))
-        .and_then(|v| IdempotencyKey::parse(v).map_err(|e| invalid_key_owned(e.to_string())))?;
+        .ok_or_else(|| {
+            invalid_key("invalid Idempotency-Key: it must be visible ASCII characters".into())
+        })
+        .and_then(|v| IdempotencyKey::parse(v).map_err(|e| invalid_key(e.to_string())))?;
     let (parts, body) = request.into_parts();
     // Unauthenticated requests carry no scope: the route refuses them as usual.
     let Ok(caller) = state.auth.identify(&parts) else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };
-    let bytes = to_bytes(body, MAX_REQUEST_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge.into_response())?;
+    let bytes = to_bytes(body, MAX_REQUEST_BODY).await.map_err(|_| ApiError::PayloadTooLarge)?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes);
     let fingerprint = fingerprint(content_type.unwrap_or_default(), &bytes);
     let scope =
         IdempotencyScope::new(caller.as_ref(), parts.method.as_str(), parts.uri.path(), &key);
 
     match state.idempotency.claim(&scope, &fingerprint, Utc::now()).await {
-        Err(e) => Err(ApiError::from(e).into_response()),
-        Ok(Claim::Mismatch) => Err(ApiError::IdempotencyKeyReused.into_response()),
-        Ok(Claim::InFlight) => Err(ApiError::RequestInProgress.into_response()),
+        Err(e) => Err(ApiError::from(e)),
+        Ok(Claim::Mismatch) => Err(ApiError::IdempotencyKeyReused),
+        Ok(Claim::InFlight) => Err(ApiError::RequestInProgress),
         Ok(Claim::Replay(stored)) => Ok(replay(stored)),
         Ok(Claim::Acquired) => {
             let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
@@ -131,10 +129,6 @@ pub fn fingerprint(content_type: &[u8], body: &[u8]) -> String {
     hex::encode(hash.finalize())
 }
 
-fn invalid_key(why: &str) -> Response {
-    invalid_key_owned(format!("invalid Idempotency-Key: {why}"))
-}
-
-fn invalid_key_owned(message: String) -> Response {
-    ApiError::bad_request("invalid_idempotency_key", message).into_response()
+fn invalid_key(message: String) -> ApiError {
+    ApiError::bad_request("invalid_idempotency_key", message)
 }

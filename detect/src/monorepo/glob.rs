@@ -74,10 +74,7 @@ impl Pattern {
             raw.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
         // Consecutive `**` mean the same as one.
         segments.dedup_by(|a, b| *a == "**" && *b == "**");
-        if segments.is_empty()
-            || segments.len() > MAX_GLOB_SEGMENTS
-            || segments.contains(&"..")
-        {
+        if segments.is_empty() || segments.len() > MAX_GLOB_SEGMENTS || segments.contains(&"..") {
             return None;
         }
         Some(Self { text: segments.join("/"), negated })
