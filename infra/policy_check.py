@@ -55,7 +55,16 @@ ALLOWED_STAR_IN_RESOURCE_POLICIES = {
     "aws_secretsmanager_secret_policy": "a secret's resource policy names its own secret as *",
 }
 
-API_ENV_KEYS = {"DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "JOB_QUEUE_URL", "FRONTEND_URL", "RUST_LOG"}
+API_ENV_KEYS = {
+    "DEPLOYMENTS_TABLE",
+    "INSTALLATIONS_TABLE",
+    "API_STATE_TABLE",
+    "USER_RATE_LIMIT",
+    "INSTALLATION_RATE_LIMIT",
+    "JOB_QUEUE_URL",
+    "FRONTEND_URL",
+    "RUST_LOG",
+}
 WORKER_ENV_KEYS = {
     "DEPLOYMENTS_TABLE",
     "JOB_QUEUE_URL",
