@@ -35,6 +35,44 @@ pub struct Detection {
     pub evidence: Vec<String>,
     /// Candidate app directories when a monorepo is ambiguous (the framework is then `None`).
     pub candidates: Vec<String>,
+    /// The budget the repository exceeded, if any. Such a verdict must not be built: the
+    /// support policy refuses it and its reason names the budget. Absent from the JSON when
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<Exceeded>,
+}
+
+/// A detection budget a repository exceeded (each is a constant in [`crate::limits`]).
+/// Exceeding one is a verdict, not an error to retry: the same repository exceeds it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "budget")]
+#[non_exhaustive]
+pub enum Exceeded {
+    /// One detection pass needed more than `limit` steps ([`crate::MAX_STEPS`] by default)
+    /// and stopped by itself; nothing else of the verdict is meaningful.
+    Steps {
+        /// The step budget that was exceeded.
+        limit: u64,
+    },
+    /// A value the build would use (`field`, in the JSON's camelCase) was longer than `limit`
+    /// bytes ([`crate::MAX_VALUE_BYTES`]); it is stored cut and must not be built.
+    ValueLength {
+        /// The Detection field that was cut (`buildCommand`, `outputDirectory`, ...).
+        field: String,
+        /// The byte limit.
+        limit: usize,
+    },
+}
+
+impl std::fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Steps { limit } => write!(f, "detection step budget of {limit} steps exceeded"),
+            Self::ValueLength { field, limit } => {
+                write!(f, "{field} is longer than the {limit}-byte value budget")
+            }
+        }
+    }
 }
 
 impl Detection {
@@ -51,8 +89,38 @@ impl Detection {
             node_version: None,
             evidence: Vec::new(),
             candidates: Vec::new(),
+            exceeded: None,
         }
     }
+
+    /// This verdict with every bound of [`crate::limits`] applied: strings cut to their limits
+    /// with [`crate::TRUNCATION_MARKER`], at most [`crate::MAX_EVIDENCE_LINES`] evidence lines
+    /// and [`crate::MAX_CANDIDATES`] candidates, and `exceeded` set when a value the build
+    /// would use had to be cut. [`crate::detect`] already answers bounded verdicts; this is for
+    /// a caller that builds or edits one.
+    #[must_use]
+    pub fn bounded(self) -> Self {
+        crate::bounded::bound(self)
+    }
+
+    /// The verdict of a pass that ran out of steps: nothing detected, and `exceeded` says so.
+    pub(crate) fn over_step_budget(limit: u64, steps: u64) -> Self {
+        let mut d = Self::empty(".");
+        d.evidence.push(format!(
+            "detection stopped after {steps} steps: the step budget of {limit} was exceeded"
+        ));
+        d.exceeded = Some(Exceeded::Steps { limit });
+        d
+    }
+}
+
+/// One detection pass and the work it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metered {
+    /// What the pass answered.
+    pub step: Step,
+    /// Steps the pass used (see [`crate::MAX_STEPS`]); at most the budget plus one read's cost.
+    pub steps: u64,
 }
 
 /// One step of demand-driven detection: either the verdict, or the files it needs read first.

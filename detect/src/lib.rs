@@ -5,12 +5,19 @@
 //! files it needs read first ([`Step::Need`]), so a GitHub-backed caller fetches only those.
 //! [`detect_with`] drives that loop with a synchronous reader. Which frameworks WhaleRay builds
 //! is a separate [`SupportPolicy`].
+//!
+//! A repository is hostile input: every bound detection applies (steps per pass, paths kept,
+//! glob patterns, range lengths, the size of every string in the verdict) is a documented
+//! constant in [`limits`], re-exported here. A repository over a budget gets a verdict that
+//! names it ([`Detection::exceeded`]), which the policy never allows.
 
 mod analyse;
+mod bounded;
 mod build_plan;
 mod detection;
 mod engine;
 mod error;
+pub mod limits;
 mod manifest;
 mod monorepo;
 mod node;
@@ -21,8 +28,9 @@ mod snapshot;
 mod toolchain;
 mod view;
 
-pub use detection::{Detection, Options, Step};
+pub use detection::{Detection, Exceeded, Metered, Options, Step};
 pub use error::DetectError;
+pub use limits::*;
 pub use policy::{PolicyError, SupportPolicy, known_slugs};
 pub use snapshot::{FileContent, MAX_FILE_BYTES, Snapshot};
 
@@ -35,14 +43,30 @@ pub fn known_tools() -> &'static [&'static str] {
 /// Upper bound on read rounds in [`detect_with`]; detection settles in far fewer.
 pub const MAX_ROUNDS: usize = 16;
 
-/// Runs detection on what is loaded. Never panics and is deterministic: the same snapshot
-/// gives the same step. `Need` lists only paths that exist in the snapshot and are not loaded.
+/// Runs detection on what is loaded, under the default step budget [`MAX_STEPS`]. Never
+/// panics and is deterministic: the same snapshot gives the same step. `Need` lists only paths
+/// that exist in the snapshot and are not loaded.
 pub fn detect(snapshot: &Snapshot, options: &Options) -> Step {
-    let view = view::View::new(snapshot);
-    match engine::run(&view, options) {
-        Ok(detection) => Step::Done(detection),
-        Err(view::Pending) => Step::Need(view.into_wanted()),
-    }
+    detect_metered(snapshot, options, MAX_STEPS).step
+}
+
+/// Runs one detection pass under a budget of `max_steps` (a caller's override of
+/// [`MAX_STEPS`]) and reports the steps it used. A pass that exceeds the budget stops by
+/// itself and answers `Done` with a verdict whose [`Detection::exceeded`] is
+/// [`Exceeded::Steps`]. Every `Done` verdict is bounded as [`limits`] documents.
+pub fn detect_metered(snapshot: &Snapshot, options: &Options, max_steps: u64) -> Metered {
+    let view = view::View::new(snapshot, max_steps);
+    let outcome = engine::run(&view, options);
+    let steps = view.steps();
+    let step = if view.exhausted() {
+        Step::Done(Detection::over_step_budget(max_steps, steps))
+    } else {
+        match outcome {
+            Ok(detection) => Step::Done(bounded::bound(detection)),
+            Err(view::Pending) => Step::Need(view.into_wanted()),
+        }
+    };
+    Metered { step, steps }
 }
 
 /// Drives [`detect`] to completion with a synchronous reader (local folders, tests, benches).

@@ -67,8 +67,11 @@ impl SupportPolicy {
         Ok(Self { allowed: Allowed::Only(slugs) })
     }
 
-    /// Whether WhaleRay builds this detection.
+    /// Whether WhaleRay builds this detection (never when it exceeded a budget).
     pub fn allows(&self, detection: &Detection) -> bool {
+        if detection.exceeded.is_some() {
+            return false;
+        }
         let Some(framework) = detection.framework.as_deref() else {
             return false;
         };
@@ -78,10 +81,14 @@ impl SupportPolicy {
         }
     }
 
-    /// A sentence explaining the policy's answer, for a NOT_SUPPORTED status: the unsupported
+    /// A sentence explaining the policy's answer, for a NOT_SUPPORTED status: the budget the
+    /// repository exceeded (such a verdict is never allowed), the unsupported
     /// framework, the candidate apps of an ambiguous monorepo, or why nothing was detected
     /// (the last evidence line of a verdict without a framework states it).
     pub fn reason(&self, detection: &Detection) -> String {
+        if let Some(exceeded) = &detection.exceeded {
+            return format!("repository exceeds a detection budget: {exceeded}");
+        }
         match detection.framework.as_deref() {
             None if !detection.candidates.is_empty() => format!(
                 "several apps: {} — choose a root directory",
@@ -155,6 +162,28 @@ mod tests {
         assert_eq!(
             p.reason(&nothing),
             "no framework detected: no framework or runtime marker found in ."
+        );
+    }
+
+    #[test]
+    fn a_verdict_over_budget_is_never_allowed_and_its_reason_names_the_budget() {
+        let all = SupportPolicy::parse("*").unwrap();
+        let mut d = verdict(Some("nextjs"));
+        d.exceeded = Some(crate::Exceeded::ValueLength {
+            field: "buildCommand".to_owned(),
+            limit: crate::MAX_VALUE_BYTES,
+        });
+        assert!(!all.allows(&d));
+        assert_eq!(
+            all.reason(&d),
+            "repository exceeds a detection budget: buildCommand is longer than the 1024-byte \
+             value budget"
+        );
+        let stopped = Detection::over_step_budget(10, 11);
+        assert!(!all.allows(&stopped));
+        assert_eq!(
+            all.reason(&stopped),
+            "repository exceeds a detection budget: detection step budget of 10 steps exceeded"
         );
     }
 }

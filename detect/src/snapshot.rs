@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::limits::{MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_PATHS};
+
 /// Files larger than this are never read; the caller answers [`FileContent::TooLarge`].
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -30,11 +32,21 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot from file paths, normalising `./`, `\` and `.` segments and dropping
-    /// paths that are empty, absolute or climb out of the repository with `..`.
+    /// paths that are empty, absolute or climb out of the repository with `..`, paths over
+    /// [`MAX_PATH_BYTES`] or [`MAX_PATH_DEPTH`] segments, and every path after the first
+    /// [`MAX_PATHS`] kept.
     pub fn new<I: IntoIterator<Item = String>>(paths: I) -> Self {
         let mut snapshot = Self::default();
         for raw in paths {
-            if let Some(path) = normalize_path(&raw) {
+            if snapshot.paths.len() >= MAX_PATHS {
+                break;
+            }
+            if raw.len() > MAX_PATH_BYTES {
+                continue;
+            }
+            if let Some(path) =
+                normalize_path(&raw).filter(|p| p.split('/').count() <= MAX_PATH_DEPTH)
+            {
                 snapshot.add_dirs(&path);
                 snapshot.paths.insert(path);
             }
@@ -155,6 +167,21 @@ mod tests {
             ["../x", "/etc/passwd", "", "a/../b", "./a//b.txt", "C:/win", "ok"].map(String::from),
         );
         assert_eq!(s.paths().collect::<Vec<_>>(), vec!["a/b.txt", "ok"]);
+    }
+
+    #[test]
+    fn new_drops_too_deep_and_too_long_paths() {
+        let deep = format!("{}f", "d/".repeat(MAX_PATH_DEPTH));
+        let just = format!("{}f", "d/".repeat(MAX_PATH_DEPTH - 1));
+        let long = "x".repeat(MAX_PATH_BYTES + 1);
+        let s = Snapshot::new([deep, just.clone(), long]);
+        assert_eq!(s.paths().collect::<Vec<_>>(), vec![just.as_str()]);
+    }
+
+    #[test]
+    fn new_keeps_at_most_max_paths() {
+        let s = Snapshot::new((0..MAX_PATHS + 10).map(|i| format!("f{i}")));
+        assert_eq!(s.paths().count(), MAX_PATHS);
     }
 
     #[test]

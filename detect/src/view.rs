@@ -1,12 +1,18 @@
 //! Demand-tracking reads over a [`Snapshot`]: rules ask for file contents through a `View`,
 //! which answers from what is loaded and records every existing, unloaded file it was asked for.
+//!
+//! The view also meters the pass: every lookup, read and walked directory costs steps, and once
+//! the budget is spent every further read answers [`Pending`], so the engine unwinds by itself
+//! and [`crate::detect_metered`] turns the pass into a verdict naming the budget.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
+use crate::limits::BYTES_PER_STEP;
 use crate::snapshot::{FileContent, Snapshot};
 
-/// Marker: some wanted file is not loaded yet; its path has been recorded in the view.
+/// Marker: some wanted file is not loaded yet (its path has been recorded in the view), or the
+/// step budget is spent ([`View::exhausted`]); either way the engine stops this pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pending;
 
@@ -26,12 +32,40 @@ pub(crate) enum Read<'a> {
 pub(crate) struct View<'a> {
     snapshot: &'a Snapshot,
     wanted: RefCell<BTreeSet<String>>,
+    steps: Cell<u64>,
+    max_steps: u64,
 }
 
 impl<'a> View<'a> {
-    /// Wraps a snapshot with an empty wish list.
-    pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
-        Self { snapshot, wanted: RefCell::new(BTreeSet::new()) }
+    /// Wraps a snapshot with an empty wish list and a budget of `max_steps`.
+    pub(crate) fn new(snapshot: &'a Snapshot, max_steps: u64) -> Self {
+        Self { snapshot, wanted: RefCell::new(BTreeSet::new()), steps: Cell::new(0), max_steps }
+    }
+
+    /// Spends `n` steps; [`Pending`] once the budget is exceeded.
+    pub(crate) fn step(&self, n: u64) -> Result<(), Pending> {
+        self.steps.set(self.steps.get().saturating_add(n));
+        if self.exhausted() { Err(Pending) } else { Ok(()) }
+    }
+
+    /// Whether the step budget is exceeded.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.steps.get() > self.max_steps
+    }
+
+    /// Steps spent so far.
+    pub(crate) fn steps(&self) -> u64 {
+        self.steps.get()
+    }
+
+    /// Every directory of the snapshot holding a file (the root excluded), one step each.
+    pub(crate) fn dirs(&self) -> Result<Vec<&'a str>, Pending> {
+        let mut out = Vec::new();
+        for dir in self.snapshot.dirs() {
+            self.step(1)?;
+            out.push(dir);
+        }
+        Ok(out)
     }
 
     /// The underlying snapshot (paths only; contents go through [`View::read`]).
@@ -40,12 +74,16 @@ impl<'a> View<'a> {
     }
 
     /// Whether `path` is a file of the repository.
+    /// One step; a lookup past the budget still answers, and the next read stops the pass.
     pub(crate) fn exists(&self, path: &str) -> bool {
+        self.steps.set(self.steps.get().saturating_add(1));
         self.snapshot.contains(path)
     }
 
-    /// Reads `path`, or records it as wanted and answers [`Pending`].
+    /// Reads `path`, or records it as wanted and answers [`Pending`]. One step, plus one per
+    /// [`BYTES_PER_STEP`] bytes of content handed back; [`Pending`] once the budget is spent.
     pub(crate) fn read(&self, path: &str) -> Result<Read<'a>, Pending> {
+        self.step(1)?;
         if !self.snapshot.contains(path) {
             return Ok(Read::Missing);
         }
@@ -56,19 +94,28 @@ impl<'a> View<'a> {
             }
             Some(FileContent::Absent) => Ok(Read::Missing),
             Some(FileContent::TooLarge) => Ok(Read::TooLarge),
-            Some(FileContent::Bytes(bytes)) => Ok(Read::Bytes(bytes)),
+            Some(FileContent::Bytes(bytes)) => {
+                self.step((bytes.len() / BYTES_PER_STEP) as u64)?;
+                Ok(Read::Bytes(bytes))
+            }
         }
     }
 
     /// Reads `path` if it is loaded (or missing), without asking for it otherwise.
+    /// Costs steps as [`View::read`] does, but never stops the pass itself.
     pub(crate) fn peek(&self, path: &str) -> Option<Read<'a>> {
+        self.steps.set(self.steps.get().saturating_add(1));
         if !self.snapshot.contains(path) {
             return Some(Read::Missing);
         }
         match self.snapshot.content(path)? {
             FileContent::Absent => Some(Read::Missing),
             FileContent::TooLarge => Some(Read::TooLarge),
-            FileContent::Bytes(bytes) => Some(Read::Bytes(bytes)),
+            FileContent::Bytes(bytes) => {
+                let cost = (bytes.len() / BYTES_PER_STEP) as u64;
+                self.steps.set(self.steps.get().saturating_add(cost));
+                Some(Read::Bytes(bytes))
+            }
         }
     }
 
@@ -110,10 +157,25 @@ mod tests {
     #[test]
     fn read_records_unloaded_existing_files_only() {
         let snapshot = Snapshot::new(["a".to_owned(), "b".to_owned()]);
-        let view = View::new(&snapshot);
+        let view = View::new(&snapshot, 100);
         assert_eq!(view.read("a"), Err(Pending));
         assert_eq!(view.read("zzz"), Ok(Read::Missing));
         assert_eq!(view.into_wanted(), vec!["a".to_owned()]);
+    }
+
+    #[test]
+    fn reads_stop_once_the_step_budget_is_spent() {
+        let mut snapshot = Snapshot::new(["a".to_owned(), "b".to_owned()]);
+        snapshot.insert_file("a", FileContent::Bytes(vec![b' '; 3 * BYTES_PER_STEP]));
+        let view = View::new(&snapshot, 5);
+        assert!(matches!(view.read("a"), Ok(Read::Bytes(_))));
+        assert_eq!(view.steps(), 4);
+        assert!(!view.exhausted());
+        assert!(view.exists("b"));
+        assert!(view.exists("b"));
+        assert_eq!(view.read("zzz"), Err(Pending));
+        assert!(view.exhausted());
+        assert_eq!(view.into_wanted(), Vec::<String>::new());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod common;
 use serde_json::Value;
 
 use common::{Case, corpus_dir, load_cases, synthetic_dir};
+use whaleray_detect::MAX_STEPS;
 
 /// Compares one case; returns the mismatching fields as (field, expected, actual).
 fn check(case: &Case) -> Vec<(String, String, String)> {
@@ -115,4 +116,22 @@ fn single_package_node_repositories_read_at_most_three_files() {
         assert!(reads <= 3, "{} read {reads} files", case.name);
     }
     assert!(checked >= 20, "only {checked} single-package Node cases found");
+}
+
+#[test]
+fn ordinary_repositories_use_under_one_percent_of_the_step_budget() {
+    let mut cases = load_cases(&corpus_dir()).expect("corpus is readable");
+    cases.extend(load_cases(&synthetic_dir()).expect("tests/cases is readable"));
+    let (most, name) = cases
+        .iter()
+        .map(|c| {
+            let (d, _, steps) = c.run_metered(MAX_STEPS);
+            assert_eq!(d.exceeded, None, "{} exceeded a budget", c.name);
+            (steps, c.name.as_str())
+        })
+        .max()
+        .unwrap_or_default();
+    assert!(cases.len() > 100, "only {} cases", cases.len());
+    assert!(most > 0, "no steps were counted");
+    assert!(most < MAX_STEPS / 100, "{name} used {most} of {MAX_STEPS} steps in one pass");
 }

@@ -1,15 +1,22 @@
 //! Property tests: arbitrary trees and hostile manifests never panic, never hand detection
 //! more than the size cap, respect the demand-driven contract, and always end in a verdict or
-//! a typed error.
+//! a typed error. The budget tests (issue 14) drive crafted repositories through the engine
+//! and assert its step counter and the size of the verdict, never wall time.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use proptest::prelude::*;
 use whaleray_detect::{
-    DetectError, FileContent, MAX_FILE_BYTES, Options, Snapshot, Step, SupportPolicy, detect,
-    detect_with,
+    DetectError, Detection, Exceeded, FileContent, MAX_CANDIDATE_BYTES, MAX_CANDIDATES,
+    MAX_DETECTION_BYTES, MAX_EVIDENCE_LINE_BYTES, MAX_EVIDENCE_LINES, MAX_FILE_BYTES, MAX_PACKAGES,
+    MAX_PATH_DEPTH, MAX_STEPS, MAX_VALUE_BYTES, Options, Snapshot, Step, SupportPolicy,
+    TRUNCATION_MARKER, detect, detect_with,
 };
+
+use common::{metered, metered_text};
 
 /// Names detection cares about, mixed with noise, so random trees hit real rules.
 const NAMES: &[&str] = &[
@@ -228,5 +235,195 @@ fn a_root_directory_with_parent_segments_is_a_typed_error() {
         let err =
             detect_with(&mut snapshot, &options, |_| Ok::<_, Infallible>(FileContent::Absent));
         assert!(matches!(err, Err(DetectError::InvalidRootDirectory { .. })), "{bad}");
+    }
+}
+
+/// Every string of a verdict within its bound, and its JSON within the documented total.
+fn assert_bounded(d: &Detection) {
+    for value in [
+        d.framework.as_deref(),
+        d.runtime.as_deref(),
+        d.package_manager.as_deref(),
+        Some(d.root_directory.as_str()),
+        d.install_command.as_deref(),
+        d.build_command.as_deref(),
+        d.output_directory.as_deref(),
+        d.node_version.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(value.len() <= MAX_VALUE_BYTES, "value of {} bytes", value.len());
+    }
+    assert!(d.evidence.len() <= MAX_EVIDENCE_LINES, "{} evidence lines", d.evidence.len());
+    for line in &d.evidence {
+        assert!(line.len() <= MAX_EVIDENCE_LINE_BYTES, "evidence line of {} bytes", line.len());
+    }
+    assert!(d.candidates.len() <= MAX_CANDIDATES, "{} candidates", d.candidates.len());
+    for c in &d.candidates {
+        assert!(c.len() <= MAX_CANDIDATE_BYTES, "candidate of {} bytes", c.len());
+    }
+    let json = match serde_json::to_vec(d) {
+        Ok(json) => json,
+        Err(e) => panic!("verdict does not serialise: {e}"),
+    };
+    assert!(json.len() <= MAX_DETECTION_BYTES, "verdict JSON of {} bytes", json.len());
+}
+
+/// The issue's hang: a workspace glob of many `**` segments over a deep directory chain, where
+/// a backtracking matcher takes exponential time in the depth (0.27 s / 6.9 s / 74 s at depth
+/// 30 / 45 / 60, depth 200 never finished). With the automaton every pass stays linear in the
+/// size of the tree; past `MAX_PATH_DEPTH` the chain is not listed at all.
+#[test]
+fn double_star_globs_over_deep_directories_cost_steps_linear_in_the_tree() {
+    let glob = "**/x/**/x/**/x/**/x/**/x/**/x/**/x/**/y";
+    for depth in [30usize, 45, 60, 200] {
+        let mut files = vec![
+            ("package.json".to_owned(), r#"{"private":true}"#.to_owned()),
+            ("pnpm-workspace.yaml".to_owned(), format!("packages:\n  - '{glob}'\n")),
+        ];
+        let mut dir = String::new();
+        for _ in 0..depth {
+            dir.push_str("x/");
+            files.push((format!("{dir}package.json"), r#"{"name":"lib"}"#.to_owned()));
+        }
+        files
+            .push((format!("{dir}y/package.json"), r#"{"dependencies":{"next":"14"}}"#.to_owned()));
+        let (d, reads, steps) = metered_text(&files);
+        let listed = files.len() as u64;
+        assert!(steps <= 10 * listed + 2_000, "depth {depth}: {steps} steps for {listed} files");
+        assert_eq!(d.exceeded, None, "depth {depth}");
+        if depth <= 60 {
+            assert_eq!(d.root_directory, format!("{dir}y"), "depth {depth}");
+            assert_eq!(d.framework.as_deref(), Some("nextjs"), "depth {depth}");
+        } else {
+            assert_eq!(d.root_directory, ".", "depth {depth}: the chain is too deep to list");
+        }
+        // The app's ancestors' manifests are read for its package manager: one per level listed.
+        assert!(reads <= depth.min(MAX_PATH_DEPTH) + 8, "depth {depth}: {reads} files read");
+    }
+}
+
+#[test]
+fn a_900_kb_engines_node_is_never_parsed_or_stored_in_full() {
+    let range = ">=18 ".repeat(900 * 1024 / 5);
+    let pkg = format!(r#"{{"dependencies":{{"next":"14"}},"engines":{{"node":"{range}"}}}}"#);
+    let files = vec![("package.json".to_owned(), pkg), (".nvmrc".to_owned(), "20".to_owned())];
+    let (d, _, steps) = metered_text(&files);
+    assert_bounded(&d);
+    assert!(steps < MAX_STEPS / 100, "{steps} steps");
+    assert_eq!(d.framework.as_deref(), Some("nextjs"));
+    assert_eq!(d.node_version.as_deref(), Some("20"), "{:?}", d.evidence);
+    assert!(d.evidence.iter().any(|l| l.contains(TRUNCATION_MARKER)), "{:?}", d.evidence);
+    assert!(SupportPolicy::default_policy().allows(&d), "evidence alone never blocks a build");
+}
+
+#[test]
+fn a_300_kb_build_command_is_cut_and_refused_with_the_budget_named() {
+    let command = "echo pwned; ".repeat(300 * 1024 / 12);
+    let vercel = format!(r#"{{"buildCommand":"{command}"}}"#);
+    let netlify = format!("[build]\ncommand = \"\"\"\n{command}\"\"\"\n");
+    for (file, body) in [("vercel.json", vercel), ("netlify.toml", netlify)] {
+        let files = vec![
+            ("package.json".to_owned(), r#"{"dependencies":{"next":"14"}}"#.to_owned()),
+            (file.to_owned(), body),
+        ];
+        let (d, _, _) = metered_text(&files);
+        assert_bounded(&d);
+        let cut = d.build_command.as_deref().unwrap_or_default();
+        assert!(cut.contains(TRUNCATION_MARKER), "{file}: {cut:.40}");
+        assert_eq!(
+            d.exceeded,
+            Some(Exceeded::ValueLength {
+                field: "buildCommand".to_owned(),
+                limit: MAX_VALUE_BYTES
+            }),
+            "{file}"
+        );
+        let policy = SupportPolicy::default_policy();
+        assert!(!policy.allows(&d), "{file}: a cut command must never be built");
+        assert!(policy.reason(&d).contains("buildCommand is longer than"), "{file}");
+    }
+}
+
+#[test]
+fn five_hundred_workspace_packages_stay_within_every_budget() {
+    let mut files = vec![(
+        "package.json".to_owned(),
+        r#"{"private":true,"workspaces":["packages/*"]}"#.to_owned(),
+    )];
+    let long = "n".repeat(MAX_CANDIDATE_BYTES);
+    for i in 0..500 {
+        files.push((
+            format!("packages/{long}-{i:03}/package.json"),
+            r#"{"dependencies":{"next":"14"}}"#.to_owned(),
+        ));
+    }
+    let (d, reads, steps) = metered_text(&files);
+    assert_bounded(&d);
+    assert!(reads <= MAX_PACKAGES + 8, "{reads} files read");
+    assert!(steps < MAX_STEPS / 100, "{steps} steps");
+    assert_eq!(d.framework, None);
+    assert_eq!(d.candidates.len(), MAX_CANDIDATES.min(MAX_PACKAGES));
+    assert!(d.candidates.iter().all(|c| c.contains(TRUNCATION_MARKER)), "{:?}", d.candidates[0]);
+}
+
+#[test]
+fn the_step_budget_stops_detection_by_itself_with_a_verdict_naming_it() {
+    let files: Vec<(&str, &[u8])> =
+        vec![("package.json", br#"{"dependencies":{"next":"14"}}"#), ("next.config.js", b"")];
+    let (d, _, _) = metered(&files, &Options::default(), MAX_STEPS);
+    assert_eq!(d.framework.as_deref(), Some("nextjs"));
+    assert_eq!(d.exceeded, None);
+    for budget in [0, 1, 5, 20] {
+        let (d, _, steps) = metered(&files, &Options::default(), budget);
+        assert_eq!(d.exceeded, Some(Exceeded::Steps { limit: budget }), "budget {budget}");
+        assert!(steps > budget, "budget {budget}: stopped after {steps} steps");
+        assert_eq!(d.framework, None);
+        let policy = SupportPolicy::parse("*").unwrap();
+        assert!(!policy.allows(&d));
+        assert!(policy.reason(&d).contains(&format!("step budget of {budget} steps")), "{budget}");
+    }
+}
+
+#[test]
+fn the_largest_possible_verdict_stays_under_the_documented_bound() {
+    let mut d = Detection::empty(&"r".repeat(1 << 20));
+    let huge = "\u{1F40B}".repeat(1 << 18);
+    for field in [
+        &mut d.framework,
+        &mut d.runtime,
+        &mut d.package_manager,
+        &mut d.install_command,
+        &mut d.build_command,
+        &mut d.output_directory,
+        &mut d.node_version,
+    ] {
+        *field = Some(huge.clone());
+    }
+    let line = "\u{1F40B}".repeat(1 << 10);
+    d.evidence = vec![line.clone(); 1_000];
+    d.candidates = vec![line; 1_000];
+    let d = d.bounded();
+    assert_bounded(&d);
+    assert!(matches!(d.exceeded, Some(Exceeded::ValueLength { .. })));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn bounded_verdicts_keep_every_bound(
+        value in ".{0,1100}",
+        lines in prop::collection::vec(".{0,600}", 0..80),
+    ) {
+        let mut d = Detection::empty(&value);
+        d.build_command = Some(value.clone());
+        d.evidence = lines.clone();
+        d.candidates = lines;
+        let d = d.bounded();
+        assert_bounded(&d);
+        prop_assert_eq!(d.exceeded.is_some(), value.len() > MAX_VALUE_BYTES);
+        prop_assert_eq!(d.clone().bounded(), d);
     }
 }

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use whaleray_detect::Detection;
+
 use crate::domain::{
-    Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
 };
 use crate::error::{GuardError, QueueError, StoreError};
 use crate::idempotency::{Claim, IdempotencyScope, StoredResponse};
@@ -43,14 +45,16 @@ pub trait DeploymentStore: Send + Sync {
     /// duplicate deliveries of one job cannot both start a build. `Conflict` with
     /// `actual: INSPECTING` means another worker holds a live claim.
     ///
-    /// Returns the lapsed claim's end when it took over another worker's claim: that worker
-    /// may have started a build and died before recording it.
+    /// The first claim stores `inputs` (commit and plan) with the deployment; every later claim
+    /// gets those stored inputs back instead of its own, so every StartBuild for a deployment
+    /// carries identical parameters under its idempotency token.
     async fn claim_build(
         &self,
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+        inputs: &BuildInputs,
+    ) -> Result<BuildClaim, StoreError>;
 
     /// Gives up `claimant`'s claim (after a failed build start), so a retry need not wait for
     /// it to lapse. Releasing a claim one does not hold changes nothing.
@@ -82,6 +86,25 @@ pub trait DeploymentStore: Send + Sync {
         limit: u32,
         after: Option<&PageCursor>,
     ) -> Result<Page, StoreError>;
+}
+
+/// What a build is started with: stored once, with the first build claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildInputs {
+    /// The exact commit to build.
+    pub commit: CommitSha,
+    /// The build plan detected at that commit.
+    pub detection: Detection,
+}
+
+/// A granted build claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildClaim {
+    /// The inputs to build with: the first claim's, whichever worker made it.
+    pub inputs: BuildInputs,
+    /// An earlier claim existed (held by a worker that died, or released after a failed or
+    /// unanswered StartBuild): a build of this deployment may already exist.
+    pub earlier: bool,
 }
 
 /// Where a page of a user's deployments ended: the last deployment it held.

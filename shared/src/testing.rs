@@ -15,8 +15,8 @@ use crate::idempotency::{
 };
 use crate::job::InspectionJob;
 use crate::ports::{
-    DeploymentStore, IdempotencyStore, Installation, InstallationDirectory, JobQueue, Page,
-    PageCursor, RateLimitStore,
+    BuildClaim, BuildInputs, DeploymentStore, IdempotencyStore, Installation,
+    InstallationDirectory, JobQueue, Page, PageCursor, RateLimitStore,
 };
 use crate::rate_limit::{Bucket, Decision, RateLimit};
 
@@ -100,9 +100,10 @@ impl DeploymentStore for MemoryStore {
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let items = lock(&self.items);
-        let current = items.get(&id).ok_or(StoreError::NotFound(id))?;
+        inputs: &BuildInputs,
+    ) -> Result<BuildClaim, StoreError> {
+        let mut items = lock(&self.items);
+        let current = items.get_mut(&id).ok_or(StoreError::NotFound(id))?;
         let expected = DeploymentStatus::Inspecting;
         let mut claims = lock(&self.claims);
         let free = match claims.get(&id) {
@@ -113,7 +114,19 @@ impl DeploymentStore for MemoryStore {
             return Err(StoreError::Conflict { id, expected, actual: current.status });
         }
         let previous = claims.insert(id, (claimant.to_owned(), until));
-        Ok(previous.filter(|(holder, _)| holder != claimant).map(|(_, lapsed)| lapsed))
+        let earlier =
+            previous.is_some_and(|(holder, _)| holder != claimant) || current.commit_sha.is_some();
+        let pinned = match (&current.commit_sha, &current.detection) {
+            (Some(commit), Some(detection)) => {
+                BuildInputs { commit: commit.clone(), detection: detection.clone() }
+            }
+            _ => {
+                current.commit_sha = Some(inputs.commit.clone());
+                current.detection = Some(inputs.detection.clone());
+                inputs.clone()
+            }
+        };
+        Ok(BuildClaim { inputs: pinned, earlier })
     }
 
     async fn release_build_claim(

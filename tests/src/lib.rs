@@ -1,6 +1,8 @@
 //! Test support for the WhaleRay pipeline: a GitHub-API-compatible server fed from fixture
-//! repositories, and helpers that create uniquely named AWS resources in the local emulator.
+//! repositories, a CodeBuild-compatible server that behaves as the API reference documents,
+//! and helpers that create uniquely named AWS resources in the local emulator.
 
+pub mod codebuild;
 pub mod config;
 pub mod emulator;
 pub mod github;

@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
-use aws_sdk_codebuild::types::SortOrderType;
-use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType, SourceType};
+use aws_sdk_codebuild::types::{Build, EnvironmentVariable, EnvironmentVariableType, SourceType};
 use chrono::{DateTime, Utc};
 use whaleray_detect::Detection;
 use whaleray_shared::aws::aws_error;
@@ -50,8 +49,9 @@ pub trait BuildLauncher: Send + Sync {
     /// Starts one build and returns its id.
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError>;
 
-    /// The build already started for `deployment` at or after `since`, if any: used when a
-    /// worker takes over a lapsed claim whose holder may have started a build and died.
+    /// The build already started for `deployment` at or after `since`, if any: used when an
+    /// earlier claim existed, whose holder may have started a build and died, or whose
+    /// StartBuild went unanswered.
     async fn find_started(
         &self,
         deployment: DeploymentId,
@@ -59,8 +59,13 @@ pub trait BuildLauncher: Send + Sync {
     ) -> Result<Option<String>, BuildError>;
 }
 
-/// CodeBuild's StartBuild on one project. The project's buildspec reads the plan from the
-/// `WHALERAY_*` environment variables; no buildspec override is ever sent.
+/// The buildspec every build runs, sent as `buildspecOverride` with each StartBuild; the
+/// project holds the same text. It reads the plan from `WHALERAY_*` variables.
+pub const BUILDSPEC: &str = include_str!("../../infra/buildspec.yml");
+
+/// CodeBuild's StartBuild on one project, with the repository as a GITHUB source override at
+/// the pinned commit. Whether a project's inline buildspec survives a source-type override is
+/// undocumented, so the buildspec is always sent explicitly (`buildspecOverride`).
 #[derive(Debug, Clone)]
 pub struct CodeBuildLauncher {
     client: Client,
@@ -113,6 +118,7 @@ impl BuildLauncher for CodeBuildLauncher {
             .source_type_override(SourceType::Github)
             .source_location_override(format!("https://github.com/{}.git", request.repository))
             .source_version(request.commit.to_string())
+            .buildspec_override(BUILDSPEC)
             .idempotency_token(request.deployment_id.to_string())
             .set_environment_variables_override(Some(variables))
             .send()
@@ -129,11 +135,12 @@ impl BuildLauncher for CodeBuildLauncher {
         let wanted = deployment.to_string();
         let mut next_token = None;
         for _ in 0..MAX_PAGES_SEARCHED {
+            // No sortOrder: with more than 100 builds in the project it is an error. The
+            // default order is newest first, by build number.
             let page = self
                 .client
                 .list_builds_for_project()
                 .project_name(&self.project)
-                .sort_order(SortOrderType::Descending)
                 .set_next_token(next_token)
                 .send()
                 .await
@@ -148,17 +155,16 @@ impl BuildLauncher for CodeBuildLauncher {
                 .send()
                 .await
                 .map_err(|e| aws_error("codebuild:BatchGetBuilds", e))?;
-            for build in builds.builds() {
-                let started = build.start_time().map(|t| t.secs()).unwrap_or(i64::MAX);
-                if started < since.timestamp() {
-                    return Ok(None);
-                }
-                if is_build_of(build, &wanted) {
-                    return Ok(build.id().map(str::to_owned));
-                }
+            // BatchGetBuilds promises no order: look at the whole page before concluding.
+            let older = |b: &Build| b.start_time().is_some_and(|t| t.secs() < since.timestamp());
+            if let Some(found) =
+                builds.builds().iter().find(|b| !older(b) && is_build_of(b, &wanted))
+            {
+                return Ok(found.id().map(str::to_owned));
             }
+            let all_older = builds.builds().iter().all(older);
             next_token = page.next_token().map(str::to_owned);
-            if next_token.is_none() {
+            if all_older || next_token.is_none() {
                 return Ok(None);
             }
         }
@@ -166,10 +172,11 @@ impl BuildLauncher for CodeBuildLauncher {
     }
 }
 
-/// Pages of 100 builds searched for a lost build before giving up.
-const MAX_PAGES_SEARCHED: usize = 5;
+/// Pages of 100 builds searched for a lost build before giving up: the search stops earlier
+/// at the first page whose builds all started before the deployment existed.
+const MAX_PAGES_SEARCHED: usize = 50;
 
-fn is_build_of(build: &aws_sdk_codebuild::types::Build, deployment: &str) -> bool {
+fn is_build_of(build: &Build, deployment: &str) -> bool {
     build.environment().is_some_and(|env| {
         env.environment_variables()
             .iter()
@@ -183,8 +190,8 @@ mod tests {
     use aws_sdk_codebuild::operation::batch_get_builds::BatchGetBuildsOutput;
     use aws_sdk_codebuild::operation::list_builds_for_project::ListBuildsForProjectOutput;
     use aws_sdk_codebuild::operation::start_build::{StartBuildError, StartBuildOutput};
+    use aws_sdk_codebuild::types::ProjectEnvironment;
     use aws_sdk_codebuild::types::error::{AccountLimitExceededException, InvalidInputException};
-    use aws_sdk_codebuild::types::{Build, ProjectEnvironment};
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::DateTime as SmithyTime;
 
@@ -205,9 +212,11 @@ mod tests {
 
     #[tokio::test]
     async fn start_build_returns_the_id_and_classifies_failures() {
-        let ok = mock!(Client::start_build).then_output(|| {
-            StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
-        });
+        let ok = mock!(Client::start_build)
+            .match_requests(|r| r.buildspec_override() == Some(BUILDSPEC))
+            .then_output(|| {
+                StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
+            });
         let limit = mock!(Client::start_build).then_error(|| {
             let meta = aws_sdk_codebuild::error::ErrorMetadata::builder()
                 .code("AccountLimitExceededException")
@@ -307,5 +316,52 @@ mod tests {
             None,
             "builds older than the claim are not it"
         );
+    }
+
+    #[tokio::test]
+    async fn find_started_never_sorts_and_reads_past_the_first_page() {
+        let (id, ..) = request_parts();
+        let since = chrono::Utc::now() - chrono::Duration::minutes(10);
+        let recent = SmithyTime::from_secs(chrono::Utc::now().timestamp());
+        let build = move |build_id: &str, deployment: &str| {
+            let variable = EnvironmentVariable::builder()
+                .name("WHALERAY_DEPLOYMENT_ID")
+                .value(deployment)
+                .build()
+                .unwrap();
+            let environment = ProjectEnvironment::builder()
+                .r#type(aws_sdk_codebuild::types::EnvironmentType::LinuxContainer)
+                .image("i")
+                .compute_type(aws_sdk_codebuild::types::ComputeType::BuildGeneral1Small)
+                .environment_variables(variable)
+                .build()
+                .unwrap();
+            Build::builder().id(build_id).start_time(recent).environment(environment).build()
+        };
+        let first = mock!(Client::list_builds_for_project)
+            .match_requests(|r| r.sort_order().is_none() && r.next_token().is_none())
+            .then_output(|| {
+                ListBuildsForProjectOutput::builder().ids("p:3").next_token("page-2").build()
+            });
+        let second = mock!(Client::list_builds_for_project)
+            .match_requests(|r| r.sort_order().is_none() && r.next_token() == Some("page-2"))
+            .then_output(|| ListBuildsForProjectOutput::builder().ids("p:2").build());
+        let wanted = id.to_string();
+        let other = mock!(Client::batch_get_builds)
+            .match_requests(|r| r.ids() == ["p:3"])
+            .then_output(move || {
+                BatchGetBuildsOutput::builder().builds(build("p:3", "someone-else")).build()
+            });
+        let mine =
+            mock!(Client::batch_get_builds).match_requests(|r| r.ids() == ["p:2"]).then_output(
+                move || BatchGetBuildsOutput::builder().builds(build("p:2", &wanted)).build(),
+            );
+        let client = mock_client!(
+            aws_sdk_codebuild,
+            aws_smithy_mocks::RuleMode::MatchAny,
+            [&first, &second, &other, &mine]
+        );
+        let launcher = CodeBuildLauncher::new(client, "whaleray-build");
+        assert_eq!(launcher.find_started(id, since).await.unwrap().as_deref(), Some("p:2"));
     }
 }

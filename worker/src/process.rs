@@ -1,9 +1,11 @@
 //! One inspection job, start to finish: read the repository, detect, move the deployment on,
 //! start the build.
 //!
-//! Every status change is conditional on INSPECTING, and the deployment id is CodeBuild's
-//! idempotency token, so a duplicate or concurrent delivery of the same job never moves a
-//! deployment backwards and never starts a second build within CodeBuild's idempotency window.
+//! Every status change is conditional on INSPECTING, the deployment id is CodeBuild's
+//! idempotency token, and the first build claim pins commit and plan, so a duplicate,
+//! concurrent or much later delivery of the same job never moves a deployment backwards, never
+//! sends different parameters under the token, and finds an earlier attempt's build rather
+//! than starting a second one.
 
 use std::time::Duration;
 
@@ -12,7 +14,8 @@ use whaleray_detect::{
 };
 use whaleray_shared::error::StoreError;
 use whaleray_shared::job::InspectionJob;
-use whaleray_shared::{CommitSha, Deployment, DeploymentStatus, ErrorClass, StatusChange};
+use whaleray_shared::ports::BuildInputs;
+use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
@@ -160,6 +163,12 @@ pub async fn inspect(
 }
 
 async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
+    // An earlier attempt's claim pinned commit and plan: reuse them without reading GitHub,
+    // so the branch moving in between cannot change what is built.
+    if let (Some(commit), Some(detection)) = (&deployment.commit_sha, &deployment.detection) {
+        let inputs = BuildInputs { commit: commit.clone(), detection: detection.clone() };
+        return start_and_record(deps, deployment, inputs).await;
+    }
     let (repo, installation) = (&deployment.repository, deployment.installation_id);
     let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
     let tree = deps.github.tree(installation, repo, &commit).await?;
@@ -176,10 +185,18 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
-    let build_id = start_build(deps, deployment, &commit, &detection).await?;
+    start_and_record(deps, deployment, BuildInputs { commit, detection }).await
+}
+
+async fn start_and_record(
+    deps: &Deps,
+    deployment: &Deployment,
+    inputs: BuildInputs,
+) -> Result<Outcome, Failure> {
+    let (build_id, inputs) = start_build(deps, deployment, inputs).await?;
     let change = StatusChange {
-        commit_sha: Some(commit),
-        detection: Some(detection),
+        commit_sha: Some(inputs.commit),
+        detection: Some(inputs.detection),
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
@@ -194,37 +211,38 @@ pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(120);
 pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 /// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
-/// concurrent duplicates start one build; the deployment id as idempotency token covers a
-/// holder that died after StartBuild and before recording the build (its retry, once the
-/// claim lapses, gets the same build back from CodeBuild within the token's window).
+/// concurrent duplicates start one build. The first claim pins commit and plan, so every
+/// StartBuild of a deployment carries identical parameters under its idempotency token (the
+/// deployment id). When an earlier claim existed, its holder may have started a build (and
+/// died, or never got the answer) possibly longer ago than the token's 5 minutes: the project's
+/// builds are searched for it first.
 async fn start_build(
     deps: &Deps,
     deployment: &Deployment,
-    commit: &CommitSha,
-    detection: &Detection,
-) -> Result<String, Failure> {
+    inputs: BuildInputs,
+) -> Result<(String, BuildInputs), Failure> {
     let claimant = ulid::Ulid::new().to_string();
     let until = chrono::Utc::now() + BUILD_CLAIM_LEASE;
-    match deps.store.claim_build(deployment.id, &claimant, until).await {
-        Ok(None) => {}
-        Ok(Some(lapsed)) => {
-            // The previous holder may have started the build and died before recording it.
-            let since = lapsed - BUILD_CLAIM_LEASE - chrono::Duration::minutes(1);
-            if let Some(build_id) = deps.builds.find_started(deployment.id, since).await? {
-                tracing::warn!(%build_id, "recovered a build started by a worker that died");
-                return Ok(build_id);
-            }
-        }
+    let claim = match deps.store.claim_build(deployment.id, &claimant, until, &inputs).await {
+        Ok(claim) => claim,
         Err(StoreError::Conflict { actual: DeploymentStatus::Inspecting, .. }) => {
             return Err(Failure::Busy);
         }
         Err(e) => return Err(e.into()),
+    };
+    if claim.earlier {
+        // No build of this deployment can predate the deployment (a minute for clock skew).
+        let since = deployment.created_at - chrono::Duration::minutes(1);
+        if let Some(build_id) = deps.builds.find_started(deployment.id, since).await? {
+            tracing::warn!(%build_id, "recovered a build an earlier attempt started");
+            return Ok((build_id, claim.inputs));
+        }
     }
     let request = BuildRequest {
         deployment_id: deployment.id,
         repository: &deployment.repository,
-        commit,
-        detection,
+        commit: &claim.inputs.commit,
+        detection: &claim.inputs.detection,
     };
     let started = deps.builds.start(&request).await;
     if started.is_err()
@@ -232,7 +250,7 @@ async fn start_build(
     {
         tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
     }
-    Ok(started?)
+    Ok((started?, claim.inputs))
 }
 
 /// Detection over the GitHub tree, fetching only the blobs the rules ask for. Files over the

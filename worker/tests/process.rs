@@ -8,7 +8,7 @@ mod common;
 use std::sync::atomic::Ordering;
 
 use chrono::Utc;
-use common::world;
+use common::{pinned_inputs, world};
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::{DeploymentId, DeploymentStatus};
 use whaleray_worker::process::{Outcome, inspect};
@@ -66,7 +66,10 @@ async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() 
     let w = world(0, false).await;
     // A worker claimed the deployment, started the build, and died before recording it.
     let lapsed = Utc::now() - chrono::Duration::minutes(1);
-    w.store.claim_build(w.job.deployment_id, "dead-worker", lapsed).await.unwrap();
+    w.store
+        .claim_build(w.job.deployment_id, "dead-worker", lapsed, &pinned_inputs())
+        .await
+        .unwrap();
     w.builds.started.lock().unwrap().insert(w.job.deployment_id, "whaleray-build:lost".into());
 
     let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
@@ -79,7 +82,7 @@ async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() 
 async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
     let w = world(0, false).await;
     let until = Utc::now() + chrono::Duration::minutes(2);
-    w.store.claim_build(w.job.deployment_id, "busy-worker", until).await.unwrap();
+    w.store.claim_build(w.job.deployment_id, "busy-worker", until, &pinned_inputs()).await.unwrap();
     let retry = inspect(&w.deps, &w.job, 1).await.unwrap_err();
     assert!(retry.wait.is_some(), "{retry:?}");
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
@@ -90,7 +93,7 @@ async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
 async fn a_duplicates_last_delivery_never_fails_a_deployment_another_worker_is_building() {
     let w = world(0, false).await;
     let until = Utc::now() + chrono::Duration::minutes(2);
-    w.store.claim_build(w.job.deployment_id, "busy-worker", until).await.unwrap();
+    w.store.claim_build(w.job.deployment_id, "busy-worker", until, &pinned_inputs()).await.unwrap();
     let last = w.deps.max_receive_count;
     let retry = inspect(&w.deps, &w.job, last).await.unwrap_err();
     assert!(retry.error.contains("another worker"), "{retry:?}");

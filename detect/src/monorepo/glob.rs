@@ -6,14 +6,7 @@
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-/// Patterns with more segments than this are ignored (no real workspace needs them).
-pub const MAX_GLOB_SEGMENTS: usize = 16;
-
-/// Patterns longer than this (in bytes) are ignored.
-pub const MAX_GLOB_BYTES: usize = 256;
-
-/// At most this many workspace patterns are compiled; the rest are ignored.
-pub const MAX_GLOBS: usize = 64;
+use crate::limits::{MAX_GLOB_BYTES, MAX_GLOB_SEGMENTS, MAX_GLOBS};
 
 /// A set of workspace patterns, split into inclusions and `!` exclusions.
 #[derive(Debug, Clone)]
@@ -124,6 +117,17 @@ mod tests {
         assert!(!m("{apps,services}/*", "libs/ui"));
         assert!(m("packages/[ab]-*", "packages/a-one"));
         assert!(!m("packages/[ab]-*", "packages/c-one"));
+    }
+
+    #[test]
+    fn many_double_stars_over_a_very_deep_path_match_without_backtracking() {
+        // The issue-14 shape: a backtracking matcher needs exponential time in the depth here;
+        // the automaton answers in one linear scan (this test would not finish otherwise).
+        let ws = Workspaces::new(["**/x/**/x/**/x/**/x/**/x/**/x/**/x/**/y"]);
+        let chain = "x/".repeat(200);
+        assert!(ws.matches(&format!("{chain}y")));
+        assert!(!ws.matches(chain.trim_end_matches('/')));
+        assert!(!ws.matches(&format!("{chain}z")));
     }
 
     #[test]

@@ -14,13 +14,11 @@
 mod glob;
 
 use crate::analyse::{DirVerdict, analyse_dir};
+use crate::limits::MAX_PACKAGES;
 use crate::manifest::workspace_files::{lerna_packages, pnpm_packages};
 use crate::view::{Pending, Read, View, text};
 
 use glob::Workspaces;
-
-/// At most this many workspace packages or scanned directories are analysed.
-pub(crate) const MAX_PACKAGES: usize = 64;
 
 /// Files whose presence makes a directory worth analysing in a scan.
 const MARKERS: &[&str] = &[
@@ -90,8 +88,8 @@ fn workspace_choice(
 ) -> Result<Choice, Pending> {
     let workspaces = Workspaces::new(globs.iter().map(String::as_str));
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| !skipped(d))
         .filter(|d| view.exists(&format!("{d}/package.json")))
         .filter(|d| workspaces.matches(d))
@@ -117,8 +115,8 @@ fn workspace_choice(
 
 fn scan_choice(view: &View<'_>, root: DirVerdict) -> Result<Choice, Pending> {
     let dirs: Vec<&str> = view
-        .snapshot()
-        .dirs()
+        .dirs()?
+        .into_iter()
         .filter(|d| d.split('/').count() <= 2 && !skipped(d))
         .filter(|d| MARKERS.iter().any(|m| view.exists(&format!("{d}/{m}"))))
         .take(MAX_PACKAGES)

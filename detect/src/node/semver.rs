@@ -5,6 +5,8 @@
 
 use nodejs_semver::Range;
 
+use crate::limits::MAX_RANGE_BYTES;
+
 /// Node majors a build can use, newest first (Vercel's list at the reference commit).
 pub(crate) const SUPPORTED_MAJORS: &[u64] = &[24, 22, 20];
 
@@ -23,16 +25,12 @@ const LTS: &[(&str, u64)] = &[
     ("krypton", 24),
 ];
 
-/// Longest `engines.node` / `.nvmrc` range text that is parsed at all (node-semver's own limit
-/// for a version string). Anything longer resolves to nothing, so a hostile 900 KB range costs
-/// one length check.
-pub const MAX_RANGE_BYTES: usize = 256;
-
 /// The version to install for `spec`, or `None` when it cannot be satisfied or understood.
 ///
 /// Ranges are node-semver ranges (`||`, hyphen ranges, x-ranges, `~`, `^`, comparator sets),
 /// parsed by `nodejs-semver`; LTS names and aliases such as `node` or `lts/*` are handled here
-/// because they are nvm's, not semver's.
+/// because they are nvm's, not semver's. A spec over [`MAX_RANGE_BYTES`] is not parsed, so a
+/// hostile 900 KB range costs one length check.
 pub(crate) fn resolve(spec: &str) -> Option<String> {
     let spec = spec.trim();
     if spec.len() > MAX_RANGE_BYTES {

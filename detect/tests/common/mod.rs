@@ -8,7 +8,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use whaleray_detect::{Detection, FileContent, MAX_FILE_BYTES, Options, Snapshot, detect_with};
+use whaleray_detect::{
+    Detection, FileContent, MAX_FILE_BYTES, MAX_ROUNDS, MAX_STEPS, Options, Snapshot, Step,
+    detect_metered, detect_with,
+};
 
 /// One labelled case.
 pub struct Case {
@@ -44,6 +47,14 @@ impl Case {
         })
         .unwrap_or_else(|e| panic!("{}: {e}", self.name));
         (detection, reads)
+    }
+
+    /// Runs detection pass by pass under `max_steps`; returns the verdict, the files read and
+    /// the most steps any pass used.
+    pub fn run_metered(&self, max_steps: u64) -> (Detection, usize, u64) {
+        let files: Vec<(&str, &[u8])> =
+            self.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+        metered(&files, &self.options(), max_steps)
     }
 
     /// The content a reader would answer for `path`.
@@ -120,4 +131,42 @@ pub fn detect_files(files: &[(&str, &str)]) -> Detection {
         Ok(d) => d,
         Err(e) => panic!("detection failed: {e}"),
     }
+}
+
+/// Drives [`detect_metered`] over in-memory files (bytes over [`MAX_FILE_BYTES`] are answered
+/// `TooLarge`); returns the verdict, the files read and the most steps any pass used. Panics
+/// when detection does not settle within [`MAX_ROUNDS`] passes.
+pub fn metered(
+    files: &[(&str, &[u8])],
+    options: &Options,
+    max_steps: u64,
+) -> (Detection, usize, u64) {
+    let mut snapshot = Snapshot::new(files.iter().map(|(p, _)| (*p).to_owned()));
+    let mut reads = 0;
+    let mut most = 0;
+    for _ in 0..MAX_ROUNDS {
+        let pass = detect_metered(&snapshot, options, max_steps);
+        most = most.max(pass.steps);
+        match pass.step {
+            Step::Done(d) => return (d, reads, most),
+            Step::Need(paths) => {
+                for path in paths {
+                    reads += 1;
+                    let content = match files.iter().find(|(p, _)| *p == path) {
+                        Some((_, b)) if b.len() as u64 > MAX_FILE_BYTES => FileContent::TooLarge,
+                        Some((_, b)) => FileContent::Bytes(b.to_vec()),
+                        None => FileContent::Absent,
+                    };
+                    snapshot.insert_file(&path, content);
+                }
+            }
+        }
+    }
+    panic!("detection did not settle in {MAX_ROUNDS} passes")
+}
+
+/// [`metered`] under the default budget [`MAX_STEPS`], for text files.
+pub fn metered_text(files: &[(String, String)]) -> (Detection, usize, u64) {
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_bytes())).collect();
+    metered(&files, &Options::default(), MAX_STEPS)
 }

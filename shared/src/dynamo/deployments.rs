@@ -14,7 +14,7 @@ use super::item::{DeploymentItem, timestamp};
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::StoreError;
-use crate::ports::{DeploymentStore, Page, PageCursor};
+use crate::ports::{BuildClaim, BuildInputs, DeploymentStore, Page, PageCursor};
 
 /// The `deployments` table in DynamoDB.
 #[derive(Debug, Clone)]
@@ -222,14 +222,22 @@ impl DeploymentStore for DynamoDeploymentStore {
         id: DeploymentId,
         claimant: &str,
         until: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        inputs: &BuildInputs,
+    ) -> Result<BuildClaim, StoreError> {
         let now = timestamp(Utc::now());
+        let detection = serde_dynamo::to_attribute_value(&inputs.detection)
+            .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .update_expression("SET buildClaim = :me, buildClaimUntil = :until")
+            // The first claim pins commit and plan; later claims keep them.
+            .update_expression(
+                "SET buildClaim = :me, buildClaimUntil = :until, \
+                 commitSha = if_not_exists(commitSha, :commit), \
+                 detection = if_not_exists(detection, :detection)",
+            )
             .condition_expression(
                 "#status = :inspecting AND (attribute_not_exists(buildClaim) \
                  OR buildClaim = :me OR buildClaimUntil < :now)",
@@ -238,8 +246,10 @@ impl DeploymentStore for DynamoDeploymentStore {
             .expression_attribute_values(":me", s(claimant))
             .expression_attribute_values(":until", s(timestamp(until)))
             .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":commit", s(inputs.commit.to_string()))
+            .expression_attribute_values(":detection", detection)
             .expression_attribute_values(":inspecting", s(DeploymentStatus::Inspecting.as_str()))
-            .return_values(ReturnValue::UpdatedOld)
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -248,15 +258,14 @@ impl DeploymentStore for DynamoDeploymentStore {
             Err(e) => return Err(condition_failure(id, DeploymentStatus::Inspecting, e)?),
         };
         let previous_holder = old.get("buildClaim").and_then(|v| v.as_s().ok());
-        if previous_holder.is_none_or(|holder| holder == claimant) {
-            return Ok(None);
-        }
-        let lapsed = old
-            .get("buildClaimUntil")
-            .and_then(|v| v.as_s().ok())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-        Ok(Some(lapsed))
+        let earlier = previous_holder.is_some_and(|holder| holder != claimant)
+            || old.contains_key("commitSha");
+        let before = decode(old)?;
+        let inputs = match (before.commit_sha, before.detection) {
+            (Some(commit), Some(detection)) => BuildInputs { commit, detection },
+            _ => inputs.clone(),
+        };
+        Ok(BuildClaim { inputs, earlier })
     }
 
     async fn release_build_claim(

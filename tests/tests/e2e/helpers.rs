@@ -18,6 +18,7 @@ use whaleray_shared::dynamo::{
 };
 use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_tests::codebuild::FakeCodeBuild;
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
@@ -36,6 +37,10 @@ pub struct TestApp {
     pub emulator: Emulator,
     pub stack: Stack,
     pub github: FakeGitHub,
+    /// CodeBuild as the API reference documents it; the worker's builds go here.
+    pub codebuild: FakeCodeBuild,
+    /// A client of `codebuild`.
+    pub codebuild_client: aws_sdk_codebuild::Client,
     pub router: Router,
     pub deps: Deps,
     pub store: Arc<DynamoDeploymentStore>,
@@ -85,6 +90,12 @@ impl TestApp {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
         let github = FakeGitHub::start().await.expect("fake github");
+        let codebuild = FakeCodeBuild::start().await.expect("fake codebuild");
+        codebuild
+            .create_project(&stack.codebuild_project, whaleray_worker::codebuild::BUILDSPEC)
+            .await
+            .expect("codebuild project");
+        let codebuild_client = codebuild.client().await;
         emulator.seed_installation(&stack, USER, INSTALLATION_ID, "acme").await.expect("seed");
 
         let store =
@@ -120,13 +131,22 @@ impl TestApp {
             store: store.clone(),
             github: Arc::new(github_client(&github.url, TEST_PRIVATE_KEY_PEM)),
             builds: Arc::new(CodeBuildLauncher::new(
-                emulator.codebuild.clone(),
+                codebuild_client.clone(),
                 &stack.codebuild_project,
             )),
             support: whaleray_detect::SupportPolicy::default_policy(),
             max_receive_count: options.max_receive_count,
         };
-        Self { emulator, stack, github, router: router(Arc::new(state)), deps, store }
+        Self {
+            emulator,
+            stack,
+            github,
+            codebuild,
+            codebuild_client,
+            router: router(Arc::new(state)),
+            deps,
+            store,
+        }
     }
 
     pub fn token(&self, user: &str) -> String {
@@ -252,17 +272,9 @@ impl TestApp {
         messages.remove(0)
     }
 
-    /// Every build id CodeBuild knows for this stack's project.
+    /// Every build id CodeBuild knows for this stack's project, oldest first.
     pub async fn builds(&self) -> Vec<String> {
-        self.emulator
-            .codebuild
-            .list_builds_for_project()
-            .project_name(&self.stack.codebuild_project)
-            .send()
-            .await
-            .unwrap()
-            .ids
-            .unwrap_or_default()
+        self.codebuild.build_ids(&self.stack.codebuild_project)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod api_flow;
 mod api_guards;
+mod build_faults;
 mod dlq_flow;
 mod github_app;
 mod helpers;

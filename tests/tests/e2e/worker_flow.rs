@@ -20,7 +20,7 @@ async fn a_vite_repository_goes_from_post_to_building_with_a_codebuild_build() {
     assert_eq!(body["detection"]["packageManager"], "npm");
     assert!(body["detection"]["evidence"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
     let build_id = body["buildId"].as_str().expect("build id");
-    let builds = app.emulator.codebuild.batch_get_builds().ids(build_id).send().await.unwrap();
+    let builds = app.codebuild_client.batch_get_builds().ids(build_id).send().await.unwrap();
     assert_eq!(builds.builds().len(), 1, "CodeBuild knows the build");
     assert_eq!(builds.builds()[0].project_name(), Some(app.stack.codebuild_project.as_str()));
     assert_eq!(stats.done, 1);

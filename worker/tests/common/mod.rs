@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use whaleray_detect::SupportPolicy;
 use whaleray_shared::job::InspectionJob;
-use whaleray_shared::ports::DeploymentStore;
+use whaleray_shared::ports::{BuildInputs, DeploymentStore};
 use whaleray_shared::testing::MemoryStore;
 use whaleray_shared::{
     CommitSha, Deployment, DeploymentId, GitRef, InstallationId, RepoFullName, UserId,
@@ -123,6 +123,17 @@ pub async fn world(github_failures: u32, permanent: bool) -> World {
         max_receive_count: 3,
     };
     World { store, builds, deps, job }
+}
+
+/// Inputs as another worker's claim would have pinned them: the Vite plan at `SHA`.
+pub fn pinned_inputs() -> BuildInputs {
+    let detection = serde_json::from_value(serde_json::json!({
+        "framework": "vite", "runtime": "node", "packageManager": "npm", "rootDirectory": ".",
+        "installCommand": "npm ci", "buildCommand": "vite build", "outputDirectory": "dist",
+        "nodeVersion": null, "evidence": [], "candidates": []
+    }))
+    .unwrap();
+    BuildInputs { commit: CommitSha::parse(SHA).unwrap(), detection }
 }
 
 impl World {
