@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use whaleray_detect::{FileContent, MAX_STEPS, Options, Snapshot, Step, detect, detect_metered};
 
-use common::{Case, corpus_dir, load_cases};
+use common::{Case, corpus_dir, load_cases, synthetic_dir};
 
 /// A case with everything detection reads already loaded.
 struct Loaded {
@@ -173,6 +173,25 @@ fn report_hostile(hostile: &[Loaded]) {
     }
 }
 
+/// The synthetic cases (every peer provider, the issue-13 monorepo shapes): median and slowest.
+fn report_synthetic(all: &[Loaded]) {
+    let times: Vec<Duration> = all.iter().map(time_per_run).collect();
+    let worst = all
+        .iter()
+        .zip(&times)
+        .max_by_key(|(_, t)| **t)
+        .map(|(l, t)| format!("{} ({t:?})", l.name))
+        .unwrap_or_default();
+    let reads = all.iter().map(|l| l.reads).max().unwrap_or_default();
+    let rounds = all.iter().map(|l| l.rounds).max().unwrap_or_default();
+    println!(
+        "all {} synthetic cases: median {:?} per repository; slowest {worst}; at most {reads} \
+         files read, in at most {rounds} rounds",
+        all.len(),
+        median(times)
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let dir = corpus_dir();
     let cases = match load_cases(&dir) {
@@ -181,6 +200,11 @@ fn bench(c: &mut Criterion) {
     };
     let all: Vec<Loaded> = cases.iter().map(preload).collect();
     report(&all);
+    let synthetic: Vec<Loaded> = match load_cases(&synthetic_dir()) {
+        Ok(cases) => cases.iter().map(preload).collect(),
+        Err(e) => panic!("tests/cases is required: {e}"),
+    };
+    report_synthetic(&synthetic);
     let hostile: Vec<Loaded> = hostile_cases().iter().map(preload).collect();
     report_hostile(&hostile);
     let mut group = c.benchmark_group("detect");
@@ -191,6 +215,13 @@ fn bench(c: &mut Criterion) {
         "vercel-fixture-mono-turbo",
     ] {
         if let Some(l) = all.iter().find(|l| l.name == name) {
+            group.bench_function(name, |b| b.iter(|| detect(black_box(&l.snapshot), &l.options)));
+        }
+    }
+    for name in
+        ["nx-integrated-two-apps", "go-work-two-services", "nested-app-below-examples-and-tests"]
+    {
+        if let Some(l) = synthetic.iter().find(|l| l.name == name) {
             group.bench_function(name, |b| b.iter(|| detect(black_box(&l.snapshot), &l.options)));
         }
     }

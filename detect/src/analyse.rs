@@ -18,6 +18,17 @@ pub(crate) struct DirVerdict {
     pub pkg: Option<PackageJson>,
     /// Whether the directory has a `package.json` at all (valid or not).
     pub has_pkg: bool,
+    /// Set when the directory is an Nx project (`project.json`): built with `nx build`.
+    pub nx: Option<NxTarget>,
+}
+
+/// How an Nx project is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NxTarget {
+    /// The Nx project name (`name` in `project.json`, else the directory's name).
+    pub name: String,
+    /// `outputPath` of its build target, relative to the repository root.
+    pub output_path: Option<String>,
 }
 
 impl DirVerdict {
@@ -87,7 +98,7 @@ pub(crate) fn analyse_dir(view: &View<'_>, dir: &str) -> Result<DirVerdict, Pend
         preset
     });
     evidence.append(&mut notes);
-    Ok(DirVerdict { dir: dir.to_owned(), preset, evidence, pkg, has_pkg })
+    Ok(DirVerdict { dir: dir.to_owned(), preset, evidence, pkg, has_pkg, nx: None })
 }
 
 /// Notes on presets that also matched but rank below the winner, judged from loaded files

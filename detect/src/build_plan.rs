@@ -59,8 +59,14 @@ pub(crate) fn plan(
         pkg: verdict.pkg.as_ref(),
         workspace,
         exec_defaults: toolchain == Toolchain::Node,
+        nx_project: verdict.nx.as_ref().map(|nx| nx.name.as_str()),
     };
     toolchain::plan(view, toolchain, &ctx, &mut d)?;
+    if let Some(output) = verdict.nx.as_ref().and_then(|nx| nx.output_path.as_deref()) {
+        let output = relative_to(&dir, output);
+        d.evidence.push(format!("output directory {output} from outputPath in project.json"));
+        d.output_directory = Some(output);
+    }
     if other {
         d.framework = Some("static".to_owned());
         d.output_directory.get_or_insert_with(|| ".".to_owned());
@@ -109,4 +115,25 @@ fn pin_framework(
         None => d.evidence.push(format!("{source} names unknown framework {slug:?}; ignored")),
     }
     false
+}
+
+/// `path` (relative to the repository root) as seen from `dir`.
+fn relative_to(dir: &str, path: &str) -> String {
+    let path = path.trim_start_matches("./").trim_end_matches('/');
+    if dir == "." {
+        return path.to_owned();
+    }
+    let up = vec![".."; dir.split('/').count()].join("/");
+    format!("{up}/{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to;
+
+    #[test]
+    fn nx_output_paths_are_made_relative_to_the_app() {
+        assert_eq!(relative_to("apps/web", "dist/apps/web"), "../../dist/apps/web");
+        assert_eq!(relative_to(".", "./dist/web/"), "dist/web");
+    }
 }

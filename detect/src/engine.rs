@@ -90,6 +90,9 @@ fn choose_and_plan(view: &View<'_>) -> Result<Detection, Pending> {
             let listed: Vec<String> =
                 apps.iter().map(|(dir, slug)| format!("{dir} ({slug})")).collect();
             d.evidence = notes;
+            if let Some(pm) = &d.package_manager {
+                d.evidence.push(format!("package manager of the workspace root: {pm}"));
+            }
             d.evidence.push(format!(
                 "several deployable apps: {}; choose a root directory",
                 listed.join(", ")

@@ -47,6 +47,21 @@ pub fn detect_dir(root: &Path, options: &Options) -> Result<Detection, LocalErro
     )
 }
 
+/// One line for people: the chosen root directory and what is there, or the candidates when
+/// the repository holds several apps and a root directory must be chosen.
+pub fn summary(d: &Detection) -> String {
+    let pm = d.package_manager.as_deref().map(|pm| format!(", package manager {pm}"));
+    let pm = pm.unwrap_or_default();
+    if !d.candidates.is_empty() {
+        return format!(
+            "several apps, choose one with --root-directory: {}{pm}",
+            d.candidates.join(", ")
+        );
+    }
+    let what = d.framework.as_deref().unwrap_or("no framework recognised");
+    format!("root directory {}: {what}{pm}", d.root_directory)
+}
+
 fn read(path: &Path) -> Result<FileContent, io::Error> {
     match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileContent::Absent),
@@ -82,6 +97,21 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), LocalError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_names_the_root_directory_or_the_candidates() {
+        let mut d = Detection::empty("apps/web");
+        d.framework = Some("nextjs".to_owned());
+        d.package_manager = Some("pnpm".to_owned());
+        assert_eq!(summary(&d), "root directory apps/web: nextjs, package manager pnpm");
+        let mut several = Detection::empty(".");
+        several.candidates = vec!["api".to_owned(), "worker".to_owned()];
+        assert_eq!(
+            summary(&several),
+            "several apps, choose one with --root-directory: api, worker"
+        );
+        assert_eq!(summary(&Detection::empty(".")), "root directory .: no framework recognised");
+    }
 
     #[test]
     fn a_missing_folder_is_a_typed_error() {

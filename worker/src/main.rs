@@ -70,7 +70,8 @@ enum Command {
     },
     /// Print the depth of the job queue and the dead-letter queue, and the oldest ages.
     Queues,
-    /// Print the detection of a local folder as JSON.
+    /// Print the detection of a local folder as JSON (stdout) and the chosen root directory, or
+    /// the candidates of a monorepo, as one line (stderr).
     Detect {
         /// The folder to inspect.
         dir: PathBuf,
@@ -106,9 +107,12 @@ fn detect(dir: &std::path::Path, root_directory: Option<String>) -> ExitCode {
     match local::detect_dir(dir, &Options { root_directory }) {
         Ok(detection) => match serde_json::to_string_pretty(&detection) {
             Ok(json) => {
+                // The verdict as JSON on stdout; the chosen root directory (or the candidates)
+                // as one line on stderr, so the JSON stays machine-readable.
                 #[allow(clippy::print_stdout)]
                 {
                     println!("{json}");
+                    eprintln!("{}", local::summary(&detection));
                 }
                 ExitCode::SUCCESS
             }

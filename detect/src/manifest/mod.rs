@@ -6,6 +6,8 @@
 //! limit that rejects deep nesting: JSON through `serde_json`, TOML through `toml`, YAML through
 //! `yaml_serde` (which also caps alias expansion, so a "billion laughs" file fails fast).
 
+pub(crate) mod lang_workspaces;
+pub(crate) mod nx_project;
 pub(crate) mod package_json;
 pub(crate) mod toml_tables;
 pub(crate) mod workspace_files;

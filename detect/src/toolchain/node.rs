@@ -42,6 +42,8 @@ pub(crate) struct NodeContext<'a> {
     /// Whether a preset's default build command names a package binary, to be run through
     /// the package manager (the builder's shell does not put `node_modules/.bin` on PATH).
     pub exec_defaults: bool,
+    /// The Nx project name when the app is an Nx project (`project.json`).
+    pub nx_project: Option<&'a str>,
 }
 
 /// Fills the Node fields of `d`.
@@ -72,7 +74,7 @@ pub(crate) fn plan(
     d.evidence.extend(notes);
     let script =
         ctx.pkg.and_then(|pkg| BUILD_SCRIPTS.iter().find(|s| pkg.scripts.contains_key(**s)));
-    if let Some((command, why)) = ctx.pkg.and_then(|pkg| monorepo_build(ctx, pkg)) {
+    if let Some((command, why)) = monorepo_build(ctx) {
         d.build_command = Some(command);
         d.evidence.push(why);
     } else if let Some(script) = script {
@@ -121,7 +123,10 @@ fn nearest_manifests<'a>(
 }
 
 /// Turborepo or Nx build for a workspace package, run from the workspace root.
-fn monorepo_build(ctx: &NodeContext<'_>, pkg: &PackageJson) -> Option<(String, String)> {
+fn monorepo_build(ctx: &NodeContext<'_>) -> Option<(String, String)> {
+    if ctx.pkg.is_none() && ctx.nx_project.is_none() {
+        return None;
+    }
     let workspace = ctx.workspace?;
     let dir = ctx.dir;
     let root = workspace.root;
@@ -131,9 +136,10 @@ fn monorepo_build(ctx: &NodeContext<'_>, pkg: &PackageJson) -> Option<(String, S
             format!("Turborepo at {root}: build {dir} and its dependencies with turbo"),
         )),
         MonorepoTool::Nx => {
-            let name = pkg
-                .name
-                .clone()
+            let name = ctx
+                .nx_project
+                .map(str::to_owned)
+                .or_else(|| ctx.pkg.and_then(|p| p.name.clone()))
                 .unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_owned());
             Some((
                 in_dir(dir, root, &format!("npx nx build {name}")),
@@ -164,7 +170,7 @@ fn runnable(pm: Pm, command: &str) -> String {
 }
 
 /// `command`, prefixed with a `cd` from `from` to `to` when they differ.
-fn in_dir(from: &str, to: &str, command: &str) -> String {
+pub(crate) fn in_dir(from: &str, to: &str, command: &str) -> String {
     if from == to {
         return command.to_owned();
     }

@@ -1,0 +1,2 @@
+const { composePlugins, withNx } = require("@nx/next");
+module.exports = composePlugins(withNx)({ nx: {} });
