@@ -5,9 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use whaleray_detect::Detection;
+use whaleray_shared::domain::{ExceededBudget, PackageManager, Runtime};
 use whaleray_shared::ports::PageCursor;
-use whaleray_shared::{Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
+use whaleray_shared::{BuildPlan, Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
 
 use crate::error::ApiError;
 
@@ -88,9 +88,8 @@ pub struct DeploymentBody {
     pub root_directory: Option<String>,
     /// The resolved commit, once inspected.
     pub commit_sha: Option<String>,
-    /// What detection found and why (framework, package manager, build plan, evidence).
-    #[schema(value_type = Option<Object>)]
-    pub detection: Option<Detection>,
+    /// What inspection found and how it builds, and why (named `detection` on the wire).
+    pub detection: Option<PlanBody>,
     /// The CodeBuild build id, once started.
     pub build_id: Option<String>,
     /// Why the deployment is NOT_SUPPORTED or FAILED.
@@ -114,13 +113,99 @@ impl From<Deployment> for DeploymentBody {
             branch: d.branch.map(|b| b.to_string()),
             root_directory: d.root_directory.map(|r| r.to_string()),
             commit_sha: d.commit_sha.map(|s| s.to_string()),
-            detection: d.detection,
+            detection: d.plan.as_ref().map(PlanBody::from),
             build_id: d.build_id,
             reason: d.reason,
             attempts: d.attempts,
             last_error: d.last_error,
             created_at: d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             updated_at: d.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
+/// A build plan as the API shows it. The field names are part of the public contract.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = BuildPlan)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanBody {
+    /// The framework preset slug, or null when nothing deployable was recognised.
+    pub framework: Option<String>,
+    /// The language runtime (`node`, `bun`, `python`, ...).
+    pub runtime: Option<String>,
+    /// The dependency installer (`npm`, `yarn`, `pnpm`, `pip`, ...).
+    pub package_manager: Option<String>,
+    /// The app's folder in the repository, `.` for the root.
+    pub root_directory: String,
+    /// The install command.
+    pub install_command: Option<String>,
+    /// The build command.
+    pub build_command: Option<String>,
+    /// The build output folder, relative to the app's folder.
+    pub output_directory: Option<String>,
+    /// The Node.js version installed for the build.
+    pub node_version: Option<String>,
+    /// Why, one sentence per part of the verdict.
+    pub evidence: Vec<String>,
+    /// The deployable apps of a monorepo when none was chosen.
+    pub candidates: Vec<String>,
+    /// The detection budget the repository exceeded; absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<ExceededBody>,
+}
+
+/// A detection budget as the API shows it: `{"budget": "steps" | "valueLength" | "other", ...}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", tag = "budget")]
+#[schema(as = ExceededBudget)]
+pub enum ExceededBody {
+    /// Detection stopped after `limit` steps.
+    Steps {
+        /// The step budget.
+        limit: u64,
+    },
+    /// A build value was longer than `limit` bytes.
+    #[serde(rename_all = "camelCase")]
+    ValueLength {
+        /// The value's field name.
+        field: String,
+        /// The byte budget.
+        limit: u64,
+    },
+    /// Another budget, described.
+    Other {
+        /// What was exceeded.
+        description: String,
+    },
+}
+
+impl From<&ExceededBudget> for ExceededBody {
+    fn from(e: &ExceededBudget) -> Self {
+        match e {
+            ExceededBudget::Steps { limit } => Self::Steps { limit: *limit },
+            ExceededBudget::ValueLength { field, limit } => {
+                Self::ValueLength { field: field.clone(), limit: *limit }
+            }
+            ExceededBudget::Other(description) => Self::Other { description: description.clone() },
+        }
+    }
+}
+
+impl From<&BuildPlan> for PlanBody {
+    fn from(plan: &BuildPlan) -> Self {
+        let text = |v: Option<&str>| v.map(str::to_owned);
+        Self {
+            framework: text(plan.framework.as_ref().map(AsRef::as_ref)),
+            runtime: text(plan.runtime.as_ref().map(Runtime::as_str)),
+            package_manager: text(plan.package_manager.as_ref().map(PackageManager::as_str)),
+            root_directory: plan.root_directory.to_string(),
+            install_command: text(plan.install_command.as_ref().map(AsRef::as_ref)),
+            build_command: text(plan.build_command.as_ref().map(AsRef::as_ref)),
+            output_directory: text(plan.output_directory.as_ref().map(AsRef::as_ref)),
+            node_version: text(plan.node_version.as_ref().map(AsRef::as_ref)),
+            evidence: plan.evidence.clone(),
+            candidates: plan.candidates.iter().map(ToString::to_string).collect(),
+            exceeded: plan.exceeded.as_ref().map(ExceededBody::from),
         }
     }
 }
@@ -188,6 +273,80 @@ mod tests {
             let err = decode_cursor(bad).unwrap_err();
             assert_eq!(err.code_and_status().0, "invalid_cursor", "{bad:?}");
         }
+    }
+
+    /// The exact JSON of a deployment. The body is a public contract: a renamed field in the
+    /// domain or the detection crate must fail here, not in a client.
+    #[test]
+    fn the_deployment_body_keeps_its_field_names() {
+        use whaleray_shared::domain::{
+            Framework, NodeVersion, OutputDirectory, PackageManager, Runtime, ShellCommand,
+        };
+        use whaleray_shared::{CommitSha, DeploymentStatus, InstallationId, UserId};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-26T08:00:00.123Z").unwrap().to_utc();
+        let mut d = Deployment::new(
+            UserId::parse("u-1").unwrap(),
+            RepoFullName::parse("acme/web").unwrap(),
+            None,
+            InstallationId::new(9).unwrap(),
+        );
+        d.id = DeploymentId::parse("01JD0000000000000000000000").unwrap();
+        d.created_at = at;
+        d.updated_at = at;
+        d.status = DeploymentStatus::Building;
+        d.root_directory = Some(RootDirectory::parse("apps/web").unwrap());
+        d.commit_sha = Some(CommitSha::parse(&"b".repeat(40)).unwrap());
+        d.build_id = Some("whaleray-build:7".into());
+        d.attempts = 2;
+        d.last_error = Some("github: 502".into());
+        d.plan = Some(BuildPlan {
+            framework: Some(Framework::parse("nextjs").unwrap()),
+            runtime: Some(Runtime::Node),
+            package_manager: Some(PackageManager::Npm),
+            root_directory: RootDirectory::parse("apps/web").unwrap(),
+            install_command: ShellCommand::parse("npm ci").unwrap(),
+            build_command: ShellCommand::parse("npm run build").unwrap(),
+            output_directory: Some(OutputDirectory::parse(".next").unwrap()),
+            node_version: Some(NodeVersion::parse("20").unwrap()),
+            evidence: vec!["next in dependencies".into()],
+            candidates: vec![],
+            exceeded: None,
+        });
+        let json = serde_json::to_value(DeploymentBody::from(d)).unwrap();
+        let expected = serde_json::json!({
+            "deploymentId": "01JD0000000000000000000000",
+            "status": "BUILDING",
+            "repository": "acme/web",
+            "branch": null,
+            "rootDirectory": "apps/web",
+            "commitSha": "b".repeat(40),
+            "detection": {
+                "framework": "nextjs",
+                "runtime": "node",
+                "packageManager": "npm",
+                "rootDirectory": "apps/web",
+                "installCommand": "npm ci",
+                "buildCommand": "npm run build",
+                "outputDirectory": ".next",
+                "nodeVersion": "20",
+                "evidence": ["next in dependencies"],
+                "candidates": []
+            },
+            "buildId": "whaleray-build:7",
+            "reason": null,
+            "attempts": 2,
+            "lastError": "github: 502",
+            "createdAt": "2026-11-26T08:00:00.123Z",
+            "updatedAt": "2026-11-26T08:00:00.123Z"
+        });
+        assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn an_exceeded_budget_shows_as_a_tagged_object() {
+        let body = ExceededBody::from(&ExceededBudget::Steps { limit: 10 });
+        let json = serde_json::to_value(body).unwrap();
+        assert_eq!(json, serde_json::json!({"budget": "steps", "limit": 10}));
     }
 
     #[test]

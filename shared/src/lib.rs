@@ -1,9 +1,17 @@
 //! Types and adapters shared by the WhaleRay API and worker.
 //!
+//! # What this crate may know
+//!
+//! - The crate graph is `api → shared`, `worker → shared + detect`, `tests → all`. This crate
+//!   depends on no other crate of the workspace: not on `whaleray-detect` (the domain has its
+//!   own [`BuildPlan`], which the worker derives from a detection), not on HTTP or GitHub.
+//! - It knows the domain, the queue message, the DynamoDB and SQS adapters and their stored
+//!   and wire shapes, configuration, errors and telemetry. Stored shapes are private to the
+//!   adapter that writes them (`dynamo/item.rs`, `dynamo/plan_item.rs`).
+//!
 //! # Architecture invariants
 //!
 //! 1. `domain/` does no IO, is not async and imports no AWS, Lambda, axum or HTTP crate.
-//!    Framework detection lives in the pure `whaleray-detect` crate for the same reason.
 //! 2. Only the binaries' `main.rs` start a Lambda runtime; everything below takes plain
 //!    payloads and is callable from a test.
 //! 3. Serde types that cross a boundary (HTTP body, queue message, DynamoDB item) are their
@@ -28,7 +36,7 @@ pub mod telemetry;
 pub mod testing;
 
 pub use domain::{
-    CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef, InstallationId,
-    RepoFullName, RootDirectory, StatusChange, UserId,
+    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef,
+    InstallationId, RepoFullName, RootDirectory, StatusChange, UserId,
 };
 pub use error::ErrorClass;

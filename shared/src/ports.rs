@@ -3,10 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use whaleray_detect::Detection;
-
 use crate::domain::{
-    CommitSha, Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
+    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange,
+    UserId,
 };
 use crate::error::{GuardError, QueueError, StoreError};
 use crate::idempotency::{Claim, IdempotencyScope, StoredResponse};
@@ -94,7 +93,7 @@ pub struct BuildInputs {
     /// The exact commit to build.
     pub commit: CommitSha,
     /// The build plan detected at that commit.
-    pub detection: Detection,
+    pub plan: BuildPlan,
 }
 
 /// A granted build claim.

@@ -116,13 +116,13 @@ impl DeploymentStore for MemoryStore {
         let previous = claims.insert(id, (claimant.to_owned(), until));
         let earlier =
             previous.is_some_and(|(holder, _)| holder != claimant) || current.commit_sha.is_some();
-        let pinned = match (&current.commit_sha, &current.detection) {
-            (Some(commit), Some(detection)) => {
-                BuildInputs { commit: commit.clone(), detection: detection.clone() }
+        let pinned = match (&current.commit_sha, &current.plan) {
+            (Some(commit), Some(plan)) => {
+                BuildInputs { commit: commit.clone(), plan: plan.clone() }
             }
             _ => {
                 current.commit_sha = Some(inputs.commit.clone());
-                current.detection = Some(inputs.detection.clone());
+                current.plan = Some(inputs.plan.clone());
                 inputs.clone()
             }
         };

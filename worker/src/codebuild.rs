@@ -4,10 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{Build, EnvironmentVariable, EnvironmentVariableType, SourceType};
 use chrono::{DateTime, Utc};
-use whaleray_detect::Detection;
 use whaleray_shared::aws::aws_error;
 use whaleray_shared::error::AwsError;
-use whaleray_shared::{CommitSha, DeploymentId, ErrorClass, RepoFullName};
+use whaleray_shared::{BuildPlan, CommitSha, DeploymentId, ErrorClass, RepoFullName};
 
 /// Everything a build needs. The commit SHA, never the branch name, says what to build.
 #[derive(Debug, Clone)]
@@ -19,7 +18,7 @@ pub struct BuildRequest<'a> {
     /// The exact commit to build.
     pub commit: &'a CommitSha,
     /// The build plan.
-    pub detection: &'a Detection,
+    pub plan: &'a BuildPlan,
 }
 
 /// A failure to start a build.
@@ -81,19 +80,19 @@ impl CodeBuildLauncher {
 
 /// The plan as plaintext environment variables, in a fixed order. Absent values are empty.
 pub fn plan_variables(request: &BuildRequest<'_>) -> Vec<(&'static str, String)> {
-    let d = request.detection;
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let p = request.plan;
+    let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
     vec![
         ("WHALERAY_DEPLOYMENT_ID", request.deployment_id.to_string()),
         ("WHALERAY_REPOSITORY", request.repository.to_string()),
         ("WHALERAY_COMMIT_SHA", request.commit.to_string()),
-        ("WHALERAY_FRAMEWORK", text(&d.framework)),
-        ("WHALERAY_PACKAGE_MANAGER", text(&d.package_manager)),
-        ("WHALERAY_ROOT_DIRECTORY", d.root_directory.clone()),
-        ("WHALERAY_INSTALL_COMMAND", text(&d.install_command)),
-        ("WHALERAY_BUILD_COMMAND", text(&d.build_command)),
-        ("WHALERAY_OUTPUT_DIRECTORY", text(&d.output_directory)),
-        ("WHALERAY_NODE_VERSION", text(&d.node_version)),
+        ("WHALERAY_FRAMEWORK", text(p.framework.as_ref().map(AsRef::as_ref))),
+        ("WHALERAY_PACKAGE_MANAGER", text(p.package_manager.as_ref().map(|m| m.as_str()))),
+        ("WHALERAY_ROOT_DIRECTORY", p.root_directory.to_string()),
+        ("WHALERAY_INSTALL_COMMAND", text(p.install_command.as_ref().map(AsRef::as_ref))),
+        ("WHALERAY_BUILD_COMMAND", text(p.build_command.as_ref().map(AsRef::as_ref))),
+        ("WHALERAY_OUTPUT_DIRECTORY", text(p.output_directory.as_ref().map(AsRef::as_ref))),
+        ("WHALERAY_NODE_VERSION", text(p.node_version.as_ref().map(AsRef::as_ref))),
     ]
 }
 
@@ -195,18 +194,19 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::DateTime as SmithyTime;
 
-    fn request_parts() -> (DeploymentId, RepoFullName, CommitSha, Detection) {
-        let detection: Detection = serde_json::from_value(serde_json::json!({
+    fn request_parts() -> (DeploymentId, RepoFullName, CommitSha, BuildPlan) {
+        let detection: whaleray_detect::Detection = serde_json::from_value(serde_json::json!({
             "framework": "vite", "runtime": "node", "packageManager": "npm", "rootDirectory": ".",
             "installCommand": "npm ci", "buildCommand": "npm run build", "outputDirectory": "dist",
             "nodeVersion": null, "evidence": [], "candidates": []
         }))
         .unwrap();
+        let plan = crate::plan::build_plan(detection).unwrap();
         (
             DeploymentId::generate(),
             RepoFullName::parse("acme/site").unwrap(),
             CommitSha::parse(&"a".repeat(40)).unwrap(),
-            detection,
+            plan,
         )
     }
 
@@ -232,13 +232,9 @@ mod tests {
         });
         let client = mock_client!(aws_sdk_codebuild, [&ok, &limit, &invalid]);
         let launcher = CodeBuildLauncher::new(client, "whaleray-build");
-        let (id, repo, commit, detection) = request_parts();
-        let request = BuildRequest {
-            deployment_id: id,
-            repository: &repo,
-            commit: &commit,
-            detection: &detection,
-        };
+        let (id, repo, commit, plan) = request_parts();
+        let request =
+            BuildRequest { deployment_id: id, repository: &repo, commit: &commit, plan: &plan };
 
         assert_eq!(launcher.start(&request).await.unwrap(), "p:1");
         let err = launcher.start(&request).await.unwrap_err();
@@ -249,13 +245,9 @@ mod tests {
 
     #[test]
     fn the_plan_travels_as_fixed_variables_with_the_commit_not_the_branch() {
-        let (id, repo, commit, detection) = request_parts();
-        let request = BuildRequest {
-            deployment_id: id,
-            repository: &repo,
-            commit: &commit,
-            detection: &detection,
-        };
+        let (id, repo, commit, plan) = request_parts();
+        let request =
+            BuildRequest { deployment_id: id, repository: &repo, commit: &commit, plan: &plan };
         let vars: std::collections::HashMap<_, _> = plan_variables(&request).into_iter().collect();
         assert_eq!(vars["WHALERAY_COMMIT_SHA"], "a".repeat(40));
         assert_eq!(vars["WHALERAY_BUILD_COMMAND"], "npm run build");

@@ -3,6 +3,13 @@
 //!
 //! It runs as an SQS-triggered Lambda ([`batch`]) or as a long-polling process ([`poll`]);
 //! both hand each message to [`message::handle`], which calls [`process::inspect`].
+//!
+//! # What this crate may know
+//!
+//! - It depends on `whaleray-shared` and `whaleray-detect`, and is the only crate besides the
+//!   tests that knows detection's verdict: [`plan`] turns it into the domain's `BuildPlan`
+//!   before anything is stored or sent to a build.
+//! - The GitHub and CodeBuild adapters live here, nowhere else.
 
 pub mod batch;
 pub mod codebuild;
@@ -13,6 +20,7 @@ pub mod lambda;
 pub mod local;
 pub mod message;
 pub mod operator;
+pub mod plan;
 pub mod poll;
 pub mod process;
 pub mod replay;

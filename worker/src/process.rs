@@ -20,6 +20,7 @@ use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
 use crate::github::{GitHubError, TreeEntry};
+use crate::plan::build_plan;
 
 /// How a job ended, when it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,27 +166,28 @@ pub async fn inspect(
 async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     // An earlier attempt's claim pinned commit and plan: reuse them without reading GitHub,
     // so the branch moving in between cannot change what is built.
-    if let (Some(commit), Some(detection)) = (&deployment.commit_sha, &deployment.detection) {
-        let inputs = BuildInputs { commit: commit.clone(), detection: detection.clone() };
+    if let (Some(commit), Some(plan)) = (&deployment.commit_sha, &deployment.plan) {
+        let inputs = BuildInputs { commit: commit.clone(), plan: plan.clone() };
         return start_and_record(deps, deployment, inputs).await;
     }
     let (repo, installation) = (&deployment.repository, deployment.installation_id);
     let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
     let tree = deps.github.tree(installation, repo, &commit).await?;
     let detection = detect_remote(deps, deployment, &tree).await?;
+    let refusal = (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection));
+    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
 
-    if !deps.support.allows(&detection) {
-        let reason = deps.support.reason(&detection);
+    if let Some(reason) = refusal {
         let change = StatusChange {
             reason: Some(reason.clone()),
             commit_sha: Some(commit),
-            detection: Some(detection),
+            plan: Some(plan),
             ..StatusChange::to(DeploymentStatus::NotSupported)
         };
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
-    start_and_record(deps, deployment, BuildInputs { commit, detection }).await
+    start_and_record(deps, deployment, BuildInputs { commit, plan }).await
 }
 
 async fn start_and_record(
@@ -196,7 +198,7 @@ async fn start_and_record(
     let (build_id, inputs) = start_build(deps, deployment, inputs).await?;
     let change = StatusChange {
         commit_sha: Some(inputs.commit),
-        detection: Some(inputs.detection),
+        plan: Some(inputs.plan),
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
@@ -242,7 +244,7 @@ async fn start_build(
         deployment_id: deployment.id,
         repository: &deployment.repository,
         commit: &claim.inputs.commit,
-        detection: &claim.inputs.detection,
+        plan: &claim.inputs.plan,
     };
     let started = deps.builds.start(&request).await;
     if started.is_err()

@@ -1,12 +1,10 @@
 //! The deployment record and the changes a status transition carries.
 
-use chrono::{DateTime, Utc};
-use whaleray_detect::Detection;
-
 use super::{
-    CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName, RootDirectory,
-    UserId,
+    BuildPlan, CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    RootDirectory, UserId,
 };
+use chrono::{DateTime, Utc};
 
 /// One press of "Deploy": what was asked for, and how far it got.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +29,8 @@ pub struct Deployment {
     pub updated_at: DateTime<Utc>,
     /// The commit that inspection resolved and the build uses.
     pub commit_sha: Option<CommitSha>,
-    /// What detection found, with its evidence.
-    pub detection: Option<Detection>,
+    /// What inspection found and how to build it, with its evidence.
+    pub plan: Option<BuildPlan>,
     /// The CodeBuild build id, once a build was started.
     pub build_id: Option<String>,
     /// Why the deployment is NOT_SUPPORTED or FAILED, in words a user can act on.
@@ -65,7 +63,7 @@ impl Deployment {
             created_at: now,
             updated_at: now,
             commit_sha: None,
-            detection: None,
+            plan: None,
             build_id: None,
             reason: None,
             attempts: 0,
@@ -84,8 +82,8 @@ pub struct StatusChange {
     pub reason: Option<String>,
     /// The commit inspection resolved.
     pub commit_sha: Option<CommitSha>,
-    /// What detection found.
-    pub detection: Option<Detection>,
+    /// What inspection found and how to build it.
+    pub plan: Option<BuildPlan>,
     /// The CodeBuild build id.
     pub build_id: Option<String>,
 }
@@ -93,7 +91,7 @@ pub struct StatusChange {
 impl StatusChange {
     /// A bare move to `to`.
     pub fn to(to: DeploymentStatus) -> Self {
-        Self { to, reason: None, commit_sha: None, detection: None, build_id: None }
+        Self { to, reason: None, commit_sha: None, plan: None, build_id: None }
     }
 
     /// A move to FAILED with a reason.
@@ -118,8 +116,8 @@ impl StatusChange {
         if let Some(sha) = &self.commit_sha {
             deployment.commit_sha = Some(sha.clone());
         }
-        if let Some(detection) = &self.detection {
-            deployment.detection = Some(detection.clone());
+        if let Some(plan) = &self.plan {
+            deployment.plan = Some(plan.clone());
         }
         if let Some(build_id) = &self.build_id {
             deployment.build_id = Some(build_id.clone());

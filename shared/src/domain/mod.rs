@@ -2,6 +2,7 @@
 //!
 //! Nothing here does IO; every type validates on construction, so a value that exists is valid.
 
+mod build_plan;
 mod deployment;
 mod deployment_id;
 mod git_ref;
@@ -10,6 +11,10 @@ mod repo;
 mod root_dir;
 mod status;
 
+pub use build_plan::{
+    BuildPlan, ExceededBudget, Framework, NodeVersion, OtherTool, OutputDirectory, PackageManager,
+    Runtime, ShellCommand,
+};
 pub use deployment::{Deployment, StatusChange};
 pub use deployment_id::DeploymentId;
 pub use git_ref::{CommitSha, GitRef};
@@ -60,6 +65,34 @@ pub enum DomainError {
     /// An `Idempotency-Key` header that is empty, too long or not visible ASCII.
     #[error("invalid Idempotency-Key: {0}")]
     IdempotencyKey(&'static str),
+    /// A framework slug that is not a lowercase word.
+    #[error("invalid framework {0:?}: expected a lowercase slug")]
+    Framework(String),
+    /// A runtime slug that is not a lowercase word.
+    #[error("invalid runtime {0:?}: expected a lowercase slug")]
+    Runtime(String),
+    /// A package manager slug that is not a lowercase word.
+    #[error("invalid package manager {0:?}: expected a lowercase slug")]
+    PackageManager(String),
+    /// A build or install command the build cannot run.
+    #[error("invalid command {value:?}: {why}")]
+    Command {
+        /// The rejected input.
+        value: String,
+        /// Which rule it broke.
+        why: &'static str,
+    },
+    /// An output directory that is not a plain relative folder path.
+    #[error("invalid output directory {value:?}: {why}")]
+    OutputDirectory {
+        /// The rejected input.
+        value: String,
+        /// Which rule it broke.
+        why: &'static str,
+    },
+    /// A Node.js version that is not `major[.minor[.patch]]`.
+    #[error("invalid node version {0:?}: expected major[.minor[.patch]]")]
+    NodeVersion(String),
     /// A status string that is not one of the four known values.
     #[error("unknown deployment status {0:?}")]
     Status(String),

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
 use super::item::{DeploymentItem, timestamp};
+use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::StoreError;
@@ -90,8 +91,8 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
     if let Some(build_id) = &change.build_id {
         update.set("buildId", s(build_id));
     }
-    if let Some(detection) = &change.detection {
-        let value = serde_dynamo::to_attribute_value(detection)
+    if let Some(plan) = &change.plan {
+        let value = serde_dynamo::to_attribute_value(StoredPlan::from(plan))
             .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
         update.set("detection", value);
     }
@@ -225,7 +226,7 @@ impl DeploymentStore for DynamoDeploymentStore {
         inputs: &BuildInputs,
     ) -> Result<BuildClaim, StoreError> {
         let now = timestamp(Utc::now());
-        let detection = serde_dynamo::to_attribute_value(&inputs.detection)
+        let detection = serde_dynamo::to_attribute_value(StoredPlan::from(&inputs.plan))
             .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
         let result = self
             .client
@@ -261,8 +262,8 @@ impl DeploymentStore for DynamoDeploymentStore {
         let earlier = previous_holder.is_some_and(|holder| holder != claimant)
             || old.contains_key("commitSha");
         let before = decode(old)?;
-        let inputs = match (before.commit_sha, before.detection) {
-            (Some(commit), Some(detection)) => BuildInputs { commit, detection },
+        let inputs = match (before.commit_sha, before.plan) {
+            (Some(commit), Some(plan)) => BuildInputs { commit, plan },
             _ => inputs.clone(),
         };
         Ok(BuildClaim { inputs, earlier })

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use whaleray_detect::Detection;
 
+use super::plan_item::StoredPlan;
 use crate::domain::{
-    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
-    RootDirectory, UserId,
+    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId,
+    RepoFullName, RootDirectory, UserId,
 };
 use crate::error::StoreError;
 
@@ -28,7 +28,7 @@ pub(crate) struct DeploymentItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_sha: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detection: Option<Detection>,
+    pub detection: Option<StoredPlan>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ impl From<&Deployment> for DeploymentItem {
             created_at: timestamp(d.created_at),
             updated_at: timestamp(d.updated_at),
             commit_sha: d.commit_sha.as_ref().map(ToString::to_string),
-            detection: d.detection.clone(),
+            detection: d.plan.as_ref().map(StoredPlan::from),
             build_id: d.build_id.clone(),
             reason: d.reason.clone(),
             attempts: d.attempts,
@@ -101,7 +101,7 @@ impl TryFrom<DeploymentItem> for Deployment {
                 .map(CommitSha::parse)
                 .transpose()
                 .map_err(corrupt)?,
-            detection: item.detection,
+            plan: item.detection.map(BuildPlan::try_from).transpose().map_err(corrupt)?,
             build_id: item.build_id,
             reason: item.reason,
             attempts: item.attempts,
@@ -114,6 +114,9 @@ impl TryFrom<DeploymentItem> for Deployment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{
+        ExceededBudget, Framework, OutputDirectory, PackageManager, Runtime, ShellCommand,
+    };
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -140,6 +143,128 @@ mod tests {
         expected.created_at = parse_time("t", &timestamp(expected.created_at)).unwrap();
         expected.updated_at = expected.created_at;
         assert_eq!(Deployment::try_from(back).unwrap(), expected);
+    }
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.to_owned())
+    }
+
+    fn plan() -> BuildPlan {
+        BuildPlan {
+            framework: Some(Framework::parse("vite").unwrap()),
+            runtime: Some(Runtime::Node),
+            package_manager: Some(PackageManager::Pnpm),
+            root_directory: RootDirectory::parse("apps/web").unwrap(),
+            install_command: ShellCommand::parse("pnpm install --frozen-lockfile").unwrap(),
+            build_command: ShellCommand::parse("pnpm run build").unwrap(),
+            output_directory: Some(OutputDirectory::parse("dist").unwrap()),
+            node_version: None,
+            evidence: vec!["vite in devDependencies".into()],
+            candidates: vec![],
+            exceeded: None,
+        }
+    }
+
+    /// The exact attributes of a stored item. Items live for years and older code may read
+    /// new ones: a renamed or retyped attribute must fail here, not in production.
+    #[test]
+    fn the_stored_item_keeps_its_attribute_names_and_types() {
+        let id = DeploymentId::parse("01JD0000000000000000000000").unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-26T08:00:00.123Z").unwrap().to_utc();
+        let mut deployment = sample();
+        deployment.id = id;
+        deployment.created_at = at;
+        deployment.updated_at = at;
+        deployment.status = DeploymentStatus::Building;
+        deployment.commit_sha = Some(CommitSha::parse(&"a".repeat(40)).unwrap());
+        deployment.build_id = Some("whaleray-build:1".into());
+        deployment.attempts = 1;
+        deployment.plan = Some(plan());
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
+        let detection = HashMap::from([
+            ("framework".to_owned(), s("vite")),
+            ("runtime".to_owned(), s("node")),
+            ("packageManager".to_owned(), s("pnpm")),
+            ("rootDirectory".to_owned(), s("apps/web")),
+            ("installCommand".to_owned(), s("pnpm install --frozen-lockfile")),
+            ("buildCommand".to_owned(), s("pnpm run build")),
+            ("outputDirectory".to_owned(), s("dist")),
+            ("nodeVersion".to_owned(), AttributeValue::Null(true)),
+            ("evidence".to_owned(), AttributeValue::L(vec![s("vite in devDependencies")])),
+            ("candidates".to_owned(), AttributeValue::L(vec![])),
+        ]);
+        let expected = HashMap::from([
+            ("deploymentId".to_owned(), s("01JD0000000000000000000000")),
+            ("userId".to_owned(), s("u-1")),
+            ("repository".to_owned(), s("acme/web")),
+            ("branch".to_owned(), s("main")),
+            ("installationId".to_owned(), AttributeValue::N("9".into())),
+            ("status".to_owned(), s("BUILDING")),
+            ("createdAt".to_owned(), s("2026-11-26T08:00:00.123Z")),
+            ("updatedAt".to_owned(), s("2026-11-26T08:00:00.123Z")),
+            ("commitSha".to_owned(), s(&"a".repeat(40))),
+            ("detection".to_owned(), AttributeValue::M(detection)),
+            ("buildId".to_owned(), s("whaleray-build:1")),
+            ("attempts".to_owned(), AttributeValue::N("1".into())),
+            ("requeues".to_owned(), AttributeValue::N("0".into())),
+        ]);
+        assert_eq!(item, expected);
+        let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(Deployment::try_from(back).unwrap(), deployment);
+    }
+
+    /// An item written before the domain had its own plan type (the detection crate's verdict
+    /// stored as is, some fields missing) still reads back.
+    #[test]
+    fn an_item_of_the_first_release_reads_back() {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&sample())).unwrap();
+        let detection = HashMap::from([
+            ("framework".to_owned(), AttributeValue::Null(true)),
+            ("rootDirectory".to_owned(), s(".")),
+            ("evidence".to_owned(), AttributeValue::L(vec![s("no package.json")])),
+            ("candidates".to_owned(), AttributeValue::L(vec![s("apps/a"), s("apps/b")])),
+        ]);
+        item.insert("detection".to_owned(), AttributeValue::M(detection));
+        let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
+        let plan = Deployment::try_from(back).unwrap().plan.unwrap();
+        assert_eq!(plan.framework, None);
+        assert!(plan.root_directory.is_root());
+        assert_eq!(plan.evidence, ["no package.json"]);
+        let candidates: Vec<&str> = plan.candidates.iter().map(AsRef::as_ref).collect();
+        assert_eq!(candidates, ["apps/a", "apps/b"]);
+    }
+
+    /// A plan that exceeded a detection budget keeps the budget, in the detection crate's
+    /// tagged shape.
+    #[test]
+    fn an_exceeded_budget_is_stored_as_a_tagged_map() {
+        let mut deployment = sample();
+        let mut exceeded = BuildPlan::empty(RootDirectory::parse(".").unwrap());
+        exceeded.exceeded =
+            Some(ExceededBudget::ValueLength { field: "buildCommand".into(), limit: 1024 });
+        deployment.plan = Some(exceeded);
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
+        let AttributeValue::M(detection) = &item["detection"] else { panic!("{item:?}") };
+        let expected = HashMap::from([
+            ("budget".to_owned(), s("valueLength")),
+            ("field".to_owned(), s("buildCommand")),
+            ("limit".to_owned(), AttributeValue::N("1024".into())),
+        ]);
+        assert_eq!(detection["exceeded"], AttributeValue::M(expected));
+        let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(Deployment::try_from(back).unwrap().plan, deployment.plan);
+    }
+
+    #[test]
+    fn an_item_with_an_escaping_output_directory_is_reported_corrupt() {
+        let mut item = DeploymentItem::from(&sample());
+        let mut stored = StoredPlan::from(&plan());
+        stored.output_directory = Some("../../etc".into());
+        item.detection = Some(stored);
+        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

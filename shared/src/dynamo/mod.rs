@@ -5,6 +5,7 @@ mod deployments;
 mod idempotency;
 mod installations;
 mod item;
+mod plan_item;
 mod rate_limits;
 
 pub use deployments::DynamoDeploymentStore;

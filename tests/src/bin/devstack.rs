@@ -1,14 +1,16 @@
 //! `whaleray-devstack`: the local stand-ins the run command needs — a fake GitHub serving the
-//! sample repositories to the worker authenticating as the TEST-ONLY GitHub App, and dev
-//! tokens for the local API.
+//! sample repositories to the worker authenticating as the TEST-ONLY GitHub App, a fake
+//! CodeBuild whose builds run through their phases and end, and dev tokens for the local API.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
+use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions, Timing, Verdict};
 use whaleray_tests::config::dev_jwt_secret;
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PUBLIC_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeOptions, FakeRepo};
@@ -42,6 +44,20 @@ enum Command {
         /// A fixed token also accepted for every repository (the worker's GITHUB_TOKEN).
         #[arg(long)]
         token: Option<String>,
+    },
+    /// Serve a CodeBuild-compatible API holding PROJECT until Ctrl-C: builds move through their
+    /// phases and succeed, except builds of the repositories named by --fail, which fail in
+    /// their BUILD phase. Point the worker at it with AWS_ENDPOINT_URL_CODEBUILD.
+    Codebuild {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3002")]
+        listen: SocketAddr,
+        /// The project to create (the worker's CODEBUILD_PROJECT).
+        #[arg(long)]
+        project: String,
+        /// A repository (owner/name) whose builds fail; repeatable.
+        #[arg(long)]
+        fail: Vec<String>,
     },
     /// Print a bearer token for the local API, signed with WHALERAY_DEV_JWT_SECRET.
     Token {
@@ -77,6 +93,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Codebuild { listen, project, fail } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(serve_codebuild(listen, &project, &fail))
+        }
         Command::Github { listen, repos, app_id, public_key, token } => {
             let public_key_pem = match public_key {
                 Some(path) => std::fs::read_to_string(&path)
@@ -110,6 +130,30 @@ async fn serve_github(
         }
     }
     eprintln!("fake GitHub on {} serving {}", server.url, names.join(", "));
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn serve_codebuild(listen: SocketAddr, project: &str, fail: &[String]) -> anyhow::Result<()> {
+    let options = FakeCodeBuildOptions {
+        timing: Timing { queued: Duration::from_secs(2), phase: Duration::from_secs(1) },
+        ..FakeCodeBuildOptions::default()
+    };
+    let server = FakeCodeBuild::start_on(listen, options)
+        .await
+        .with_context(|| format!("could not listen on {listen}"))?;
+    server.create_project(project, whaleray_worker::codebuild::BUILDSPEC).await?;
+    for repository in fail {
+        // The worker passes the repository as WHALERAY_REPOSITORY and in the source location.
+        server.set_verdict(
+            &format!("{repository}.git"),
+            Verdict::Fail {
+                phase: "BUILD",
+                message: "COMMAND_EXECUTION_ERROR: exit status 1".into(),
+            },
+        );
+    }
+    eprintln!("fake CodeBuild on {} with project {project}", server.url);
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

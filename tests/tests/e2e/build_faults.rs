@@ -109,7 +109,8 @@ async fn a_takeover_in_a_project_of_more_than_100_builds_recovers_the_dead_worke
         "nodeVersion": null, "evidence": [], "candidates": []
     }))
     .unwrap();
-    let inputs = BuildInputs { commit: commit.clone(), detection };
+    let plan = whaleray_worker::plan::build_plan(detection).unwrap();
+    let inputs = BuildInputs { commit: commit.clone(), plan };
     let lapsed = chrono::Utc::now() - chrono::Duration::seconds(1);
     app.store.claim_build(job.deployment_id, "dead-worker", lapsed, &inputs).await.unwrap();
     let repository = RepoFullName::parse("acme/site").unwrap();
@@ -117,7 +118,7 @@ async fn a_takeover_in_a_project_of_more_than_100_builds_recovers_the_dead_worke
         deployment_id: job.deployment_id,
         repository: &repository,
         commit: &commit,
-        detection: &inputs.detection,
+        plan: &inputs.plan,
     };
     let lost = app.deps.builds.start(&request).await.unwrap();
     other_builds(&app, 120).await;

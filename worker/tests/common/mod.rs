@@ -133,7 +133,8 @@ pub fn pinned_inputs() -> BuildInputs {
         "nodeVersion": null, "evidence": [], "candidates": []
     }))
     .unwrap();
-    BuildInputs { commit: CommitSha::parse(SHA).unwrap(), detection }
+    let plan = whaleray_worker::plan::build_plan(detection).unwrap();
+    BuildInputs { commit: CommitSha::parse(SHA).unwrap(), plan }
 }
 
 impl World {
