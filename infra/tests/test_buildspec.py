@@ -179,5 +179,63 @@ class BuildspecPhases(unittest.TestCase):
                 self.assertEqual(result.returncode, 0, result.stdout)
 
 
+class HostilePlans(unittest.TestCase):
+    """Plans the worker records for hostile repositories (issue 14), replayed through the
+    phases with a stand-in `npx` that logs its arguments: repository names reach the tools as
+    single arguments and never run; links out of the checkout are refused."""
+
+    def setUp(self):
+        self.phases = BuildspecPhases("test_bun_is_installed_from_npm")
+        self.phases.setUp()
+        npx = self.phases.bin / "npx"
+        npx.write_text(
+            f'#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a" >> "{self.phases.calls}"; done\n'
+            f'echo >> "{self.phases.calls}"\nmkdir -p dist\n',
+            encoding="utf-8",
+        )
+        npx.chmod(0o755)
+        self.outside = self.phases.tmp / "outside"
+        self.outside.mkdir()
+
+    def tearDown(self):
+        self.phases.tearDown()
+
+    def test_quoted_repository_names_are_arguments_not_code(self):
+        # What detect plans for a Turborepo app in `apps/$(touch PWNED)` and an Nx project in
+        # `$(touch PWNED)` with the package name `web;touch PWNED`: each value one shell word.
+        for command, argument in [
+            ("npx turbo run build --filter={'apps/$(touch PWNED)'}...", "[--filter={apps/$(touch PWNED)}...]"),
+            ("npx nx build '$(touch PWNED)'", "[$(touch PWNED)]"),
+            ("npx nx build 'web;touch PWNED'\\''`touch PWNED`'", "[web;touch PWNED'`touch PWNED`]"),
+        ]:
+            with self.subTest(command=command):
+                for phase in ("install", "build", "post_build"):
+                    result = self.phases.run_phase(phase, WHALERAY_BUILD_COMMAND=command)
+                    self.assertEqual(result.returncode, 0, f"{phase}: {result.stderr}")
+                self.assertIn(argument, self.phases.calls.read_text(encoding="utf-8"))
+        self.phases.assert_no_injection()
+
+    def test_an_unquoted_name_would_have_run(self):
+        # The same plan before issue 14: the stand-ins prove the replay can see an injection.
+        self.phases.run_phase("build", WHALERAY_BUILD_COMMAND="npx nx build web;touch PWNED")
+        self.assertTrue((self.phases.root / "PWNED").exists())
+
+    def test_a_root_directory_linking_out_of_the_checkout_is_refused(self):
+        shutil.rmtree(self.phases.root)
+        self.phases.root.symlink_to(self.outside, target_is_directory=True)
+        result = self.phases.run_phase("install")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("root directory resolves outside the checkout", result.stderr)
+        self.assertFalse((self.outside / "installed.txt").exists())
+
+    def test_an_output_directory_linking_out_of_the_checkout_fails_the_build(self):
+        (self.phases.root / "dist").symlink_to(self.outside, target_is_directory=True)
+        for phase in ("install", "build"):
+            self.assertEqual(self.phases.run_phase(phase, WHALERAY_BUILD_COMMAND="true").returncode, 0)
+        result = self.phases.run_phase("post_build")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("output directory resolves outside the checkout", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

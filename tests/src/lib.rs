@@ -6,6 +6,7 @@ pub mod codebuild;
 pub mod config;
 pub mod emulator;
 pub mod github;
+pub mod hostile;
 
 /// The folder holding this crate's fixtures.
 pub fn fixtures_dir() -> std::path::PathBuf {

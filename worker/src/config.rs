@@ -60,6 +60,9 @@ pub struct WorkerConfig {
     pub lambda: bool,
     /// How log lines are written (`LOG_FORMAT`: json or text; JSON in Lambda by default).
     pub log_format: whaleray_shared::telemetry::LogFormat,
+    /// What one inspection attempt may spend (`INSPECTION_DEADLINE_SECONDS`,
+    /// `GITHUB_REQUEST_BUDGET`, `FETCH_FILE_BUDGET`, `FETCH_BYTE_BUDGET`).
+    pub budgets: crate::budget::Budgets,
 }
 
 impl WorkerConfig {
@@ -84,6 +87,7 @@ impl WorkerConfig {
             support,
             lambda: env.is_set("AWS_LAMBDA_RUNTIME_API"),
             log_format: whaleray_shared::telemetry::LogFormat::Text,
+            budgets: budgets(&mut env),
         };
         let mut config = config;
         let named = env.optional("LOG_FORMAT");
@@ -105,6 +109,29 @@ impl WorkerConfig {
         env.finish()?;
         Ok(config)
     }
+}
+
+/// The inspection budgets: each setting overrides its documented default and must be positive.
+fn budgets(env: &mut Env) -> crate::budget::Budgets {
+    let defaults = crate::budget::Budgets::default();
+    let seconds = env.parsed_or("INSPECTION_DEADLINE_SECONDS", defaults.deadline.as_secs());
+    let budgets = crate::budget::Budgets {
+        deadline: std::time::Duration::from_secs(seconds),
+        requests: env.parsed_or("GITHUB_REQUEST_BUDGET", defaults.requests),
+        files: env.parsed_or("FETCH_FILE_BUDGET", defaults.files),
+        bytes: env.parsed_or("FETCH_BYTE_BUDGET", defaults.bytes),
+    };
+    for (name, value) in [
+        ("INSPECTION_DEADLINE_SECONDS", seconds),
+        ("GITHUB_REQUEST_BUDGET", u64::from(budgets.requests)),
+        ("FETCH_FILE_BUDGET", u64::from(budgets.files)),
+        ("FETCH_BYTE_BUDGET", budgets.bytes),
+    ] {
+        if value == 0 {
+            env.problem(format!("{name} must be at least 1"));
+        }
+    }
+    budgets
 }
 
 /// GitHub access from `GITHUB_APP_ID` with `GITHUB_PRIVATE_KEY` or
@@ -238,6 +265,34 @@ mod tests {
         assert_eq!(config.github_api_url, GITHUB_API_DEFAULT);
         assert_eq!(config.max_receive_count, 5);
         assert!(!config.lambda);
+    }
+
+    #[test]
+    fn budgets_default_to_their_constants_and_settings_override_them() {
+        let app = [("GITHUB_TOKEN", "t")];
+        assert_eq!(with(&app).unwrap().budgets, crate::budget::Budgets::default());
+        let config = with(&[
+            ("GITHUB_TOKEN", "t"),
+            ("INSPECTION_DEADLINE_SECONDS", "5"),
+            ("GITHUB_REQUEST_BUDGET", "7"),
+            ("FETCH_FILE_BUDGET", "9"),
+            ("FETCH_BYTE_BUDGET", "1024"),
+        ])
+        .unwrap();
+        let expected = crate::budget::Budgets {
+            deadline: std::time::Duration::from_secs(5),
+            requests: 7,
+            files: 9,
+            bytes: 1024,
+        };
+        assert_eq!(config.budgets, expected);
+        let err = problems(&[
+            ("GITHUB_TOKEN", "t"),
+            ("INSPECTION_DEADLINE_SECONDS", "0"),
+            ("FETCH_BYTE_BUDGET", "lots"),
+        ]);
+        assert!(err.contains("INSPECTION_DEADLINE_SECONDS must be at least 1"), "{err}");
+        assert!(err.contains("FETCH_BYTE_BUDGET=\"lots\" is invalid"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use whaleray_detect::SupportPolicy;
 use whaleray_shared::ports::DeploymentStore;
 
+use crate::budget::Budgets;
 use crate::codebuild::BuildLauncher;
 use crate::github::RepoReader;
 
@@ -21,6 +22,8 @@ pub struct Deps {
     pub support: SupportPolicy,
     /// The queue's `maxReceiveCount`: the delivery that reaches it is the last attempt.
     pub max_receive_count: u32,
+    /// What one inspection attempt may spend.
+    pub budgets: Budgets,
 }
 
 impl Deps {
@@ -44,6 +47,7 @@ impl Deps {
             )),
             support: config.support.clone(),
             max_receive_count: config.max_receive_count,
+            budgets: config.budgets,
         })
     }
 }

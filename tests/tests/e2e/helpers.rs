@@ -136,6 +136,7 @@ impl TestApp {
             )),
             support: whaleray_detect::SupportPolicy::default_policy(),
             max_receive_count: options.max_receive_count,
+            budgets: whaleray_worker::budget::Budgets::default(),
         };
         Self {
             emulator,

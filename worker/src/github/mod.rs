@@ -31,15 +31,40 @@ use whaleray_shared::{CommitSha, GitRef, InstallationId, RepoFullName};
 
 use crate::config::GitHubAuth;
 
-/// One file of a commit's tree.
+/// What a tree entry is, from its git `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular or executable file (`100644`, `100755`): the only kind ever read.
+    File,
+    /// A symbolic link (`120000`): its blob is the target's path, never read as a file.
+    Symlink,
+    /// A submodule (`160000`, type `commit`): another repository, never read.
+    Submodule,
+}
+
+impl EntryKind {
+    /// The kind of an entry of git type `kind` and mode `mode`; `None` for a directory.
+    pub fn of(kind: &str, mode: &str) -> Option<Self> {
+        match (kind, mode) {
+            ("commit", _) | (_, "160000") => Some(Self::Submodule),
+            (_, "120000") => Some(Self::Symlink),
+            ("blob", _) => Some(Self::File),
+            _ => None,
+        }
+    }
+}
+
+/// One non-directory entry of a commit's tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeEntry {
     /// Path from the repository root, `/`-separated.
     pub path: String,
-    /// The blob's SHA, used to fetch its contents.
+    /// The blob's SHA, used to fetch its contents (a submodule's commit SHA).
     pub sha: String,
     /// Size in bytes.
     pub size: u64,
+    /// File, symbolic link or submodule.
+    pub kind: EntryKind,
 }
 
 /// What the worker needs from GitHub, for one installation at a time.
@@ -53,7 +78,7 @@ pub trait RepoReader: Send + Sync {
         branch: Option<&GitRef>,
     ) -> Result<CommitSha, GitHubError>;
 
-    /// Every file of the commit's tree; a tree GitHub truncates is completed by walking the
+    /// Every file, symbolic link and submodule of the commit's tree; a tree GitHub truncates is completed by walking the
     /// directories detection can look into.
     async fn tree(
         &self,

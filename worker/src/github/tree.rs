@@ -14,7 +14,7 @@ use std::future::Future;
 
 use serde::Deserialize;
 
-use super::{GitHubError, TreeEntry};
+use super::{EntryKind, GitHubError, TreeEntry};
 
 /// Directories at most this many levels below the root are listed when walking.
 pub const MAX_WALK_DEPTH: usize = 3;
@@ -40,13 +40,18 @@ pub(crate) struct Item {
     #[serde(rename = "type")]
     pub kind: String,
     pub sha: String,
+    /// Git's mode: `100644` file, `120000` symbolic link, `160000` submodule, `040000` tree.
+    #[serde(default)]
+    pub mode: String,
     #[serde(default)]
     pub size: u64,
 }
 
 impl Item {
-    fn into_entry(self, prefix: &str) -> TreeEntry {
-        TreeEntry { path: join(prefix, &self.path), sha: self.sha, size: self.size }
+    /// The entry, unless this is a directory.
+    fn into_entry(self, prefix: &str) -> Option<TreeEntry> {
+        let kind = EntryKind::of(&self.kind, &self.mode)?;
+        Some(TreeEntry { path: join(prefix, &self.path), sha: self.sha, size: self.size, kind })
     }
 }
 
@@ -54,14 +59,9 @@ fn join(prefix: &str, path: &str) -> String {
     if prefix.is_empty() { path.to_owned() } else { format!("{prefix}/{path}") }
 }
 
-/// The files of a complete recursive listing.
+/// The files, symbolic links and submodules of a complete recursive listing.
 pub(crate) fn files(listing: Listing) -> Vec<TreeEntry> {
-    listing
-        .tree
-        .into_iter()
-        .filter(|item| item.kind == "blob")
-        .map(|item| item.into_entry(""))
-        .collect()
+    listing.tree.into_iter().filter_map(|item| item.into_entry("")).collect()
 }
 
 /// Completes a truncated recursive listing by walking directories with `list`, which fetches
@@ -97,14 +97,15 @@ where
         }
         for item in listing.tree {
             match item.kind.as_str() {
-                "blob" => {
-                    let entry = item.into_entry(&prefix);
-                    files.insert(entry.path.clone(), entry);
-                }
                 "tree" if depth < MAX_WALK_DEPTH && !SKIPPED.contains(&item.path.as_str()) => {
                     queue.push_back((join(&prefix, &item.path), item.sha, depth + 1));
                 }
-                _ => {}
+                "tree" => {}
+                _ => {
+                    if let Some(entry) = item.into_entry(&prefix) {
+                        files.insert(entry.path.clone(), entry);
+                    }
+                }
             }
         }
     }
@@ -120,7 +121,8 @@ mod tests {
     use super::*;
 
     fn item(path: &str, kind: &str, sha: &str) -> Item {
-        Item { path: path.into(), kind: kind.into(), sha: sha.into(), size: 1 }
+        let mode = if kind == "tree" { "040000" } else { "100644" };
+        Item { path: path.into(), kind: kind.into(), sha: sha.into(), mode: mode.into(), size: 1 }
     }
 
     /// A repository as non-recursive listings by tree SHA, and a lister that counts calls.
@@ -166,14 +168,16 @@ mod tests {
         })
         .await
         .unwrap();
-        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let paths: Vec<(&str, EntryKind)> =
+            files.iter().map(|f| (f.path.as_str(), f.kind)).collect();
         assert_eq!(
             paths,
             [
-                "apps/web/package.json",
-                "apps/web/src/deep/known.ts",
-                "apps/web/src/main.ts",
-                "package.json",
+                ("apps/web/package.json", EntryKind::File),
+                ("apps/web/src/deep/known.ts", EntryKind::File),
+                ("apps/web/src/main.ts", EntryKind::File),
+                ("lib", EntryKind::Submodule),
+                ("package.json", EntryKind::File),
             ]
         );
         assert_eq!(*calls.borrow(), ["root", "apps", "web", "src"]);
@@ -195,6 +199,31 @@ mod tests {
         .unwrap();
         assert_eq!(*calls.borrow(), MAX_WALK_CALLS);
         assert_eq!(files.len(), MAX_WALK_CALLS);
+    }
+
+    #[test]
+    fn modes_say_which_entries_are_files() {
+        let listing: Listing = serde_json::from_value(serde_json::json!({
+            "sha": "root",
+            "truncated": false,
+            "tree": [
+                { "path": "dist", "mode": "120000", "type": "blob", "sha": "a1", "size": 4 },
+                { "path": "lib", "mode": "160000", "type": "commit", "sha": "b2" },
+                { "path": "run.sh", "mode": "100755", "type": "blob", "sha": "c3", "size": 9 },
+                { "path": "src", "mode": "040000", "type": "tree", "sha": "d4" },
+            ],
+        }))
+        .unwrap();
+        let kinds: Vec<(String, EntryKind)> =
+            files(listing).into_iter().map(|e| (e.path, e.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("dist".to_owned(), EntryKind::Symlink),
+                ("lib".to_owned(), EntryKind::Submodule),
+                ("run.sh".to_owned(), EntryKind::File),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use whaleray_shared::{
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
-use whaleray_worker::github::{GitHubError, RepoReader, TreeEntry};
+use whaleray_worker::github::{EntryKind, GitHubError, RepoReader, TreeEntry};
 
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -52,7 +52,12 @@ impl RepoReader for FakeGitHub {
             self.failures.fetch_sub(1, Ordering::SeqCst);
             return Err(GitHubError::Server { status: 502, wait: None });
         }
-        let entry = |path: &str| TreeEntry { path: path.into(), sha: path.into(), size: 10 };
+        let entry = |path: &str| TreeEntry {
+            path: path.into(),
+            sha: path.into(),
+            size: 10,
+            kind: EntryKind::File,
+        };
         Ok(vec![entry("package.json"), entry("vite.config.js"), entry("index.html")])
     }
 
@@ -121,6 +126,7 @@ pub async fn world(github_failures: u32, permanent: bool) -> World {
         builds: builds.clone(),
         support: SupportPolicy::default_policy(),
         max_receive_count: 3,
+        budgets: whaleray_worker::budget::Budgets::default(),
     };
     World { store, builds, deps, job }
 }

@@ -9,18 +9,21 @@
 
 use std::time::Duration;
 
-use whaleray_detect::{
-    Detection, FileContent, MAX_FILE_BYTES, MAX_ROUNDS, Options, Snapshot, Step,
-};
 use whaleray_shared::error::StoreError;
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::BuildInputs;
 use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
+use crate::budget::Exceeded;
 use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
-use crate::github::{GitHubError, TreeEntry};
+use crate::github::GitHubError;
 use crate::plan::build_plan;
+
+mod paths;
+mod remote;
+
+use remote::Inspected;
 
 /// How a job ended, when it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +90,13 @@ impl From<GitHubError> for Failure {
             }
             ErrorClass::Permanent => Self::Permanent(e.to_string()),
         }
+    }
+}
+
+impl From<Exceeded> for Failure {
+    /// The same repository would exceed the budget again: a verdict, not a retry.
+    fn from(e: Exceeded) -> Self {
+        Self::Permanent(e.to_string())
     }
 }
 
@@ -170,23 +180,32 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
         let inputs = BuildInputs { commit: commit.clone(), plan: plan.clone() };
         return start_and_record(deps, deployment, inputs).await;
     }
-    let (repo, installation) = (&deployment.repository, deployment.installation_id);
-    let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
-    let tree = deps.github.tree(installation, repo, &commit).await?;
-    let detection = detect_remote(deps, deployment, &tree).await?;
-    let refusal = (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection));
-    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
+    let deadline = deps.budgets.deadline;
+    let inspected = tokio::time::timeout(deadline, remote::inspect(deps, deployment))
+        .await
+        .map_err(|_| Exceeded::Deadline(deadline))??;
+    let Inspected { commit, detection, refusal } = inspected;
 
-    if let Some(reason) = refusal {
+    // A verdict over a detection budget is refused for that budget (its values are cut);
+    // otherwise unbuildable directories, then the support policy.
+    let unsupported =
+        || (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection));
+    let refused =
+        if detection.exceeded.is_some() { unsupported() } else { refusal.or_else(unsupported) };
+    if let Some(reason) = refused {
+        // A refused verdict keeps its plan when the plan is well-formed; one with values no
+        // plan can hold (a directory escaping the repository) is stored without one.
+        let plan = build_plan(detection).ok();
         let change = StatusChange {
             reason: Some(reason.clone()),
             commit_sha: Some(commit),
-            plan: Some(plan),
+            plan,
             ..StatusChange::to(DeploymentStatus::NotSupported)
         };
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
+    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
     start_and_record(deps, deployment, BuildInputs { commit, plan }).await
 }
 
@@ -253,43 +272,6 @@ async fn start_build(
         tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
     }
     Ok((started?, claim.inputs))
-}
-
-/// Detection over the GitHub tree, fetching only the blobs the rules ask for. Files over the
-/// size cap are reported as too large without being downloaded.
-async fn detect_remote(
-    deps: &Deps,
-    deployment: &Deployment,
-    tree: &[TreeEntry],
-) -> Result<Detection, Failure> {
-    let mut snapshot = Snapshot::new(tree.iter().map(|e| e.path.clone()));
-    let options =
-        Options { root_directory: deployment.root_directory.as_ref().map(ToString::to_string) };
-    for _ in 0..MAX_ROUNDS {
-        let wanted = match whaleray_detect::detect(&snapshot, &options) {
-            Step::Done(detection) => return Ok(detection),
-            Step::Need(paths) => paths,
-        };
-        for path in wanted {
-            let content = match tree.iter().find(|e| e.path == path) {
-                None => FileContent::Absent,
-                Some(entry) if entry.size > MAX_FILE_BYTES => FileContent::TooLarge,
-                Some(entry) => {
-                    let bytes = deps
-                        .github
-                        .blob(deployment.installation_id, &deployment.repository, &entry.sha)
-                        .await?;
-                    if bytes.len() as u64 > MAX_FILE_BYTES {
-                        FileContent::TooLarge
-                    } else {
-                        FileContent::Bytes(bytes)
-                    }
-                }
-            };
-            snapshot.insert_file(&path, content);
-        }
-    }
-    Err(Failure::Permanent("detection did not settle; please report this repository".into()))
 }
 
 /// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;

@@ -1,0 +1,140 @@
+//! The plan's directories, checked before anything is built: the app (root) directory and the
+//! output directory must be normalised relative paths inside the repository, spelled with
+//! characters a build can take without quoting surprises, and neither they nor any folder
+//! above them may be a symbolic link or a submodule (a link could point out of the checkout).
+
+use whaleray_detect::Detection;
+use whaleray_shared::RootDirectory;
+
+use crate::github::{EntryKind, TreeEntry};
+
+/// Longest directory text quoted back in a reason.
+const SHOWN: usize = 80;
+
+/// Why the plan's directories cannot be built, or `None` when they can.
+pub(super) fn refusal(detection: &Detection, tree: &[TreeEntry]) -> Option<String> {
+    let root = match checked("app directory", &detection.root_directory) {
+        Ok(root) => root,
+        Err(reason) => return Some(reason),
+    };
+    let output = match detection.output_directory.as_deref().map(|o| checked("output directory", o))
+    {
+        None => None,
+        Some(Ok(output)) => Some(output),
+        Some(Err(reason)) => return Some(reason),
+    };
+    let mut dirs = vec![("app directory", root.as_ref().to_owned())];
+    if let Some(output) = output.filter(|o| !o.is_root()) {
+        let full = if root.is_root() { output.to_string() } else { format!("{root}/{output}") };
+        dirs.push(("output directory", full));
+    }
+    dirs.iter().find_map(|(what, dir)| {
+        linked(tree, dir).map(|(at, kind)| {
+            let kind = if kind == EntryKind::Submodule { "a submodule" } else { "a symbolic link" };
+            format!("the {what} {} goes through {}: {} is {kind}", shown(dir), shown(at), shown(at))
+        })
+    })
+}
+
+/// `value` as a relative path inside the repository whose every part is a plain name.
+fn checked(what: &str, value: &str) -> Result<RootDirectory, String> {
+    let escapes = || {
+        format!(
+            "the {what} {} is not a relative path inside the repository (no '..', absolute path, \
+             backslash or control character)",
+            shown(value)
+        )
+    };
+    // Parsing trims spaces; a plan value must already be what it means.
+    if value.trim() != value {
+        return Err(escapes());
+    }
+    let dir = RootDirectory::parse(value).map_err(|_| escapes())?;
+    if !dir.as_ref().chars().all(plain) {
+        return Err(format!(
+            "the {what} {} has characters WhaleRay does not pass to a build (letters, digits, \
+             '.', '_', '-', '@', '+', spaces and '/' only)",
+            shown(value)
+        ));
+    }
+    Ok(dir)
+}
+
+fn plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+' | '/' | ' ')
+}
+
+/// The first link or submodule at `dir` or above it.
+fn linked<'a>(tree: &'a [TreeEntry], dir: &str) -> Option<(&'a str, EntryKind)> {
+    tree.iter()
+        .filter(|e| e.kind != EntryKind::File)
+        .find(|e| dir == e.path || dir.starts_with(&format!("{}/", e.path)))
+        .map(|e| (e.path.as_str(), e.kind))
+}
+
+fn shown(value: &str) -> String {
+    let cut: String = value.chars().take(SHOWN).collect();
+    if cut.len() < value.len() { format!("{cut:?}...") } else { format!("{cut:?}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(root: &str, output: Option<&str>) -> Detection {
+        let mut d = Detection::empty(root);
+        d.output_directory = output.map(str::to_owned);
+        d
+    }
+
+    fn entry(path: &str, kind: EntryKind) -> TreeEntry {
+        TreeEntry { path: path.into(), sha: "0".repeat(40), size: 1, kind }
+    }
+
+    #[test]
+    fn plain_relative_directories_pass() {
+        let tree = [entry("apps/web/package.json", EntryKind::File)];
+        for (root, output) in [
+            (".", Some("dist")),
+            ("apps/web", Some("build/out")),
+            ("@a/b+c", None),
+            ("web app", None),
+        ] {
+            assert_eq!(refusal(&plan(root, output), &tree), None, "{root} {output:?}");
+        }
+    }
+
+    #[test]
+    fn escaping_absolute_and_unusual_directories_are_refused() {
+        for (root, output) in [
+            (".", Some("../../etc")),
+            (".", Some("/etc")),
+            (".", Some("dist/../../../etc")),
+            ("apps\\web", None),
+            ("apps/web\n", Some("dist")),
+            ("apps/$(id)", Some("dist")),
+            (".", Some("out;rm -rf ~")),
+            (".", Some("dist\u{7}")),
+        ] {
+            let reason = refusal(&plan(root, output), &[]);
+            assert!(reason.is_some(), "{root:?} {output:?} accepted");
+        }
+    }
+
+    #[test]
+    fn links_and_submodules_on_the_way_are_refused() {
+        let tree = [entry("dist", EntryKind::Symlink), entry("apps/lib", EntryKind::Submodule)];
+        let reason = refusal(&plan(".", Some("dist")), &tree).unwrap();
+        assert!(reason.contains("\"dist\" is a symbolic link"), "{reason}");
+        let reason = refusal(&plan("apps/lib/web", None), &tree).unwrap();
+        assert!(reason.contains("\"apps/lib\" is a submodule"), "{reason}");
+        assert_eq!(refusal(&plan(".", Some("dist2")), &tree), None);
+    }
+
+    #[test]
+    fn long_values_are_cut_in_reasons() {
+        let long = format!("../{}", "a".repeat(10_000));
+        let reason = refusal(&plan(".", Some(&long)), &[]).unwrap();
+        assert!(reason.len() < 400, "{}", reason.len());
+    }
+}
