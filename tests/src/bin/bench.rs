@@ -231,6 +231,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         )),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
+        budgets: whaleray_worker::budget::Budgets::default(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut poller =
