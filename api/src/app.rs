@@ -3,43 +3,19 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{Method, Uri, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use whaleray_shared::ports::{
-    DeploymentStore, IdempotencyStore, InstallationDirectory, JobQueue, RateLimitStore,
-};
 
-use crate::auth::Authenticator;
 use crate::error::ApiError;
-use crate::guards::rate_limit::Limits;
 use crate::guards::{EXPOSED_HEADERS, IDEMPOTENCY_KEY, idempotency, rate_limit};
 use crate::openapi::ApiDoc;
 use crate::routes::deployments;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// The deployments table.
-    pub store: Arc<dyn DeploymentStore>,
-    /// The installations table.
-    pub installations: Arc<dyn InstallationDirectory>,
-    /// The inspection job queue.
-    pub queue: Arc<dyn JobQueue>,
-    /// Idempotency keys and their stored answers.
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// Rate-limit buckets.
-    pub rate_limits: Arc<dyn RateLimitStore>,
-    /// The rate limits applied.
-    pub limits: Limits,
-    /// How callers are identified.
-    pub auth: Authenticator,
-    /// Origins allowed by CORS.
-    pub allowed_origins: Vec<HeaderValue>,
-}
+use crate::state::AppState;
 
 /// Builds the API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -12,7 +12,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use whaleray_shared::UserId;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 
 /// How the caller's identity is established.
@@ -121,13 +120,19 @@ pub fn mint_dev_token(
 #[derive(Debug, Clone)]
 pub struct Caller(pub UserId);
 
-impl FromRequestParts<Arc<AppState>> for Caller {
+/// Application state that knows how to identify callers (so this module needs no state type).
+pub trait Identifies {
+    /// The authenticator requests are checked with.
+    fn authenticator(&self) -> &Authenticator;
+}
+
+impl<S: Identifies + Send + Sync> FromRequestParts<Arc<S>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &Arc<AppState>,
+        state: &Arc<S>,
     ) -> Result<Self, Self::Rejection> {
-        state.auth.identify(parts).map(Caller)
+        state.authenticator().identify(parts).map(Caller)
     }
 }

@@ -10,6 +10,7 @@ use whaleray_shared::ports::PageCursor;
 use whaleray_shared::{BuildPlan, Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
 
 use crate::error::ApiError;
+use crate::service::DeploymentRequest;
 
 /// The body of `POST /deployments`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,18 +27,7 @@ pub struct CreateDeploymentBody {
     pub root_directory: Option<String>,
 }
 
-/// A validated deployment request.
-#[derive(Debug, Clone)]
-pub struct CreateDeployment {
-    /// The repository.
-    pub repository: RepoFullName,
-    /// The branch, if one was named.
-    pub branch: Option<GitRef>,
-    /// The app folder, if one was named.
-    pub root_directory: Option<RootDirectory>,
-}
-
-impl TryFrom<CreateDeploymentBody> for CreateDeployment {
+impl TryFrom<CreateDeploymentBody> for DeploymentRequest {
     type Error = ApiError;
 
     fn try_from(body: CreateDeploymentBody) -> Result<Self, Self::Error> {
@@ -353,21 +343,21 @@ mod tests {
     fn invalid_names_get_their_own_codes() {
         let body =
             CreateDeploymentBody { repository: "a/b/c".into(), branch: None, root_directory: None };
-        let err = CreateDeployment::try_from(body).unwrap_err();
+        let err = DeploymentRequest::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_repository");
         let body = CreateDeploymentBody {
             repository: "a/b".into(),
             branch: Some("-x".into()),
             root_directory: None,
         };
-        let err = CreateDeployment::try_from(body).unwrap_err();
+        let err = DeploymentRequest::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_branch");
         let body = CreateDeploymentBody {
             repository: "a/b".into(),
             branch: None,
             root_directory: Some("../etc".into()),
         };
-        let err = CreateDeployment::try_from(body).unwrap_err();
+        let err = DeploymentRequest::try_from(body).unwrap_err();
         assert_eq!(err.code_and_status().0, "invalid_root_directory");
     }
 }

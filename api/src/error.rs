@@ -7,8 +7,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use whaleray_shared::ErrorClass;
-use whaleray_shared::error::{GuardError, QueueError, StoreError};
+use whaleray_shared::error::GuardError;
 use whaleray_shared::rate_limit::Decision;
+
+use crate::service::ServiceError;
 
 /// Everything a route can answer besides success.
 #[derive(Debug, thiserror::Error)]
@@ -95,25 +97,22 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        match err.class() {
-            ErrorClass::Retryable => {
-                tracing::warn!(error = ?err, "store unavailable");
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::NotInstalled(repo) => Self::NotInstalled(repo.to_string()),
+            ServiceError::NotFound(id) => Self::DeploymentNotFound(id.to_string()),
+            ServiceError::NotQueued { .. } => Self::Unavailable(
+                "the deployment could not be queued; it was marked FAILED, please deploy again"
+                    .into(),
+            ),
+            ServiceError::Store(e) if e.class() == ErrorClass::Retryable => {
+                tracing::warn!(error = ?e, "store unavailable");
                 Self::Unavailable("the deployment store is unavailable; try again shortly".into())
             }
-            ErrorClass::Permanent => Self::Internal(Box::new(err)),
-        }
-    }
-}
-
-impl From<QueueError> for ApiError {
-    fn from(err: QueueError) -> Self {
-        match err.class() {
-            ErrorClass::Retryable => {
-                Self::Unavailable("the job queue is unavailable; try again shortly".into())
-            }
-            ErrorClass::Permanent => Self::Internal(Box::new(err)),
+            ServiceError::Store(e) => Self::Internal(Box::new(e)),
+            ServiceError::RateLimited(decision) => Self::RateLimited(decision),
+            ServiceError::Guard(e) => Self::from(e),
         }
     }
 }

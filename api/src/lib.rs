@@ -5,6 +5,11 @@
 //!
 //! - It depends on `whaleray-shared` only (never on `whaleray-detect` or the worker): the
 //!   domain types, the store and queue ports, and their adapters for wiring.
+//! - Modules import in one direction, never in a circle: `app` → `routes`, `state`, `error`;
+//!   `routes` → `auth`, `dto`, `service`, `state`, `error`; `state` → `auth`; `auth` and
+//!   `dto` → `error`; `dto` and `error` → `service`; `service` → nothing of this crate. The
+//!   service knows no HTTP: it takes domain values and answers a `ServiceError`, which only
+//!   `error.rs` turns into a status and `code`.
 //! - Only this crate knows HTTP. `dto.rs` owns the JSON shapes, each converted to or from
 //!   domain types; `error.rs` alone decides statuses and `code`s.
 
@@ -17,6 +22,8 @@ pub mod guards;
 pub mod openapi;
 pub mod routes;
 pub mod service;
+pub mod state;
 
-pub use app::{AppState, router};
+pub use app::router;
 pub use config::ApiConfig;
+pub use state::AppState;

@@ -1,14 +1,75 @@
 //! The API's use cases over the ports: create a deployment, read one, list a user's.
+//!
+//! The service takes domain values and answers domain values or a [`ServiceError`]; it knows
+//! nothing of HTTP. `error.rs` decides what each failure looks like on the wire.
 
 use chrono::Utc;
+use whaleray_shared::error::{GuardError, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
-use whaleray_shared::ports::{DeploymentStore, InstallationDirectory, JobQueue, RateLimitStore};
+use whaleray_shared::ports::{
+    DeploymentStore, InstallationDirectory, JobQueue, Page, PageCursor, RateLimitStore,
+};
 use whaleray_shared::rate_limit::{Decision, RateLimit};
-use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
+use whaleray_shared::{
+    Deployment, DeploymentId, DeploymentStatus, ErrorClass, GitRef, RepoFullName, RootDirectory,
+    StatusChange, UserId,
+};
 
-use crate::dto::CreateDeployment;
-use crate::error::ApiError;
 use crate::guards::rate_limit::installation_bucket;
+
+/// A validated request to deploy.
+#[derive(Debug, Clone)]
+pub struct DeploymentRequest {
+    /// The repository.
+    pub repository: RepoFullName,
+    /// The branch, if one was named.
+    pub branch: Option<GitRef>,
+    /// The app folder, if one was named.
+    pub root_directory: Option<RootDirectory>,
+}
+
+/// Why a use case did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The repository's owner is not one of the caller's App installations.
+    #[error("the WhaleRay GitHub App is not installed on {0}, or you have no access to it")]
+    NotInstalled(RepoFullName),
+    /// No such deployment, or not the caller's.
+    #[error("deployment {0} not found")]
+    NotFound(DeploymentId),
+    /// The job could not be queued; the deployment was marked FAILED.
+    #[error("the inspection of deployment {id} could not be queued")]
+    NotQueued {
+        /// The deployment, now FAILED.
+        id: DeploymentId,
+        /// Why the queue refused.
+        #[source]
+        source: QueueError,
+    },
+    /// The store failed.
+    #[error("the deployment store failed")]
+    Store(#[from] StoreError),
+    /// The installation's rate limit refused the create.
+    #[error("the installation's rate limit is reached")]
+    RateLimited(Decision),
+    /// The rate-limit store failed.
+    #[error("the rate-limit store failed")]
+    Guard(#[from] GuardError),
+}
+
+impl ServiceError {
+    /// Whether trying again later can succeed.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::NotInstalled(_) | Self::NotFound(_) | Self::RateLimited(_) => {
+                ErrorClass::Permanent
+            }
+            Self::Guard(e) => e.class(),
+            Self::NotQueued { .. } => ErrorClass::Retryable,
+            Self::Store(e) => e.class(),
+        }
+    }
+}
 
 /// Where creates are counted against their installation's limit.
 pub struct InstallationLimit<'a> {
@@ -22,25 +83,26 @@ pub struct InstallationLimit<'a> {
 /// rate limit (all its users together).
 ///
 /// If the job cannot be queued, the record must not stay INSPECTING with no job behind it:
-/// it is moved to FAILED with the reason, and the caller gets a 503 to try again.
+/// it is moved to FAILED with the reason, and the caller is told to try again.
+#[tracing::instrument(skip_all, fields(repository = %request.repository))]
 pub async fn create_deployment(
     store: &dyn DeploymentStore,
     installations: &dyn InstallationDirectory,
     queue: &dyn JobQueue,
     limit: InstallationLimit<'_>,
     caller: UserId,
-    request: CreateDeployment,
-) -> Result<Deployment, ApiError> {
+    request: DeploymentRequest,
+) -> Result<Deployment, ServiceError> {
     let installation = installations
         .installations_of(&caller)
         .await?
         .into_iter()
         .find(|i| request.repository.is_owned_by(&i.account_login))
-        .ok_or_else(|| ApiError::NotInstalled(request.repository.to_string()))?;
+        .ok_or_else(|| ServiceError::NotInstalled(request.repository.clone()))?;
     let bucket = installation_bucket(installation.installation_id.get());
     let decision = limit.buckets.take(&bucket, limit.limit, Utc::now()).await?;
     if let Decision::Limited { .. } = decision {
-        return Err(ApiError::RateLimited(decision));
+        return Err(ServiceError::RateLimited(decision));
     }
 
     let mut deployment =
@@ -64,24 +126,33 @@ pub async fn create_deployment(
             {
                 tracing::error!(deployment_id = %deployment.id, error = ?e, "could not mark deployment FAILED");
             }
-            Err(ApiError::Unavailable(
-                "the deployment could not be queued; it was marked FAILED, please deploy again"
-                    .into(),
-            ))
+            Err(ServiceError::NotQueued { id: deployment.id, source: send_error })
         }
     }
 }
 
 /// Reads a deployment for its owner; anyone else gets the same answer as for a missing one.
+#[tracing::instrument(skip_all, fields(deployment_id = %id))]
 pub async fn get_deployment(
     store: &dyn DeploymentStore,
     caller: &UserId,
     id: DeploymentId,
-) -> Result<Deployment, ApiError> {
+) -> Result<Deployment, ServiceError> {
     match store.get(id).await? {
         Some(deployment) if &deployment.user_id == caller => Ok(deployment),
-        _ => Err(ApiError::DeploymentNotFound(id.to_string())),
+        _ => Err(ServiceError::NotFound(id)),
     }
+}
+
+/// One page of the caller's deployments, newest first, after `after` when given.
+#[tracing::instrument(skip_all, fields(limit))]
+pub async fn list_deployments(
+    store: &dyn DeploymentStore,
+    caller: &UserId,
+    limit: u32,
+    after: Option<&PageCursor>,
+) -> Result<Page, ServiceError> {
+    Ok(store.list_for_user(caller, limit, after).await?)
 }
 
 #[cfg(test)]
@@ -108,7 +179,7 @@ mod tests {
             let installation_id = InstallationId::new(7).unwrap();
             installations.add(user, Installation { installation_id, account_login: "acme".into() });
         }
-        let request = || CreateDeployment {
+        let request = || DeploymentRequest {
             repository: RepoFullName::parse("acme/site").unwrap(),
             branch: None,
             root_directory: None,
@@ -126,7 +197,7 @@ mod tests {
         assert!(create(&users[0]).await.is_ok());
         assert!(create(&users[1]).await.is_ok());
         let refused = create(&users[1]).await.unwrap_err();
-        assert_eq!(refused.code_and_status().0, "rate_limited");
+        assert!(matches!(refused, ServiceError::RateLimited(_)), "{refused:?}");
         assert_eq!(store.all().len(), 2, "a refused create records nothing");
         assert_eq!(queue.sent().len(), 2);
     }

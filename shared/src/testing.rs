@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
 use crate::error::{AwsError, ErrorClass, GuardError, QueueError, StoreError};
@@ -62,7 +62,12 @@ impl DeploymentStore for MemoryStore {
         if items.contains_key(&deployment.id) {
             return Err(StoreError::AlreadyExists(deployment.id));
         }
-        items.insert(deployment.id, deployment.clone());
+        // DynamoDB items keep timestamps to the millisecond (`dynamo/item.rs`); so does this
+        // fake, or page cursors (millisecond text) would compare differently here.
+        let mut stored = deployment.clone();
+        stored.created_at = stored.created_at.trunc_subsecs(3);
+        stored.updated_at = stored.updated_at.trunc_subsecs(3);
+        items.insert(deployment.id, stored);
         Ok(())
     }
 

@@ -22,8 +22,8 @@ use whaleray_shared::idempotency::{
 };
 
 use super::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The largest request body read (axum's default body limit).
 pub const MAX_REQUEST_BODY: usize = 2 * 1024 * 1024;

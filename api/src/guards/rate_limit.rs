@@ -12,8 +12,8 @@ use chrono::Utc;
 use whaleray_shared::rate_limit::{Decision, RateLimit};
 
 use super::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The configured limits.
 #[derive(Debug, Clone, Copy, PartialEq)]

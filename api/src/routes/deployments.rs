@@ -11,15 +11,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use whaleray_shared::DeploymentId;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::dto::{
-    CreateDeployment, CreateDeploymentBody, CreatedBody, DeploymentBody, DeploymentList,
-    decode_cursor, encode_cursor,
+    CreateDeploymentBody, CreatedBody, DeploymentBody, DeploymentList, decode_cursor, encode_cursor,
 };
 use crate::error::ApiError;
 use crate::openapi::{ErrorSchema, IdempotencyHeader};
-use crate::service;
+use crate::service::{self, DeploymentRequest};
+use crate::state::AppState;
 
 /// `POST /deployments`: 202 with the new deployment's id and `INSPECTING`.
 #[utoipa::path(
@@ -66,7 +65,7 @@ pub async fn create(
     body: Result<Json<CreateDeploymentBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let request = CreateDeployment::try_from(body)?;
+    let request = DeploymentRequest::try_from(body)?;
     let deployment = service::create_deployment(
         state.store.as_ref(),
         state.installations.as_ref(),
@@ -160,7 +159,8 @@ pub async fn list(
         return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 100"));
     }
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let page = state.store.list_for_user(&caller, limit, after.as_ref()).await?;
+    let page =
+        service::list_deployments(state.store.as_ref(), &caller, limit, after.as_ref()).await?;
     Ok(Json(DeploymentList {
         deployments: page.deployments.into_iter().map(Into::into).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),

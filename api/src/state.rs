@@ -1,0 +1,37 @@
+//! What every handler can reach: the ports and the request policy, built once in `main`.
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use whaleray_shared::ports::{
+    DeploymentStore, IdempotencyStore, InstallationDirectory, JobQueue, RateLimitStore,
+};
+
+use crate::auth::{Authenticator, Identifies};
+use crate::guards::rate_limit::Limits;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The deployments table.
+    pub store: Arc<dyn DeploymentStore>,
+    /// The installations table.
+    pub installations: Arc<dyn InstallationDirectory>,
+    /// The inspection job queue.
+    pub queue: Arc<dyn JobQueue>,
+    /// Idempotency keys and their stored answers.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Rate-limit buckets.
+    pub rate_limits: Arc<dyn RateLimitStore>,
+    /// The rate limits applied.
+    pub limits: Limits,
+    /// How callers are identified.
+    pub auth: Authenticator,
+    /// Origins allowed by CORS.
+    pub allowed_origins: Vec<HeaderValue>,
+}
+
+impl Identifies for AppState {
+    fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
