@@ -61,7 +61,7 @@ impl Class {
     pub fn repo(self, full_name: &str) -> FakeRepo {
         match self {
             Self::Glob => glob(full_name, 200),
-            Self::Memory => memory(full_name, 64),
+            Self::Memory => memory(full_name, 64, PACKAGE_FILES.len()),
             Self::Requests => requests(full_name, 500),
             Self::Stored => stored(full_name),
             Self::Shell => shell(full_name),
@@ -128,13 +128,14 @@ fn padded(head: &str, tail: &str, size: usize) -> Vec<u8> {
     out
 }
 
-/// `packages` workspace packages, each with the 14 files of [`PACKAGE_FILES`] at 1 MiB.
-pub fn memory(full_name: &str, packages: usize) -> FakeRepo {
+/// `packages` workspace packages, each with the first `per_package` of the 14 files of
+/// [`PACKAGE_FILES`], at 1 MiB each.
+pub fn memory(full_name: &str, packages: usize, per_package: usize) -> FakeRepo {
     let size = usize::try_from(whaleray_detect::MAX_FILE_BYTES).unwrap_or(1 << 20);
     let mut all = vec![text("package.json", r#"{"private":true,"workspaces":["packages/*"]}"#)];
     for i in 0..packages {
-        for name in PACKAGE_FILES {
-            let contents = match name {
+        for name in PACKAGE_FILES.iter().take(per_package) {
+            let contents = match *name {
                 "package.json" => padded(
                     &format!(
                         r#"{{"name":"p{i}","scripts":{{"build":"vite build"}},"devDependencies":{{"vite":"5"}},"description":""#

@@ -1,62 +1,14 @@
-//! Starting builds: the port, and its CodeBuild implementation.
+//! Starting builds: the CodeBuild implementation of the worker's [`BuildLauncher`] port
+//! (defined in [`crate::ports`]).
 
 use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{Build, EnvironmentVariable, EnvironmentVariableType, SourceType};
 use chrono::{DateTime, Utc};
+use whaleray_shared::DeploymentId;
 use whaleray_shared::aws::aws_error;
-use whaleray_shared::error::AwsError;
-use whaleray_shared::{BuildPlan, CommitSha, DeploymentId, ErrorClass, RepoFullName};
 
-/// Everything a build needs. The commit SHA, never the branch name, says what to build.
-#[derive(Debug, Clone)]
-pub struct BuildRequest<'a> {
-    /// The deployment, also the idempotency token: two starts for one deployment give one build.
-    pub deployment_id: DeploymentId,
-    /// The repository to clone.
-    pub repository: &'a RepoFullName,
-    /// The exact commit to build.
-    pub commit: &'a CommitSha,
-    /// The build plan.
-    pub plan: &'a BuildPlan,
-}
-
-/// A failure to start a build.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// The AWS call failed.
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    /// CodeBuild answered without a build id.
-    #[error("CodeBuild started no build (no build id in its answer)")]
-    NoBuildId,
-}
-
-impl BuildError {
-    /// Retryable for AWS outages and throttling; permanent otherwise.
-    pub fn class(&self) -> ErrorClass {
-        match self {
-            Self::Aws(e) => e.class,
-            Self::NoBuildId => ErrorClass::Retryable,
-        }
-    }
-}
-
-/// Starts builds.
-#[async_trait]
-pub trait BuildLauncher: Send + Sync {
-    /// Starts one build and returns its id.
-    async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError>;
-
-    /// The build already started for `deployment` at or after `since`, if any: used when an
-    /// earlier claim existed, whose holder may have started a build and died, or whose
-    /// StartBuild went unanswered.
-    async fn find_started(
-        &self,
-        deployment: DeploymentId,
-        since: DateTime<Utc>,
-    ) -> Result<Option<String>, BuildError>;
-}
+pub use crate::ports::{BuildError, BuildLauncher, BuildRequest};
 
 /// The buildspec every build runs, sent as `buildspecOverride` with each StartBuild; the
 /// project holds the same text. It reads the plan from `WHALERAY_*` variables.
@@ -193,6 +145,7 @@ mod tests {
     use aws_sdk_codebuild::types::error::{AccountLimitExceededException, InvalidInputException};
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::DateTime as SmithyTime;
+    use whaleray_shared::{BuildPlan, CommitSha, ErrorClass, RepoFullName};
 
     fn request_parts() -> (DeploymentId, RepoFullName, CommitSha, BuildPlan) {
         let detection: whaleray_detect::Detection = serde_json::from_value(serde_json::json!({

@@ -1,4 +1,5 @@
-//! What processing a job depends on, built once per process and shared by every job.
+//! What processing a job depends on, built once per process and shared by every job. The
+//! production wiring is in `wiring.rs`; tests build `Deps` from fakes.
 
 use std::sync::Arc;
 
@@ -6,8 +7,7 @@ use whaleray_detect::SupportPolicy;
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::budget::Budgets;
-use crate::codebuild::BuildLauncher;
-use crate::github::RepoReader;
+use crate::ports::{BuildLauncher, RepoReader};
 
 /// The worker's ports and policy.
 #[derive(Clone)]
@@ -24,30 +24,4 @@ pub struct Deps {
     pub max_receive_count: u32,
     /// What one inspection attempt may spend.
     pub budgets: Budgets,
-}
-
-impl Deps {
-    /// The production wiring: DynamoDB, the GitHub client and CodeBuild, from `config`. With App
-    /// auth and a Secrets Manager key, this is where the key is read, once per process.
-    pub async fn from_config(
-        config: &crate::WorkerConfig,
-        sdk: &aws_config::SdkConfig,
-    ) -> Result<Self, crate::github::SetupError> {
-        let github =
-            crate::github::connect(&config.github_api_url, &config.github_auth, sdk).await?;
-        Ok(Self {
-            store: Arc::new(whaleray_shared::dynamo::DynamoDeploymentStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                &config.deployments_table,
-            )),
-            github: Arc::new(github),
-            builds: Arc::new(crate::codebuild::CodeBuildLauncher::new(
-                aws_sdk_codebuild::Client::new(sdk),
-                &config.codebuild_project,
-            )),
-            support: config.support.clone(),
-            max_receive_count: config.max_receive_count,
-            budgets: config.budgets,
-        })
-    }
 }

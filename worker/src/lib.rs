@@ -23,10 +23,12 @@ pub mod message;
 pub mod operator;
 pub mod plan;
 pub mod poll;
+pub mod ports;
 pub mod process;
 pub mod replay;
 pub mod sweep;
 pub mod visibility;
+pub mod wiring;
 
 pub use config::WorkerConfig;
 pub use deps::Deps;

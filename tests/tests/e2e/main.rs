@@ -10,6 +10,7 @@ mod build_faults;
 mod dlq_flow;
 mod github_app;
 mod helpers;
+mod hostile;
 mod lambda_entry;
 mod request_guards;
 mod worker_flow;
