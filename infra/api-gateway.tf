@@ -63,6 +63,16 @@ resource "aws_apigatewayv2_route" "api" {
   authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
 }
 
+# GitHub's webhook deliveries carry no JWT: the route is public, and the function refuses any
+# delivery without a valid X-Hub-Signature-256 before reading it.
+resource "aws_apigatewayv2_route" "github_webhook" {
+  #checkov:skip=CKV_AWS_309:GitHub's webhook deliveries carry no credential API Gateway can check; the function authenticates each one by its HMAC-SHA256 signature before reading it.
+  api_id             = aws_apigatewayv2_api.http.id
+  route_key          = "POST /github/webhook"
+  target             = "integrations/${aws_apigatewayv2_integration.api.id}"
+  authorization_type = "NONE"
+}
+
 resource "aws_cloudwatch_log_group" "api_access" {
   #checkov:skip=CKV_AWS_158:Access logs hold request metadata only (no bodies, no tokens); CloudWatch Logs encrypts them at rest with its own key.
   #checkov:skip=CKV_AWS_338:Operational logs: retention is the log_retention_days variable (default 30 days) to bound cost.
@@ -102,4 +112,12 @@ resource "aws_lambda_permission" "api_gateway" {
   function_name = aws_lambda_function.api.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*/deployments*"
+}
+
+resource "aws_lambda_permission" "github_webhook" {
+  statement_id  = "AllowHttpApiInvokeWebhook"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/POST/github/webhook"
 }

@@ -60,6 +60,52 @@ resource "aws_dynamodb_table" "installations" {
   deletion_protection_enabled = var.deletion_protection
 }
 
+# What GitHub reported about each installation of the App, written only by signed webhooks
+# (UpdateItem) and read when a deployment is requested (GetItem). Keyed on GitHub's numeric
+# installation id; the account login is data, since logins change.
+resource "aws_dynamodb_table" "app_installations" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; the items (installation and account ids, login, repository names) are not secrets and a customer managed key only adds cost.
+  name         = local.names.app_installations_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "installationId"
+
+  attribute {
+    name = "installationId"
+    type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}
+
+# Webhook deliveries already acted on (X-GitHub-Delivery), so a redelivery changes nothing.
+# Items expire through TTL on expiresAt (epoch seconds) a week after they were written.
+resource "aws_dynamodb_table" "webhook_deliveries" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; the items are delivery GUIDs and expiry times.
+  name         = local.names.deliveries_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "deliveryId"
+
+  attribute {
+    name = "deliveryId"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}
+
 # API state: Idempotency-Key records and per-user / per-installation rate-limit buckets, one
 # item per key (hash key `pk`). Every item carries `expiresAt` (Unix seconds) and TTL removes
 # it once expired; the API treats an expired item as absent, since TTL deletes lazily.

@@ -65,6 +65,24 @@ resource "aws_iam_role_policy" "api" {
         Action   = ["sqs:SendMessage"]
         Resource = [local.arns.job_queue]
       },
+      {
+        Sid      = "InstallationsFromWebhooks"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
+        Resource = [local.arns.app_installations_table]
+      },
+      {
+        Sid      = "WebhookDeliveriesOnce"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        Resource = [local.arns.deliveries_table]
+      },
+      {
+        Sid      = "ReadWebhookSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.arns.webhook_secret]
+      },
     ]
   })
 }

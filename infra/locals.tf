@@ -2,21 +2,24 @@ locals {
   # Names. The defaults give exactly the names the Rust code, localstack/bootstrap.py and
   # localstack/init/ready.d/10-whaleray.sh use (infra/tests/test_drift.py checks this).
   names = {
-    deployments_table   = var.deployments_table_name
-    deployments_gsi     = "userId-createdAt-index"
-    installations_table = "${var.name_prefix}-installations"
-    api_state_table     = "${var.name_prefix}-api-state"
-    job_queue           = "${var.name_prefix}-inspection-jobs"
-    dead_letter_queue   = "${var.name_prefix}-inspection-jobs-dlq"
-    codebuild_project   = "${var.name_prefix}-build"
-    api_function        = "${var.name_prefix}-api"
-    worker_function     = "${var.name_prefix}-worker"
-    api_role            = "${var.name_prefix}-api-lambda"
-    worker_role         = "${var.name_prefix}-worker-lambda"
-    codebuild_role      = "${var.name_prefix}-codebuild"
-    http_api            = "${var.name_prefix}-http-api"
-    github_key_secret   = "${var.name_prefix}/github-app-private-key"
-    sweep_rule          = "${var.name_prefix}-worker-sweep"
+    deployments_table       = var.deployments_table_name
+    deployments_gsi         = "userId-createdAt-index"
+    installations_table     = "${var.name_prefix}-installations"
+    app_installations_table = "${var.name_prefix}-github-installations"
+    deliveries_table        = "${var.name_prefix}-webhook-deliveries"
+    api_state_table         = "${var.name_prefix}-api-state"
+    job_queue               = "${var.name_prefix}-inspection-jobs"
+    dead_letter_queue       = "${var.name_prefix}-inspection-jobs-dlq"
+    codebuild_project       = "${var.name_prefix}-build"
+    api_function            = "${var.name_prefix}-api"
+    worker_function         = "${var.name_prefix}-worker"
+    api_role                = "${var.name_prefix}-api-lambda"
+    worker_role             = "${var.name_prefix}-worker-lambda"
+    codebuild_role          = "${var.name_prefix}-codebuild"
+    http_api                = "${var.name_prefix}-http-api"
+    github_key_secret       = "${var.name_prefix}/github-app-private-key"
+    webhook_secret          = "${var.name_prefix}/github-webhook-secret"
+    sweep_rule              = "${var.name_prefix}-worker-sweep"
   }
 
   log_groups = {
@@ -44,16 +47,20 @@ locals {
     service => "arn:${data.aws_partition.current.partition}:${service}:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
   }
   arns = {
-    job_queue           = "${local.arn_prefix.sqs}:${local.names.job_queue}"
-    dead_letter_queue   = "${local.arn_prefix.sqs}:${local.names.dead_letter_queue}"
-    deployments_table   = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}"
-    deployments_gsi     = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}/index/${local.names.deployments_gsi}"
-    installations_table = "${local.arn_prefix.dynamodb}:table/${local.names.installations_table}"
-    api_state_table     = "${local.arn_prefix.dynamodb}:table/${local.names.api_state_table}"
-    codebuild_project   = "${local.arn_prefix.codebuild}:project/${local.names.codebuild_project}"
+    job_queue               = "${local.arn_prefix.sqs}:${local.names.job_queue}"
+    dead_letter_queue       = "${local.arn_prefix.sqs}:${local.names.dead_letter_queue}"
+    deployments_table       = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}"
+    deployments_gsi         = "${local.arn_prefix.dynamodb}:table/${local.names.deployments_table}/index/${local.names.deployments_gsi}"
+    installations_table     = "${local.arn_prefix.dynamodb}:table/${local.names.installations_table}"
+    app_installations_table = "${local.arn_prefix.dynamodb}:table/${local.names.app_installations_table}"
+    deliveries_table        = "${local.arn_prefix.dynamodb}:table/${local.names.deliveries_table}"
+    api_state_table         = "${local.arn_prefix.dynamodb}:table/${local.names.api_state_table}"
+    codebuild_project       = "${local.arn_prefix.codebuild}:project/${local.names.codebuild_project}"
     # Secrets Manager appends six random characters to a secret's ARN; `-??????` is AWS's
     # documented way to name one secret in a policy before it exists.
     github_key_secret   = "${local.arn_prefix.secretsmanager}:secret:${local.names.github_key_secret}-??????"
+    webhook_secret      = "${local.arn_prefix.secretsmanager}:secret:${local.names.webhook_secret}-??????"
+    api_role            = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${local.names.api_role}"
     worker_role         = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${local.names.worker_role}"
     api_log_group       = "${local.arn_prefix.logs}:log-group:${local.log_groups.api}"
     worker_log_group    = "${local.arn_prefix.logs}:log-group:${local.log_groups.worker}"
@@ -63,14 +70,17 @@ locals {
   # Environment of each function, exactly as the Rust config reads it (also an output, for
   # the smoke check that runs the binaries against what Terraform created).
   api_env = {
-    DEPLOYMENTS_TABLE       = aws_dynamodb_table.deployments.name
-    INSTALLATIONS_TABLE     = aws_dynamodb_table.installations.name
-    API_STATE_TABLE         = aws_dynamodb_table.api_state.name
-    USER_RATE_LIMIT         = var.user_rate_limit
-    INSTALLATION_RATE_LIMIT = var.installation_rate_limit
-    JOB_QUEUE_URL           = aws_sqs_queue.jobs.url
-    FRONTEND_URL            = "https://${var.domain_name}"
-    RUST_LOG                = var.rust_log
+    DEPLOYMENTS_TABLE          = aws_dynamodb_table.deployments.name
+    INSTALLATIONS_TABLE        = aws_dynamodb_table.installations.name
+    GITHUB_INSTALLATIONS_TABLE = aws_dynamodb_table.app_installations.name
+    WEBHOOK_DELIVERIES_TABLE   = aws_dynamodb_table.webhook_deliveries.name
+    GITHUB_WEBHOOK_SECRET_ARN  = aws_secretsmanager_secret.webhook.arn
+    API_STATE_TABLE            = aws_dynamodb_table.api_state.name
+    USER_RATE_LIMIT            = var.user_rate_limit
+    INSTALLATION_RATE_LIMIT    = var.installation_rate_limit
+    JOB_QUEUE_URL              = aws_sqs_queue.jobs.url
+    FRONTEND_URL               = "https://${var.domain_name}"
+    RUST_LOG                   = var.rust_log
   }
 
   worker_env = merge(

@@ -58,6 +58,9 @@ ALLOWED_STAR_IN_RESOURCE_POLICIES = {
 API_ENV_KEYS = {
     "DEPLOYMENTS_TABLE",
     "INSTALLATIONS_TABLE",
+    "GITHUB_INSTALLATIONS_TABLE",
+    "WEBHOOK_DELIVERIES_TABLE",
+    "GITHUB_WEBHOOK_SECRET_ARN",
     "API_STATE_TABLE",
     "USER_RATE_LIMIT",
     "INSTALLATION_RATE_LIMIT",
@@ -77,7 +80,9 @@ WORKER_ENV_KEYS = {
     "RUST_LOG",
 }
 WORKER_ENV_OPTIONAL = {"SUPPORTED_FRAMEWORKS"}
-EXPECTED_ROUTES = {"POST /deployments", "GET /deployments", "GET /deployments/{id}"}
+EXPECTED_ROUTES = {"POST /deployments", "GET /deployments", "GET /deployments/{id}", "POST /github/webhook"}
+# Routes GitHub calls without a JWT; the function verifies the webhook signature instead.
+PUBLIC_ROUTES = {"POST /github/webhook"}
 
 # Resource types whose `policy`-like attributes hold IAM policy documents.
 POLICY_ATTRIBUTES = {
@@ -422,6 +427,9 @@ def check_api(resources: list[Resource], report: Report) -> None:
         key = str(route.values.get("route_key"))
         if key.startswith("OPTIONS ") or key.startswith("ANY "):
             report.fail(f"{route.address}: {key} would put CORS preflight behind the authorizer")
+        elif key in PUBLIC_ROUTES:
+            if route.values.get("authorization_type") != "NONE":
+                report.fail(f"{route.address}: {key} must be public (GitHub sends no JWT)")
         elif route.values.get("authorization_type") != "JWT":
             report.fail(f"{route.address}: {key} does not require the JWT authorizer")
     for integ in by_type(resources, "aws_apigatewayv2_integration"):

@@ -33,3 +33,36 @@ resource "aws_secretsmanager_secret_policy" "github_app_key" {
     ]
   })
 }
+
+# The GitHub App's webhook secret (the "Webhook secret" of the App's settings). As for the
+# private key, Terraform creates only the secret and an operator puts the value:
+#   aws secretsmanager put-secret-value --secret-id whaleray/github-webhook-secret \
+#     --secret-string "$(openssl rand -hex 32)"
+resource "aws_secretsmanager_secret" "webhook" {
+  #checkov:skip=CKV_AWS_149:Encrypted with the AWS managed key aws/secretsmanager; the resource policy below already denies every principal but the API role.
+  #checkov:skip=CKV2_AWS_57:The webhook secret is rotated by setting a new one in the GitHub App's settings and here by hand (see README.md).
+  name                    = local.names.webhook_secret
+  description             = "Webhook secret of the WhaleRay GitHub App; read by the API only"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret_policy" "webhook" {
+  secret_arn          = aws_secretsmanager_secret.webhook.arn
+  block_public_policy = true
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OnlyTheApiReadsTheWebhookSecret"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = local.arns.api_role }
+        }
+      },
+    ]
+  })
+}

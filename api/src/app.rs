@@ -3,18 +3,19 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::guards::{EXPOSED_HEADERS, IDEMPOTENCY_KEY, idempotency, rate_limit};
 use crate::openapi::ApiDoc;
-use crate::routes::deployments;
+use crate::routes::{deployments, webhook};
 use crate::state::AppState;
 
 /// Builds the API router over `state`.
@@ -44,6 +45,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(deployments::list, deployments::create))
         .routes(routes!(deployments::get))
+        .routes(routes!(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BODY)))
 }
 
 /// `GET /openapi.json`: the contract, without authentication.

@@ -14,6 +14,16 @@ pub const DEFAULT_USER_RATE_LIMIT: &str = "20:2";
 /// Default per-installation limit on creates: a burst of 60, then 5 a second.
 pub const DEFAULT_INSTALLATION_RATE_LIMIT: &str = "60:5";
 
+/// Where the webhook secret comes from.
+#[derive(Debug, Clone)]
+pub enum WebhookSecretSource {
+    /// `GITHUB_WEBHOOK_SECRET`: the value itself (local runs only).
+    Value(SecretString),
+    /// `GITHUB_WEBHOOK_SECRET_ARN`: a Secrets Manager secret whose string is the secret, read
+    /// once at start-up.
+    SecretArn(String),
+}
+
 /// Everything the API needs to know about its surroundings.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -21,6 +31,12 @@ pub struct ApiConfig {
     pub deployments_table: String,
     /// The `whaleray-installations` table.
     pub installations_table: String,
+    /// The `whaleray-github-installations` table (what GitHub reported).
+    pub app_installations_table: String,
+    /// The `whaleray-webhook-deliveries` table.
+    pub deliveries_table: String,
+    /// The webhook secret's source.
+    pub webhook_secret: WebhookSecretSource,
     /// The inspection job queue.
     pub job_queue_url: String,
     /// The API state table: idempotency keys and rate-limit buckets.
@@ -50,6 +66,9 @@ impl ApiConfig {
         let config = Self {
             deployments_table: env.required("DEPLOYMENTS_TABLE"),
             installations_table: env.required("INSTALLATIONS_TABLE"),
+            app_installations_table: env.required("GITHUB_INSTALLATIONS_TABLE"),
+            deliveries_table: env.required("WEBHOOK_DELIVERIES_TABLE"),
+            webhook_secret: webhook_secret(&mut env, lambda),
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
             api_state_table: env.required("API_STATE_TABLE"),
             user_rate_limit: rate_limit(&mut env, "USER_RATE_LIMIT", DEFAULT_USER_RATE_LIMIT),
@@ -106,6 +125,33 @@ fn rate_limit(env: &mut Env, name: &str, default: &str) -> RateLimit {
     })
 }
 
+/// `GITHUB_WEBHOOK_SECRET_ARN` in Lambda; locally that or `GITHUB_WEBHOOK_SECRET`.
+fn webhook_secret(env: &mut Env, lambda: bool) -> WebhookSecretSource {
+    let placeholder = WebhookSecretSource::Value(SecretString::from(""));
+    let value = env.optional("GITHUB_WEBHOOK_SECRET");
+    if let Some(arn) = env.optional("GITHUB_WEBHOOK_SECRET_ARN") {
+        if value.is_some() {
+            env.problem("set GITHUB_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET_ARN, not both");
+        }
+        return WebhookSecretSource::SecretArn(arn);
+    }
+    match value {
+        _ if lambda => {
+            env.problem("GITHUB_WEBHOOK_SECRET_ARN is not set (Lambda reads the webhook secret from Secrets Manager)");
+            placeholder
+        }
+        Some(secret) if secret.trim().is_empty() => {
+            env.problem("GITHUB_WEBHOOK_SECRET is empty");
+            placeholder
+        }
+        Some(secret) => WebhookSecretSource::Value(SecretString::from(secret)),
+        None => {
+            env.problem("GITHUB_WEBHOOK_SECRET (or GITHUB_WEBHOOK_SECRET_ARN) is not set");
+            placeholder
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +160,8 @@ mod tests {
         vec![
             ("DEPLOYMENTS_TABLE", "deployments"),
             ("INSTALLATIONS_TABLE", "whaleray-installations"),
+            ("GITHUB_INSTALLATIONS_TABLE", "whaleray-github-installations"),
+            ("WEBHOOK_DELIVERIES_TABLE", "whaleray-webhook-deliveries"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
             ("API_STATE_TABLE", "whaleray-api-state"),
             ("FRONTEND_URL", "https://app.example.test"),
@@ -130,6 +178,7 @@ mod tests {
     fn lambda_mode_needs_no_dev_secret_and_allows_exactly_two_origins() {
         let mut vars = base();
         vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
+        vars.push(("GITHUB_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:w"));
         let config = ApiConfig::from_env(Env::from_pairs(vars)).unwrap();
         assert!(config.lambda);
         assert_eq!(config.allowed_origins(), ["https://app.example.test", VITE_DEV_ORIGIN]);
@@ -142,6 +191,9 @@ mod tests {
         for name in [
             "DEPLOYMENTS_TABLE",
             "INSTALLATIONS_TABLE",
+            "GITHUB_INSTALLATIONS_TABLE",
+            "WEBHOOK_DELIVERIES_TABLE",
+            "GITHUB_WEBHOOK_SECRET",
             "JOB_QUEUE_URL",
             "API_STATE_TABLE",
             "FRONTEND_URL",
@@ -155,6 +207,7 @@ mod tests {
     fn rate_limits_default_to_documented_values_and_malformed_ones_are_named() {
         let mut vars = base();
         vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
+        vars.push(("GITHUB_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:w"));
         let config = ApiConfig::from_env(Env::from_pairs(vars.clone())).unwrap();
         assert_eq!(config.user_rate_limit, RateLimit::parse(DEFAULT_USER_RATE_LIMIT).unwrap());
         assert_eq!(config.user_rate_limit.burst(), 20);
@@ -162,5 +215,40 @@ mod tests {
         vars.push(("USER_RATE_LIMIT", "lots"));
         let err = ApiConfig::from_env(Env::from_pairs(vars)).unwrap_err();
         assert!(err.to_string().contains("USER_RATE_LIMIT"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod webhook_secret_tests {
+    use super::*;
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<ApiConfig, ConfigError> {
+        let mut vars = vec![
+            ("DEPLOYMENTS_TABLE", "d"),
+            ("INSTALLATIONS_TABLE", "i"),
+            ("GITHUB_INSTALLATIONS_TABLE", "g"),
+            ("WEBHOOK_DELIVERIES_TABLE", "w"),
+            ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("API_STATE_TABLE", "a"),
+            ("FRONTEND_URL", "https://app.example.test"),
+            ("WHALERAY_DEV_JWT_SECRET", "0123456789abcdef"),
+        ];
+        vars.extend_from_slice(extra);
+        ApiConfig::from_env(Env::from_pairs(vars))
+    }
+
+    #[test]
+    fn lambda_refuses_a_plain_webhook_secret_and_local_accepts_it() {
+        let lambda = with(&[("AWS_LAMBDA_RUNTIME_API", "x"), ("GITHUB_WEBHOOK_SECRET", "s3cret")]);
+        assert!(lambda.unwrap_err().to_string().contains("GITHUB_WEBHOOK_SECRET_ARN"));
+        let local = with(&[("GITHUB_WEBHOOK_SECRET", "s3cret")]).unwrap();
+        assert!(matches!(local.webhook_secret, WebhookSecretSource::Value(_)));
+    }
+
+    #[test]
+    fn an_empty_or_doubled_webhook_secret_is_refused() {
+        assert!(with(&[("GITHUB_WEBHOOK_SECRET", " ")]).is_err());
+        let both = with(&[("GITHUB_WEBHOOK_SECRET", "a"), ("GITHUB_WEBHOOK_SECRET_ARN", "arn:x")]);
+        assert!(both.unwrap_err().to_string().contains("not both"));
     }
 }

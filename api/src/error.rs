@@ -32,6 +32,12 @@ pub enum ApiError {
     /// No valid identity.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// A webhook delivery without a valid `X-Hub-Signature-256`.
+    #[error("the webhook delivery is not signed with the webhook secret: {0}")]
+    InvalidSignature(crate::github::signature::SignatureError),
+    /// A webhook delivery without a header GitHub always sends.
+    #[error("the webhook delivery lacks a valid {0} header")]
+    MissingHeader(&'static str),
     /// The repository is not in any of the caller's GitHub App installations.
     #[error("the WhaleRay GitHub App is not installed on {0}, or you have no access to it")]
     NotInstalled(String),
@@ -77,6 +83,8 @@ impl ApiError {
             }
             Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Self::Unauthenticated(_) => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            Self::InvalidSignature(_) => ("invalid_signature", StatusCode::UNAUTHORIZED),
+            Self::MissingHeader(_) => ("missing_header", StatusCode::BAD_REQUEST),
             Self::NotInstalled(_) => ("repository_not_installed", StatusCode::FORBIDDEN),
             Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
@@ -171,7 +179,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if code == "unauthenticated" {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -7,7 +7,9 @@
 //!   domain types, the store and queue ports, and their adapters for wiring.
 //! - Modules import in one direction, never in a circle: `app` → `routes`, `state`, `error`;
 //!   `routes` → `auth`, `dto`, `service`, `state`, `error`; `state` → `auth`; `auth` and
-//!   `dto` → `error`; `dto` and `error` → `service`; `service` → nothing of this crate. The
+//!   `dto` → `error`; `dto` and `error` → `service`; `routes` and `error` → `github` (webhook
+//!   signature, payloads and handling), which imports nothing of this crate; `service` →
+//!   nothing of this crate. The
 //!   service knows no HTTP: it takes domain values and answers a `ServiceError`, which only
 //!   `error.rs` turns into a status and `code`.
 //! - Only this crate knows HTTP. `dto.rs` owns the JSON shapes, each converted to or from
@@ -18,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod github;
 pub mod guards;
 pub mod openapi;
 pub mod routes;

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use secrecy::SecretString;
 use whaleray_api::auth::Authenticator;
+use whaleray_api::config::WebhookSecretSource;
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{ApiConfig, AppState, router};
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::dynamo::{
-    DynamoDeploymentStore, DynamoIdempotency, DynamoInstallations, DynamoRateLimits,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry;
@@ -35,12 +38,19 @@ async fn main() -> anyhow::Result<()> {
         (Some(secret), false) => Authenticator::dev(secret),
         (None, false) => anyhow::bail!("WHALERAY_DEV_JWT_SECRET is not set"),
     };
+    let webhook_secret = load_webhook_secret(&config.webhook_secret, &sdk).await?;
     let state = Arc::new(AppState {
         store: Arc::new(DynamoDeploymentStore::new(dynamo.clone(), &config.deployments_table)),
         installations: Arc::new(DynamoInstallations::new(
             dynamo.clone(),
             &config.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            dynamo.clone(),
+            &config.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(dynamo.clone(), &config.deliveries_table)),
+        webhook_secret,
         idempotency: Arc::new(DynamoIdempotency::new(dynamo.clone(), &config.api_state_table)),
         rate_limits: Arc::new(DynamoRateLimits::new(dynamo, &config.api_state_table)),
         limits: Limits {
@@ -67,6 +77,29 @@ async fn main() -> anyhow::Result<()> {
         })
         .await
         .context("the local server stopped with an error")
+}
+
+/// The webhook secret, read from Secrets Manager at most once per process (here).
+async fn load_webhook_secret(
+    source: &WebhookSecretSource,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<SecretString> {
+    let arn = match source {
+        WebhookSecretSource::Value(secret) => return Ok(secret.clone()),
+        WebhookSecretSource::SecretArn(arn) => arn,
+    };
+    let output = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .with_context(|| format!("could not read the webhook secret {arn} from Secrets Manager"))?;
+    let text = output
+        .secret_string()
+        .filter(|s| !s.trim().is_empty())
+        .with_context(|| format!("Secrets Manager secret {arn} holds no webhook secret text"))?;
+    tracing::info!(secret = %arn, "read the GitHub webhook secret from Secrets Manager");
+    Ok(SecretString::from(text))
 }
 
 fn aws_sdk_dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {

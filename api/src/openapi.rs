@@ -15,7 +15,10 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_query",
     "invalid_cursor",
     "invalid_idempotency_key",
+    "missing_header",
+    "invalid_payload",
     "unauthenticated",
+    "invalid_signature",
     "repository_not_installed",
     "deployment_not_found",
     "route_not_found",
@@ -66,13 +69,17 @@ pub struct IdempotencyHeader {
     info(
         title = "WhaleRay deployments API",
         description = "Deploy a GitHub repository: create a deployment, then poll it until it settles. \
-            Every error is `{code, message}` with a stable `code`. Every `POST` accepts an \
-            `Idempotency-Key` and is rate-limited per user (`RateLimit-*` headers, 429 with `Retry-After`).",
+            Every error is `{code, message}` with a stable `code`. Every authenticated `POST` accepts an \
+            `Idempotency-Key` and is rate-limited per user (`RateLimit-*` headers, 429 with `Retry-After`); \
+            GitHub's signed webhook is deduplicated by its delivery id instead.",
         version = "1"
     ),
     components(schemas(ErrorSchema)),
     modifiers(&BearerAuth),
-    tags((name = "deployments", description = "Deployments of a repository"))
+    tags(
+        (name = "deployments", description = "Deployments of a repository"),
+        (name = "github", description = "GitHub App webhook deliveries (public, signed)")
+    )
 )]
 pub struct ApiDoc;
 
@@ -164,20 +171,49 @@ mod tests {
             .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\",").map(str::to_owned))
             .collect();
         gateway.sort();
-        let mut documented: Vec<String> =
-            operations(&document()).into_iter().map(|(m, p, _)| format!("{m} {p}")).collect();
-        documented.sort();
-        assert_eq!(gateway, documented);
+        // The public routes are their own resources, each with `authorization_type = "NONE"`.
+        let mut public_gateway: Vec<String> = terraform
+            .split("resource \"aws_apigatewayv2_route\"")
+            .skip(1)
+            .filter(|resource| resource.contains("authorization_type = \"NONE\""))
+            .filter_map(|resource| {
+                let key = resource.split("route_key").nth(1)?.split('"').nth(1)?;
+                Some(key.to_owned())
+            })
+            .collect();
+        public_gateway.sort();
+        let (mut secured, mut public) = (Vec::new(), Vec::new());
+        for (method, path, operation) in operations(&document()) {
+            let route = format!("{method} {path}");
+            if operation.get("security").is_some() {
+                secured.push(route)
+            } else {
+                public.push(route)
+            }
+        }
+        secured.sort();
+        public.sort();
+        assert_eq!(gateway, secured, "JWT-authorised routes in infra/api-gateway.tf");
+        assert_eq!(public_gateway, public, "public routes in infra/api-gateway.tf");
+        assert_eq!(public, ["POST /github/webhook"]);
     }
 
     #[test]
-    fn every_post_documents_idempotency_and_rate_limits() {
+    fn every_guarded_post_documents_idempotency_and_rate_limits() {
         for (method, path, operation) in operations(&document()) {
             let responses = operation["responses"].as_object().unwrap();
             for status in ["400", "401", "500", "503"] {
                 assert!(responses.contains_key(status), "{method} {path} lacks {status}");
             }
             if method != "POST" {
+                continue;
+            }
+            // A public POST is authenticated otherwise (a signature) and left alone by the
+            // guards; it must be listed as such, and only it may skip Idempotency-Key.
+            let public = operation.get("security").is_none();
+            let unguarded = crate::guards::UNGUARDED_POSTS.contains(&path.as_str());
+            assert_eq!(public, unguarded, "{method} {path}: public iff in UNGUARDED_POSTS");
+            if unguarded {
                 continue;
             }
             let header = operation["parameters"]
@@ -206,6 +242,8 @@ mod tests {
             ApiError::UnsupportedMediaType,
             ApiError::PayloadTooLarge,
             ApiError::Unauthenticated("x"),
+            ApiError::InvalidSignature(crate::github::signature::SignatureError::Missing),
+            ApiError::MissingHeader("x"),
             ApiError::NotInstalled("x".into()),
             ApiError::DeploymentNotFound("x".into()),
             ApiError::RouteNotFound("x".into()),

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use axum::http::HeaderValue;
+use secrecy::SecretString;
 use whaleray_shared::ports::{
-    DeploymentStore, IdempotencyStore, InstallationDirectory, JobQueue, RateLimitStore,
+    AppInstallations, DeliveryLog, DeploymentStore, IdempotencyStore, InstallationDirectory,
+    JobQueue, RateLimitStore,
 };
 
 use crate::auth::{Authenticator, Identifies};
@@ -16,6 +18,12 @@ pub struct AppState {
     pub store: Arc<dyn DeploymentStore>,
     /// The installations table.
     pub installations: Arc<dyn InstallationDirectory>,
+    /// What GitHub reported about each App installation.
+    pub app_installations: Arc<dyn AppInstallations>,
+    /// Webhook deliveries already acted on.
+    pub deliveries: Arc<dyn DeliveryLog>,
+    /// The secret GitHub signs webhook deliveries with.
+    pub webhook_secret: SecretString,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
     /// Idempotency keys and their stored answers.

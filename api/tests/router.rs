@@ -14,7 +14,9 @@ use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::{AppState, router};
 use whaleray_shared::ports::{DeploymentStore, Installation};
-use whaleray_shared::testing::{MemoryInstallations, MemoryQueue, MemoryStore};
+use whaleray_shared::testing::{
+    MemoryAppInstallations, MemoryDeliveryLog, MemoryInstallations, MemoryQueue, MemoryStore,
+};
 use whaleray_shared::{DeploymentId, DeploymentStatus, InstallationId, UserId};
 
 const SECRET: &str = "a-test-secret-of-enough-length";
@@ -42,6 +44,9 @@ impl Api {
         let state = AppState {
             store: store.clone(),
             installations,
+            app_installations: Arc::new(MemoryAppInstallations::default()),
+            deliveries: Arc::new(MemoryDeliveryLog::default()),
+            webhook_secret: SecretString::from("router-test-webhook-secret"),
             queue: queue.clone(),
             idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
             rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange,
-    UserId,
+    AppInstallation, BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus,
+    InstallationId, InstallationUpdate, StatusChange, UserId,
 };
 use crate::error::{GuardError, QueueError, StoreError};
 use crate::idempotency::{Claim, IdempotencyScope, StoredResponse};
@@ -138,6 +138,35 @@ pub struct Installation {
 pub trait InstallationDirectory: Send + Sync {
     /// Every installation the user can deploy from.
     async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError>;
+}
+
+/// The App installations GitHub reported through webhooks (`whaleray-github-installations`),
+/// keyed on GitHub's installation id.
+#[async_trait]
+pub trait AppInstallations: Send + Sync {
+    /// The installation's last reported state, if GitHub ever reported it.
+    async fn get(&self, id: InstallationId) -> Result<Option<AppInstallation>, StoreError>;
+
+    /// Applies one reported change in a single conditional write, creating the record if
+    /// needed. Returns `false`, writing nothing, when the installation is already deleted and
+    /// the update is not a deletion (a late event cannot revive an uninstalled App).
+    async fn apply(
+        &self,
+        id: InstallationId,
+        update: &InstallationUpdate,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The webhook deliveries already acted on (`whaleray-webhook-deliveries`), so a redelivery
+/// changes nothing.
+#[async_trait]
+pub trait DeliveryLog: Send + Sync {
+    /// Records delivery `id` until `expires_at` with a conditional write. `false` when it is
+    /// already recorded and not yet expired: a redelivery, to be acknowledged and dropped.
+    async fn record_first(&self, id: &str, expires_at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Forgets delivery `id` after acting on it failed, so that a redelivery is acted on.
+    async fn forget(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// Where inspection jobs go.

@@ -20,6 +20,10 @@ use crate::ports::{
 };
 use crate::rate_limit::{Bucket, Decision, RateLimit};
 
+mod github;
+
+pub use github::{MemoryAppInstallations, MemoryDeliveryLog};
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

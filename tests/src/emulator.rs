@@ -38,6 +38,10 @@ pub struct Stack {
     pub deployments_table: String,
     /// The installations table.
     pub installations_table: String,
+    /// The App installations table (what GitHub reported).
+    pub app_installations_table: String,
+    /// The webhook deliveries table.
+    pub deliveries_table: String,
     /// The API state table (idempotency keys, rate-limit buckets).
     pub api_state_table: String,
     /// The job queue.
@@ -90,6 +94,8 @@ impl Emulator {
         let stack = Stack {
             deployments_table: format!("deployments-{suffix}"),
             installations_table: format!("installations-{suffix}"),
+            app_installations_table: format!("github-installations-{suffix}"),
+            deliveries_table: format!("webhook-deliveries-{suffix}"),
             api_state_table: format!("api-state-{suffix}"),
             queue_url: String::new(),
             dlq_url: String::new(),
@@ -97,6 +103,14 @@ impl Emulator {
         };
         self.create_deployments_table(&stack.deployments_table).await?;
         self.create_installations_table(&stack.installations_table).await?;
+        self.create_keyed_table(
+            &stack.app_installations_table,
+            "installationId",
+            ScalarAttributeType::N,
+        )
+        .await?;
+        self.create_keyed_table(&stack.deliveries_table, "deliveryId", ScalarAttributeType::S)
+            .await?;
         self.create_api_state_table(&stack.api_state_table).await?;
         let (queue_url, dlq_url) = self.create_queues(&format!("jobs-{suffix}"), options).await?;
         self.create_project(&stack.codebuild_project).await?;
@@ -160,6 +174,29 @@ impl Emulator {
                     .attribute_name("installationId")
                     .key_type(KeyType::Range)
                     .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("creating table {name}"))?;
+        Ok(())
+    }
+
+    /// A table with only a partition key.
+    async fn create_keyed_table(
+        &self,
+        name: &str,
+        key: &str,
+        kind: ScalarAttributeType,
+    ) -> anyhow::Result<()> {
+        self.dynamo
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder().attribute_name(key).attribute_type(kind).build()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder().attribute_name(key).key_type(KeyType::Hash).build()?,
             )
             .send()
             .await

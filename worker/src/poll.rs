@@ -1,5 +1,6 @@
-//! The long-polling worker: receive up to ten messages at a time with a 20 s wait, process them
-//! with bounded concurrency, and stop cleanly once in-flight jobs end.
+//! The long-polling worker: receive up to ten messages at a time with a 20 s wait and a short
+//! visibility lease renewed by a heartbeat while each job runs, process them with bounded
+//! concurrency, and stop cleanly once in-flight jobs end.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,7 +32,14 @@ pub struct Poller {
     /// How long one receive waits for messages (at most 20 s, SQS's limit). A stop waits for
     /// the receive under way, so this bounds how long stopping takes.
     pub long_poll: Duration,
+    /// The visibility timeout received messages get, renewed every third of it while their
+    /// job runs: a worker that dies (SIGKILL, lost host) lets its jobs come back after at
+    /// most this long instead of the queue's own timeout, which is sized for the Lambda.
+    pub lease: Duration,
 }
+
+/// The poller's default lease: a dead worker's jobs come back within half a minute.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// What a poller did before it stopped.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +68,7 @@ impl Poller {
             concurrency: concurrency.max(1),
             base_backoff: Duration::from_secs(10),
             long_poll: LONG_POLL_WAIT,
+            lease: DEFAULT_LEASE,
         }
     }
 
@@ -122,6 +131,7 @@ impl Poller {
             .queue_url(&self.queue_url)
             .max_number_of_messages(i32::try_from(max).unwrap_or(1))
             .wait_time_seconds(i32::try_from(self.long_poll.as_secs()).unwrap_or(20))
+            .visibility_timeout(lease_seconds(self.lease))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             // The long poll must outlast the client's ordinary operation timeout, whatever
             // client the poller was given.
@@ -154,9 +164,19 @@ impl Poller {
             .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
             .unwrap_or_default();
         let attempt = receive_count(&attributes);
+        // Dropped with this job's future too, so a cancelled job stops renewing its lease.
+        let heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+            self.client.clone(),
+            self.queue_url.clone(),
+            id.to_owned(),
+            receipt.to_owned(),
+            self.lease,
+        )));
         let disposition =
             message::handle(&self.deps, id, message.body.as_deref().unwrap_or_default(), attempt)
                 .await;
+        // Stopped before the delete or the retry delay, which must have the last word.
+        heartbeat.0.abort();
         if let Disposition::Done(_) = disposition {
             self.delete(id, receipt).await;
         } else {
@@ -184,6 +204,46 @@ impl Poller {
             client: self.client.clone(),
             queue_url: self.queue_url.clone(),
             base_backoff: self.base_backoff,
+        }
+    }
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn lease_seconds(lease: Duration) -> i32 {
+    i32::try_from(lease.as_secs().max(1)).unwrap_or(30)
+}
+
+/// Renews the message's visibility to `lease` from now, every third of `lease`, until aborted.
+/// SQS counts a ChangeMessageVisibility timeout from the call, so a live job never reappears.
+async fn heartbeat(
+    client: Client,
+    queue_url: String,
+    id: String,
+    receipt: String,
+    lease: Duration,
+) {
+    let every = (lease / 3).max(Duration::from_millis(200));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        ticks.tick().await;
+        let result = client
+            .change_message_visibility()
+            .queue_url(&queue_url)
+            .receipt_handle(&receipt)
+            .visibility_timeout(lease_seconds(lease))
+            .send()
+            .await;
+        if let Err(e) = result {
+            // The job goes on; at worst a duplicate delivery is absorbed by the claim.
+            tracing::warn!(message_id = %id, error = ?aws_error("sqs:ChangeMessageVisibility", e), "could not extend the lease");
         }
     }
 }

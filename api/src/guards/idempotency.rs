@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -34,7 +34,7 @@ pub async fn replay_posts(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST || !request.headers().contains_key(IDEMPOTENCY_KEY) {
+    if !super::guards(&request) || !request.headers().contains_key(IDEMPOTENCY_KEY) {
         return next.run(request).await;
     }
     run(&state, request, next).await.unwrap_or_else(IntoResponse::into_response)

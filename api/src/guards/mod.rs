@@ -1,12 +1,14 @@
 //! Request guards that wrap every route: per-user rate limits and `Idempotency-Key` replay.
 //!
 //! Both are axum middleware over the whole router and act on every `POST`, so a route added
-//! later is covered without naming it here.
+//! later is covered without naming it here; the only exceptions are the public, signed
+//! routes in [`UNGUARDED_POSTS`].
 
 pub mod idempotency;
 pub mod rate_limit;
 
-use axum::http::HeaderName;
+use axum::extract::Request;
+use axum::http::{HeaderName, Method};
 
 /// `Idempotency-Key`: the client's key for a `POST` it may retry.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -29,3 +31,14 @@ pub const EXPOSED_HEADERS: [HeaderName; 6] = [
     RATELIMIT_RESET,
     IDEMPOTENT_REPLAYED,
 ];
+
+/// `POST` routes the guards leave alone. GitHub's webhook carries no caller identity (its
+/// signature authenticates it), is deduplicated on `X-GitHub-Delivery` instead of an
+/// `Idempotency-Key`, and must never be answered 429: GitHub does not redeliver a failed
+/// delivery by itself. API Gateway's stage throttling still bounds it.
+pub const UNGUARDED_POSTS: &[&str] = &["/github/webhook"];
+
+/// Whether the guards act on `request`: a `POST` to any route but [`UNGUARDED_POSTS`].
+pub fn guards(request: &Request) -> bool {
+    request.method() == Method::POST && !UNGUARDED_POSTS.contains(&request.uri().path())
+}

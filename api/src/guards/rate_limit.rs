@@ -1,11 +1,12 @@
 //! Per-user rate limits on every `POST`: one token bucket per caller in the shared store, so
 //! the limit holds across API instances. Reads are not limited here (API Gateway's stage
-//! throttling bounds them); every `POST` takes a token, replays included.
+//! throttling bounds them); every `POST` takes a token, replays included, except the signed
+//! webhook (see [`super::UNGUARDED_POSTS`]).
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -42,7 +43,7 @@ pub async fn limit_posts(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST {
+    if !super::guards(&request) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

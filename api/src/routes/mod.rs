@@ -1,3 +1,4 @@
 //! HTTP routes: thin handlers that turn requests into service calls.
 
 pub mod deployments;
+pub mod webhook;

@@ -9,6 +9,8 @@ set -euo pipefail
 
 DEPLOYMENTS_TABLE="${DEPLOYMENTS_TABLE:-deployments}"
 INSTALLATIONS_TABLE="${INSTALLATIONS_TABLE:-whaleray-installations}"
+GITHUB_INSTALLATIONS_TABLE="${GITHUB_INSTALLATIONS_TABLE:-whaleray-github-installations}"
+WEBHOOK_DELIVERIES_TABLE="${WEBHOOK_DELIVERIES_TABLE:-whaleray-webhook-deliveries}"
 API_STATE_TABLE="${API_STATE_TABLE:-whaleray-api-state}"
 JOB_QUEUE_NAME="${JOB_QUEUE_NAME:-whaleray-inspection-jobs}"
 DEAD_LETTER_QUEUE_NAME="${DEAD_LETTER_QUEUE_NAME:-whaleray-inspection-jobs-dlq}"
@@ -67,7 +69,30 @@ if ! table_exists "$API_STATE_TABLE"; then
   log "created table $API_STATE_TABLE"
 fi
 
-for table in "$DEPLOYMENTS_TABLE" "$INSTALLATIONS_TABLE"; do
+if ! table_exists "$GITHUB_INSTALLATIONS_TABLE"; then
+  awslocal dynamodb create-table \
+    --table-name "$GITHUB_INSTALLATIONS_TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=installationId,AttributeType=N \
+    --key-schema AttributeName=installationId,KeyType=HASH \
+    >/dev/null
+  log "created table $GITHUB_INSTALLATIONS_TABLE"
+fi
+
+if ! table_exists "$WEBHOOK_DELIVERIES_TABLE"; then
+  awslocal dynamodb create-table \
+    --table-name "$WEBHOOK_DELIVERIES_TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=deliveryId,AttributeType=S \
+    --key-schema AttributeName=deliveryId,KeyType=HASH \
+    >/dev/null
+  log "created table $WEBHOOK_DELIVERIES_TABLE"
+fi
+awslocal dynamodb wait table-exists --table-name "$WEBHOOK_DELIVERIES_TABLE"
+awslocal dynamodb update-time-to-live --table-name "$WEBHOOK_DELIVERIES_TABLE" \
+  --time-to-live-specification Enabled=true,AttributeName=expiresAt >/dev/null
+
+for table in "$DEPLOYMENTS_TABLE" "$INSTALLATIONS_TABLE" "$GITHUB_INSTALLATIONS_TABLE" "$WEBHOOK_DELIVERIES_TABLE"; do
   awslocal dynamodb wait table-exists --table-name "$table"
   awslocal dynamodb update-continuous-backups --table-name "$table" \
     --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true >/dev/null
@@ -154,6 +179,8 @@ fi
 printf '%s\n' \
   "DEPLOYMENTS_TABLE=$DEPLOYMENTS_TABLE" \
   "INSTALLATIONS_TABLE=$INSTALLATIONS_TABLE" \
+  "GITHUB_INSTALLATIONS_TABLE=$GITHUB_INSTALLATIONS_TABLE" \
+  "WEBHOOK_DELIVERIES_TABLE=$WEBHOOK_DELIVERIES_TABLE" \
   "API_STATE_TABLE=$API_STATE_TABLE" \
   "JOB_QUEUE_URL=$job_url" \
   "DEAD_LETTER_QUEUE_URL=$dlq_url" \

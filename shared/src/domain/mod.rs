@@ -7,6 +7,7 @@ mod deployment;
 mod deployment_id;
 mod git_ref;
 mod ids;
+mod installation;
 mod repo;
 mod root_dir;
 mod status;
@@ -19,6 +20,10 @@ pub use deployment::{Deployment, StatusChange};
 pub use deployment_id::DeploymentId;
 pub use git_ref::{CommitSha, GitRef};
 pub use ids::{InstallationId, UserId};
+pub use installation::{
+    AppInstallation, InstallationRefusal, InstallationUpdate, RepositoriesChange,
+    RepositorySelection, SelectionKind,
+};
 pub use repo::RepoFullName;
 pub use root_dir::RootDirectory;
 pub use status::DeploymentStatus;

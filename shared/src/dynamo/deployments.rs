@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
+use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::item::{DeploymentItem, timestamp};
 use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
@@ -83,7 +84,7 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
         update.removes = vec!["reason", "lastError", "buildClaim", "buildClaimUntil"];
     }
     if let Some(reason) = &change.reason {
-        update.set("reason", s(reason));
+        update.set("reason", s(bounded(reason, MAX_TEXT_BYTES)));
     }
     if let Some(sha) = &change.commit_sha {
         update.set("commitSha", s(sha.to_string()));
@@ -213,7 +214,7 @@ impl DeploymentStore for DynamoDeploymentStore {
         update.values.insert(":one".to_owned(), AttributeValue::N("1".into()));
         update.set("updatedAt", s(timestamp(Utc::now())));
         if let Some(error) = error {
-            update.set("lastError", s(error));
+            update.set("lastError", s(bounded(error, MAX_TEXT_BYTES)));
         }
         self.conditional_update(id, expected, update).await
     }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::plan_item::StoredPlan;
 use crate::domain::{
     BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId,
@@ -46,7 +47,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{field} {value:?}: {e}")))
@@ -67,9 +68,9 @@ impl From<&Deployment> for DeploymentItem {
             commit_sha: d.commit_sha.as_ref().map(ToString::to_string),
             detection: d.plan.as_ref().map(StoredPlan::from),
             build_id: d.build_id.clone(),
-            reason: d.reason.clone(),
+            reason: d.reason.as_deref().map(|t| bounded(t, MAX_TEXT_BYTES)),
             attempts: d.attempts,
-            last_error: d.last_error.clone(),
+            last_error: d.last_error.as_deref().map(|t| bounded(t, MAX_TEXT_BYTES)),
             requeues: d.requeues,
         }
     }
@@ -115,7 +116,8 @@ impl TryFrom<DeploymentItem> for Deployment {
 mod tests {
     use super::*;
     use crate::domain::{
-        ExceededBudget, Framework, OutputDirectory, PackageManager, Runtime, ShellCommand,
+        ExceededBudget, Framework, NodeVersion, OutputDirectory, PackageManager, Runtime,
+        ShellCommand,
     };
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
@@ -272,5 +274,87 @@ mod tests {
         let mut item = DeploymentItem::from(&sample());
         item.status = "DONE".into();
         assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
+    }
+
+    /// An item's size as DynamoDB counts it: attribute names plus values, strings in UTF-8
+    /// bytes, numbers at their 21-byte maximum, 3 bytes per list or map plus 1 per element.
+    fn dynamo_size(value: &AttributeValue) -> usize {
+        match value {
+            AttributeValue::S(text) => text.len(),
+            AttributeValue::N(_) => 21,
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + dynamo_size(v)).sum::<usize>(),
+            AttributeValue::M(map) => {
+                3 + map.iter().map(|(k, v)| 1 + k.len() + dynamo_size(v)).sum::<usize>()
+            }
+            other => panic!("unexpected attribute type {other:?}"),
+        }
+    }
+
+    /// The largest deployment the domain can hold, with free text far past every bound.
+    fn largest_possible() -> Deployment {
+        let long = |n: usize| "x".repeat(n);
+        let dir = |i: usize| {
+            let name = format!("{i:03}{}", long(RootDirectory::MAX_LEN - 3));
+            RootDirectory::parse(&name).unwrap()
+        };
+        let command = ShellCommand::parse(&long(ShellCommand::MAX_LEN)).unwrap();
+        let owner = long(RepoFullName::MAX_OWNER_LEN);
+        let name = long(RepoFullName::MAX_NAME_LEN);
+        let mut deployment = Deployment::new(
+            UserId::parse(&long(UserId::MAX_LEN)).unwrap(),
+            RepoFullName::parse(&format!("{owner}/{name}")).unwrap(),
+            Some(GitRef::parse(&long(GitRef::MAX_LEN)).unwrap()),
+            InstallationId::new(u64::MAX).unwrap(),
+        );
+        deployment.root_directory = Some(dir(0));
+        deployment.status = DeploymentStatus::Failed;
+        deployment.commit_sha = Some(CommitSha::parse(&"a".repeat(40)).unwrap());
+        deployment.plan = Some(BuildPlan {
+            framework: Some(Framework::parse(&long(64)).unwrap()),
+            runtime: Some(Runtime::parse(&long(64)).unwrap()),
+            package_manager: Some(PackageManager::parse(&long(64)).unwrap()),
+            root_directory: dir(1),
+            install_command: command.clone(),
+            build_command: command,
+            output_directory: Some(OutputDirectory::parse(dir(2).as_ref()).unwrap()),
+            node_version: Some(NodeVersion::parse("9999.9999.9999").unwrap()),
+            evidence: (0..10_000).map(|_| long(100_000)).collect(),
+            candidates: (0..1_000).map(dir).collect(),
+            exceeded: Some(ExceededBudget::Other(long(1_000))),
+        });
+        // CodeBuild's build ids are the project name (at most 255 bytes) and a UUID.
+        deployment.build_id = Some(format!("{}:{}", long(255), ulid::Ulid::new()));
+        deployment.reason = Some(long(1_000_000));
+        deployment.last_error = Some(long(1_000_000));
+        deployment.attempts = u32::MAX;
+        deployment.requeues = u32::MAX;
+        deployment
+    }
+
+    /// DynamoDB refuses items over 400 KB; a refused write after StartBuild would orphan the
+    /// build. Whatever a repository or an error says, the stored item stays far below.
+    #[test]
+    fn the_largest_possible_item_stays_well_under_dynamodbs_limit() {
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&largest_possible())).unwrap();
+        // The claim attributes the store adds: a ULID and a timestamp.
+        let claim = 11 + 26 + 15 + 24;
+        let size: usize = item.iter().map(|(k, v)| k.len() + dynamo_size(v)).sum::<usize>() + claim;
+        assert!(size < 100 * 1024, "largest item is {size} bytes");
+        // The exceeded-budget description is the one free text the plan keeps unbounded
+        // here: it is produced by this project's code, never quoted from a repository.
+        assert!(size > 60 * 1024, "the sample is not large: {size} bytes");
+    }
+
+    #[test]
+    fn free_text_is_stored_cut_and_marked() {
+        let item = DeploymentItem::from(&largest_possible());
+        let reason = item.reason.unwrap();
+        assert!(reason.len() <= MAX_TEXT_BYTES && reason.contains("[cut:"), "{}", reason.len());
+        let plan = item.detection.unwrap();
+        assert_eq!(plan.evidence.len(), super::super::bounds::MAX_EVIDENCE_LINES);
+        assert_eq!(plan.candidates.len(), super::super::bounds::MAX_CANDIDATES);
+        assert!(plan.evidence.last().unwrap().contains("more"), "{:?}", plan.evidence.last());
     }
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds::{MAX_CANDIDATES, MAX_EVIDENCE_LINE_BYTES, MAX_EVIDENCE_LINES, bounded_lines};
 use crate::domain::{
     BuildPlan, DomainError, ExceededBudget, Framework, NodeVersion, OutputDirectory,
     PackageManager, RootDirectory, Runtime, ShellCommand,
@@ -82,8 +83,13 @@ impl From<&BuildPlan> for StoredPlan {
             build_command: text(plan.build_command.as_ref().map(AsRef::as_ref)),
             output_directory: text(plan.output_directory.as_ref().map(AsRef::as_ref)),
             node_version: text(plan.node_version.as_ref().map(AsRef::as_ref)),
-            evidence: plan.evidence.clone(),
-            candidates: plan.candidates.iter().map(ToString::to_string).collect(),
+            evidence: stored_evidence(plan),
+            candidates: plan
+                .candidates
+                .iter()
+                .take(MAX_CANDIDATES)
+                .map(ToString::to_string)
+                .collect(),
             exceeded: plan.exceeded.as_ref().map(StoredExceeded::from),
         }
     }
@@ -119,6 +125,19 @@ impl TryFrom<StoredPlan> for BuildPlan {
             exceeded: stored.exceeded.map(ExceededBudget::from),
         })
     }
+}
+
+/// The plan's evidence, bounded; a cut list of candidates says so in a last line.
+fn stored_evidence(plan: &BuildPlan) -> Vec<String> {
+    let mut evidence = plan.evidence.clone();
+    if plan.candidates.len() > MAX_CANDIDATES {
+        evidence.truncate(MAX_EVIDENCE_LINES - 1);
+        evidence.push(format!(
+            "…[cut: {} more candidate folders]",
+            plan.candidates.len() - MAX_CANDIDATES
+        ));
+    }
+    bounded_lines(&evidence, MAX_EVIDENCE_LINES, MAX_EVIDENCE_LINE_BYTES)
 }
 
 fn command(value: Option<&str>) -> Result<Option<ShellCommand>, DomainError> {

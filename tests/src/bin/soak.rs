@@ -19,7 +19,8 @@ use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
-    DynamoDeploymentStore, DynamoIdempotency, DynamoInstallations, DynamoRateLimits,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
@@ -70,6 +71,7 @@ struct Args {
 
 const USER: &str = "soak-user";
 const SECRET: &str = "soak-secret-long-enough-for-hs256";
+const WEBHOOK_SECRET: &str = "soak-webhook-secret";
 
 /// Which fate a deployment was dealt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -223,6 +225,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             emulator.dynamo.clone(),
             &stack.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            emulator.dynamo.clone(),
+            &stack.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(
+            emulator.dynamo.clone(),
+            &stack.deliveries_table,
+        )),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
         queue: queue.clone(),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use whaleray_shared::testing::MemoryQueue;
 use whaleray_tests::emulator::StackOptions;
-use whaleray_tests::github::Fault;
+use whaleray_tests::github::{Fault, Injection};
 use whaleray_worker::replay::{ReplayOptions, Replayer};
 use whaleray_worker::sweep::{SweepOptions, sweep};
 
@@ -191,4 +191,44 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
     assert_eq!(report.requeued, std::slice::from_ref(&id), "{report:?}");
     let (body, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_slower_than_the_lease_is_renewed_not_delivered_twice() {
+    let app = TestApp::spawn().await;
+    app.github.add_repo(vite_repo("acme/site"));
+    app.github.inject(Injection::on("tree").delay(Duration::from_secs(5)));
+    let id = app.deploy("acme/site", None).await;
+    let mut poller = app.poller();
+    poller.lease = Duration::from_secs(2);
+    let worker = app.start_poller(poller);
+    eventually(|| async { app.deployment(&id).await["status"] != "INSPECTING" }).await;
+    let stats = worker.stop().await;
+    assert_eq!(app.deployment(&id).await["status"], "BUILDING");
+    assert_eq!(app.github.requests("tree"), 1, "the job ran once: its lease was renewed");
+    assert_eq!(stats.done, 1, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_workers_job_comes_back_after_the_lease_not_the_queues_timeout() {
+    // The queue's timeout is the Lambda's (365 s); the poller's lease is 2 s.
+    let options = StackOptions { visibility_timeout: 365, max_receive_count: 5 };
+    let app = TestApp::spawn_with(options, false).await;
+    app.github.add_repo(vite_repo("acme/site"));
+    app.github.inject(Injection::on("tree").delay(Duration::from_secs(30)));
+    let id = app.deploy("acme/site", None).await;
+    let mut poller = app.poller();
+    poller.lease = Duration::from_secs(2);
+    let doomed = app.start_poller(poller.clone());
+    eventually(|| async { app.github.requests("tree") == 1 }).await;
+    doomed.kill().await;
+    let killed = std::time::Instant::now();
+
+    let survivor = app.start_poller(poller);
+    eventually(|| async { app.deployment(&id).await["status"] != "INSPECTING" }).await;
+    let recovered = killed.elapsed();
+    survivor.stop().await;
+    assert_eq!(app.deployment(&id).await["status"], "BUILDING");
+    assert!(recovered < Duration::from_secs(30), "recovered after {recovered:?}");
+    assert_eq!(app.builds().await.len(), 1);
 }

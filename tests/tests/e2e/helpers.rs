@@ -14,7 +14,8 @@ use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
-    DynamoDeploymentStore, DynamoIdempotency, DynamoInstallations, DynamoRateLimits,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::sqs::SqsJobQueue;
@@ -28,6 +29,8 @@ use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
 use whaleray_worker::poll::{PollStats, Poller};
 
 pub const SECRET: &str = "test-secret-that-is-long-enough";
+/// The secret the tests' webhook deliveries are signed with.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 /// The installation the API seeds for `USER`'s `acme` account.
 pub const INSTALLATION_ID: u64 = 4242;
 pub const USER: &str = "user-alice";
@@ -111,6 +114,15 @@ impl TestApp {
                 emulator.dynamo.clone(),
                 &stack.installations_table,
             )),
+            app_installations: Arc::new(DynamoAppInstallations::new(
+                emulator.dynamo.clone(),
+                &stack.app_installations_table,
+            )),
+            deliveries: Arc::new(DynamoDeliveryLog::new(
+                emulator.dynamo.clone(),
+                &stack.deliveries_table,
+            )),
+            webhook_secret: SecretString::from(WEBHOOK_SECRET),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
             idempotency: Arc::new(DynamoIdempotency::new(
                 emulator.dynamo.clone(),
@@ -218,8 +230,12 @@ impl TestApp {
 
     /// Starts a poller in the background; stop it with [`RunningWorker::stop`].
     pub fn start_worker(&self) -> RunningWorker {
+        self.start_poller(self.poller())
+    }
+
+    /// Starts `poller` in the background.
+    pub fn start_poller(&self, poller: Poller) -> RunningWorker {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let poller = self.poller();
         let task = tokio::spawn(async move {
             poller
                 .run(async {
@@ -286,6 +302,12 @@ pub struct RunningWorker {
 }
 
 impl RunningWorker {
+    /// Kills the poller at once, as SIGKILL would: its jobs stop mid-way, nothing is deleted.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
     /// Stops the poller once its receive under way and its jobs end.
     pub async fn stop(self) -> PollStats {
         let _ = self.stop.send(());

@@ -5,14 +5,18 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::body::Body;
 use http::StatusCode;
+use secrecy::SecretString;
 use tower::ServiceExt;
 use whaleray_api::auth::Authenticator;
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::{DynamoIdempotency, DynamoInstallations, DynamoRateLimits};
+use whaleray_shared::dynamo::{
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoIdempotency, DynamoInstallations,
+    DynamoRateLimits,
+};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_worker::batch::handle_batch;
 
-use crate::helpers::{FRONTEND, TestApp, USER, test_limits, vite_repo};
+use crate::helpers::{FRONTEND, TestApp, USER, WEBHOOK_SECRET, test_limits, vite_repo};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(whaleray_tests::fixtures_dir().join("events").join(name)).unwrap()
@@ -26,6 +30,15 @@ fn lambda_router(app: &TestApp) -> axum::Router {
             app.emulator.dynamo.clone(),
             &app.stack.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.deliveries_table,
+        )),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
         idempotency: Arc::new(DynamoIdempotency::new(
             app.emulator.dynamo.clone(),

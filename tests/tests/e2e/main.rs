@@ -13,4 +13,5 @@ mod helpers;
 mod hostile;
 mod lambda_entry;
 mod request_guards;
+mod webhook_flow;
 mod worker_flow;
