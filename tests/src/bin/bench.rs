@@ -19,7 +19,8 @@ use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
-    DynamoDeploymentStore, DynamoIdempotency, DynamoInstallations, DynamoRateLimits,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::rate_limit::RateLimit;
@@ -53,6 +54,7 @@ struct Args {
 
 const USER: &str = "bench-user";
 const SECRET: &str = "bench-secret-long-enough-for-hs256";
+const WEBHOOK_SECRET: &str = "bench-webhook-secret";
 
 /// AWS calls one after another on the path, as the code makes them: API: installations Query,
 /// the user's and the installation's rate-limit buckets (GetItem + PutItem each), deployment
@@ -199,6 +201,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
             emulator.dynamo.clone(),
             &stack.installations_table,
         )),
+        app_installations: Arc::new(DynamoAppInstallations::new(
+            emulator.dynamo.clone(),
+            &stack.app_installations_table,
+        )),
+        deliveries: Arc::new(DynamoDeliveryLog::new(
+            emulator.dynamo.clone(),
+            &stack.deliveries_table,
+        )),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
         queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), &stack.queue_url)),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),
