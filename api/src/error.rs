@@ -6,9 +6,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use whaleray_shared::ErrorClass;
 use whaleray_shared::error::GuardError;
 use whaleray_shared::rate_limit::Decision;
+use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
 
 use crate::service::ServiceError;
 
@@ -41,6 +41,16 @@ pub enum ApiError {
     /// The repository is not in any of the caller's GitHub App installations.
     #[error("the WhaleRay GitHub App is not installed on {0}, or you have no access to it")]
     NotInstalled(String),
+    /// The caller's installation exists but GitHub reported that it cannot deploy the
+    /// repository (the message says why; the code is one of `installation_deleted`,
+    /// `installation_suspended`, `repository_not_selected`).
+    #[error("{message}")]
+    InstallationRefused {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What is wrong, for a person.
+        message: String,
+    },
     /// No such deployment for this caller.
     #[error("deployment {0} not found")]
     DeploymentNotFound(String),
@@ -86,6 +96,7 @@ impl ApiError {
             Self::InvalidSignature(_) => ("invalid_signature", StatusCode::UNAUTHORIZED),
             Self::MissingHeader(_) => ("missing_header", StatusCode::BAD_REQUEST),
             Self::NotInstalled(_) => ("repository_not_installed", StatusCode::FORBIDDEN),
+            Self::InstallationRefused { code, .. } => (code, StatusCode::FORBIDDEN),
             Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
@@ -109,6 +120,7 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::NotInstalled(repo) => Self::NotInstalled(repo.to_string()),
+            ServiceError::Refused { repository, reason } => refusal(&repository, reason),
             ServiceError::NotFound(id) => Self::DeploymentNotFound(id.to_string()),
             ServiceError::NotQueued { .. } => Self::Unavailable(
                 "the deployment could not be queued; it was marked FAILED, please deploy again"
@@ -137,6 +149,34 @@ impl From<GuardError> for ApiError {
             ErrorClass::Permanent => Self::Internal(Box::new(err)),
         }
     }
+}
+
+/// The 403 for an installation GitHub reported as unable to deploy `repository`.
+fn refusal(repository: &RepoFullName, reason: InstallationRefusal) -> ApiError {
+    let (code, message) = match reason {
+        InstallationRefusal::Deleted => (
+            "installation_deleted",
+            format!(
+                "the WhaleRay GitHub App was uninstalled from the owner of {repository}; install it again"
+            ),
+        ),
+        InstallationRefusal::Suspended => (
+            "installation_suspended",
+            format!(
+                "the WhaleRay GitHub App installation on the owner of {repository} is suspended; unsuspend it on GitHub"
+            ),
+        ),
+        InstallationRefusal::RepositoryNotSelected => (
+            "repository_not_selected",
+            format!(
+                "the WhaleRay GitHub App installation does not include {repository}; add it to the installation's selected repositories on GitHub"
+            ),
+        ),
+        InstallationRefusal::OtherAccount => {
+            return ApiError::NotInstalled(repository.to_string());
+        }
+    };
+    ApiError::InstallationRefused { code, message }
 }
 
 impl From<JsonRejection> for ApiError {

@@ -20,6 +20,9 @@ pub const ERROR_CODES: &[&str] = &[
     "unauthenticated",
     "invalid_signature",
     "repository_not_installed",
+    "installation_deleted",
+    "installation_suspended",
+    "repository_not_selected",
     "deployment_not_found",
     "route_not_found",
     "method_not_allowed",
@@ -256,6 +259,16 @@ mod tests {
         ];
         let mut codes: Vec<String> =
             variants.iter().map(|v| v.code_and_status().0.to_owned()).collect();
+        let repository = whaleray_shared::RepoFullName::parse("acme/web").unwrap();
+        for reason in [
+            whaleray_shared::InstallationRefusal::Deleted,
+            whaleray_shared::InstallationRefusal::Suspended,
+            whaleray_shared::InstallationRefusal::RepositoryNotSelected,
+        ] {
+            let refused =
+                crate::service::ServiceError::Refused { repository: repository.clone(), reason };
+            codes.push(ApiError::from(refused).code_and_status().0.to_owned());
+        }
         // Codes of 400 answers are chosen where they are raised: collect them from the source.
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![src];

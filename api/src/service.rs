@@ -7,12 +7,13 @@ use chrono::Utc;
 use whaleray_shared::error::{GuardError, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{
-    DeploymentStore, InstallationDirectory, JobQueue, Page, PageCursor, RateLimitStore,
+    AppInstallations, DeploymentStore, InstallationDirectory, JobQueue, Page, PageCursor,
+    RateLimitStore,
 };
 use whaleray_shared::rate_limit::{Decision, RateLimit};
 use whaleray_shared::{
-    Deployment, DeploymentId, DeploymentStatus, ErrorClass, GitRef, RepoFullName, RootDirectory,
-    StatusChange, UserId,
+    Deployment, DeploymentId, DeploymentStatus, ErrorClass, GitRef, InstallationId,
+    InstallationRefusal, RepoFullName, RootDirectory, StatusChange, UserId,
 };
 
 use crate::guards::rate_limit::installation_bucket;
@@ -34,6 +35,15 @@ pub enum ServiceError {
     /// The repository's owner is not one of the caller's App installations.
     #[error("the WhaleRay GitHub App is not installed on {0}, or you have no access to it")]
     NotInstalled(RepoFullName),
+    /// The caller's installation on the repository's owner exists, but GitHub reported it
+    /// deleted or suspended, or not granting this repository.
+    #[error("the WhaleRay GitHub App installation cannot deploy {repository}: {reason:?}")]
+    Refused {
+        /// The repository asked for.
+        repository: RepoFullName,
+        /// Why the installation does not permit it.
+        reason: InstallationRefusal,
+    },
     /// No such deployment, or not the caller's.
     #[error("deployment {0} not found")]
     NotFound(DeploymentId),
@@ -61,9 +71,10 @@ impl ServiceError {
     /// Whether trying again later can succeed.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::NotInstalled(_) | Self::NotFound(_) | Self::RateLimited(_) => {
-                ErrorClass::Permanent
-            }
+            Self::NotInstalled(_)
+            | Self::Refused { .. }
+            | Self::NotFound(_)
+            | Self::RateLimited(_) => ErrorClass::Permanent,
             Self::Guard(e) => e.class(),
             Self::NotQueued { .. } => ErrorClass::Retryable,
             Self::Store(e) => e.class(),
@@ -79,6 +90,37 @@ pub struct InstallationLimit<'a> {
     pub limit: RateLimit,
 }
 
+/// The caller's installation that may deploy `repository`.
+///
+/// The caller's links (`whaleray-installations`) say which installations they may use; what
+/// GitHub reported through webhooks (`whaleray-github-installations`) says whether each is
+/// deleted, suspended or grants the repository, and carries the account's current login (a
+/// rename reaches it, not the link). An installation GitHub has not reported yet is judged by
+/// its link alone: the worker's installation token request still fails for one that is gone.
+async fn installation_for(
+    installations: &dyn InstallationDirectory,
+    app_installations: &dyn AppInstallations,
+    caller: &UserId,
+    repository: &RepoFullName,
+) -> Result<InstallationId, ServiceError> {
+    let mut refusal = None;
+    for link in installations.installations_of(caller).await? {
+        let record = app_installations.get(link.installation_id).await?;
+        let login = record.as_ref().map_or(link.account_login.as_str(), |r| &r.account_login);
+        if !repository.is_owned_by(login) {
+            continue;
+        }
+        match record.map(|r| r.permits(repository)) {
+            None | Some(Ok(())) => return Ok(link.installation_id),
+            Some(Err(reason)) => refusal = refusal.or(Some(reason)),
+        }
+    }
+    Err(match refusal {
+        Some(reason) => ServiceError::Refused { repository: repository.clone(), reason },
+        None => ServiceError::NotInstalled(repository.clone()),
+    })
+}
+
 /// Records a deployment as INSPECTING and queues its inspection, within the installation's
 /// rate limit (all its users together).
 ///
@@ -88,25 +130,22 @@ pub struct InstallationLimit<'a> {
 pub async fn create_deployment(
     store: &dyn DeploymentStore,
     installations: &dyn InstallationDirectory,
+    app_installations: &dyn AppInstallations,
     queue: &dyn JobQueue,
     limit: InstallationLimit<'_>,
     caller: UserId,
     request: DeploymentRequest,
 ) -> Result<Deployment, ServiceError> {
-    let installation = installations
-        .installations_of(&caller)
-        .await?
-        .into_iter()
-        .find(|i| request.repository.is_owned_by(&i.account_login))
-        .ok_or_else(|| ServiceError::NotInstalled(request.repository.clone()))?;
-    let bucket = installation_bucket(installation.installation_id.get());
+    let installation_id =
+        installation_for(installations, app_installations, &caller, &request.repository).await?;
+    let bucket = installation_bucket(installation_id.get());
     let decision = limit.buckets.take(&bucket, limit.limit, Utc::now()).await?;
     if let Decision::Limited { .. } = decision {
         return Err(ServiceError::RateLimited(decision));
     }
 
     let mut deployment =
-        Deployment::new(caller, request.repository, request.branch, installation.installation_id);
+        Deployment::new(caller, request.repository, request.branch, installation_id);
     deployment.root_directory = request.root_directory;
     store.create(&deployment).await?;
 
@@ -159,7 +198,7 @@ pub async fn list_deployments(
 mod tests {
     use whaleray_shared::ports::Installation;
     use whaleray_shared::testing::{
-        MemoryInstallations, MemoryQueue, MemoryRateLimits, MemoryStore,
+        MemoryAppInstallations, MemoryInstallations, MemoryQueue, MemoryRateLimits, MemoryStore,
     };
     use whaleray_shared::{InstallationId, RepoFullName};
 
@@ -167,6 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn creates_past_the_installations_limit_are_refused_for_every_user_of_it() {
+        let reported = MemoryAppInstallations::default();
         let (store, installations, queue, buckets) = (
             MemoryStore::default(),
             MemoryInstallations::default(),
@@ -188,6 +228,7 @@ mod tests {
             create_deployment(
                 &store,
                 &installations,
+                &reported,
                 &queue,
                 InstallationLimit { buckets: &buckets, limit },
                 user.clone(),

@@ -10,16 +10,23 @@ use crate::snapshot::{Snapshot, normalize_path};
 use crate::toolchain::node::{MonorepoTool, Workspace};
 use crate::view::{Pending, View, join};
 
-/// The root directory the caller asked for, normalised; `Err` with the raw text when it is
-/// unsafe or not a directory of the repository.
+/// The requested root directory is unsafe or is not a directory of the repository.
+#[derive(Debug, thiserror::Error)]
+#[error("root directory {path:?} is not a directory of the repository")]
+pub(crate) struct InvalidRoot {
+    /// The root directory as the caller gave it.
+    pub path: String,
+}
+
+/// The root directory the caller asked for, normalised, or why it cannot be used.
 pub(crate) fn requested_root(
     snapshot: &Snapshot,
     options: &Options,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, InvalidRoot> {
     let Some(raw) = options.root_directory.as_deref() else {
         return Ok(None);
     };
-    normalize_dir(snapshot, raw).map(Some).ok_or_else(|| raw.to_owned())
+    normalize_dir(snapshot, raw).map(Some).ok_or_else(|| InvalidRoot { path: raw.to_owned() })
 }
 
 fn normalize_dir(snapshot: &Snapshot, raw: &str) -> Option<String> {
@@ -39,9 +46,9 @@ const ROOT_FILES: [&str; 5] =
 pub(crate) fn run(view: &View<'_>, options: &Options) -> Result<Detection, Pending> {
     let snapshot = view.snapshot();
     match requested_root(snapshot, options) {
-        Err(raw) => {
-            let mut d = Detection::empty(&raw);
-            d.evidence.push(format!("root directory {raw:?} is not a directory of the repository"));
+        Err(invalid) => {
+            let mut d = Detection::empty(&invalid.path);
+            d.evidence.push(invalid.to_string());
             Ok(d)
         }
         Ok(Some(dir)) => {

@@ -10,6 +10,18 @@
 //! glob patterns, range lengths, the size of every string in the verdict) is a documented
 //! constant in [`limits`], re-exported here. A repository over a budget gets a verdict that
 //! names it ([`Detection::exceeded`]), which the policy never allows.
+//!
+//! # What this crate may know
+//!
+//! - It depends on no crate of the workspace, and only the worker (and the tests) depend on
+//!   it: `whaleray-shared` and `whaleray-api` never see a [`Detection`]. The worker turns a
+//!   verdict into the domain's build plan before anything is stored or sent to a build, so a
+//!   field renamed here changes no stored item and no HTTP body.
+//! - It does no IO, is not async, reads no clock or environment and imports no AWS, Lambda,
+//!   HTTP or GitHub crate. Files arrive as bytes in the [`Snapshot`]; each format goes through
+//!   its ecosystem's parser (`serde_json`, `toml`, `yaml_serde`, `nodejs-semver`, `globset`).
+//! - A malformed file is evidence, not an error: readers answer a typed reason that the
+//!   verdict quotes. Only the driver [`detect_with`] fails, with a [`DetectError`].
 
 mod analyse;
 mod bounded;
@@ -78,7 +90,7 @@ pub fn detect_with<E>(
     options: &Options,
     mut read: impl FnMut(&str) -> Result<FileContent, E>,
 ) -> Result<Detection, DetectError<E>> {
-    if let Err(path) = engine::requested_root(snapshot, options) {
+    if let Err(engine::InvalidRoot { path }) = engine::requested_root(snapshot, options) {
         return Err(DetectError::InvalidRootDirectory { path });
     }
     for _ in 0..MAX_ROUNDS {

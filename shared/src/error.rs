@@ -46,15 +46,51 @@ pub enum StoreError {
     /// The requested transition breaks the state machine.
     #[error(transparent)]
     Domain(#[from] DomainError),
-    /// A stored item could not be read back into a domain value.
-    #[error("stored item is corrupt: {0}")]
-    Corrupt(String),
+    /// One attribute of a stored item could not be read back into a domain value.
+    #[error("stored {item} item has an unreadable {attribute} attribute")]
+    Corrupt {
+        /// The kind of item, e.g. `deployment`.
+        item: &'static str,
+        /// The stored attribute, e.g. `createdAt`.
+        attribute: &'static str,
+        /// Why its value was refused (a domain rule, a timestamp parse, an unknown value).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A stored item does not have the shape of its table's items (a missing or mistyped
+    /// attribute, named by the source).
+    #[error("stored {item} item does not have the expected shape")]
+    Malformed {
+        /// The kind of item, e.g. `deployment`.
+        item: &'static str,
+        /// The mapping's error.
+        #[source]
+        source: serde_dynamo::Error,
+    },
+    /// A domain value could not be encoded as an item (a bug, never input-driven).
+    #[error("could not encode the {item} item")]
+    Encode {
+        /// The kind of item or attribute, e.g. `deployment`.
+        item: &'static str,
+        /// The mapping's error.
+        #[source]
+        source: serde_dynamo::Error,
+    },
     /// The AWS call itself failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
 
 impl StoreError {
+    /// A `Corrupt` error for `attribute` of a stored `item`.
+    pub fn corrupt(
+        item: &'static str,
+        attribute: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Corrupt { item, attribute, source: source.into() }
+    }
+
     /// Retryable for AWS outages and throttling; permanent otherwise.
     pub fn class(&self) -> ErrorClass {
         match self {
@@ -76,6 +112,29 @@ pub enum QueueError {
     /// The AWS call itself failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
+}
+
+/// A stored value no rule of this version knows (an enum text written by newer code, or
+/// damaged), as the source of a [`StoreError::Corrupt`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown value {0:?}")]
+pub struct UnknownValue(pub String);
+
+/// Displays an error and every source below it on one line, joined by `": "`, so a log field
+/// or an operator's report keeps the whole cause chain (`error = %Chain(&e)`).
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
 }
 
 impl QueueError {
@@ -109,5 +168,19 @@ impl GuardError {
             Self::Aws(e) => e.class,
             Self::Corrupt(_) | Self::TooLarge(_) => ErrorClass::Permanent,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_prints_every_cause_on_one_line() {
+        let error = StoreError::corrupt("deployment", "status", UnknownValue("DONE".into()));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "stored deployment item has an unreadable status attribute: unknown value \"DONE\""
+        );
     }
 }

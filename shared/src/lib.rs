@@ -8,6 +8,9 @@
 //! - It knows the domain, the queue message, the DynamoDB and SQS adapters and their stored
 //!   and wire shapes, configuration, errors and telemetry. Stored shapes are private to the
 //!   adapter that writes them (`dynamo/item.rs`, `dynamo/plan_item.rs`).
+//! - Errors are typed (`error.rs`), each with a retryable/permanent `class()`, and keep their
+//!   sources: a stored item that cannot be read back names its item and attribute. Callers log
+//!   the whole chain with [`error::Chain`].
 //!
 //! # Architecture invariants
 //!
@@ -37,6 +40,6 @@ pub mod testing;
 
 pub use domain::{
     BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef,
-    InstallationId, RepoFullName, RootDirectory, StatusChange, UserId,
+    InstallationId, InstallationRefusal, RepoFullName, RootDirectory, StatusChange, UserId,
 };
 pub use error::ErrorClass;

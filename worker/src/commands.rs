@@ -1,5 +1,6 @@
 //! The operator commands of the `whaleray-worker` binary: `replay-dlq`, `sweep` and `queues`.
-//! They need the table and the two queues only, not GitHub or CodeBuild.
+//! They need the table and the two queues only, not GitHub or CodeBuild. Their arguments are
+//! checked by clap (a bad deployment id or time never reaches the code below).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,140 +9,152 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use whaleray_shared::DeploymentId;
+use whaleray_shared::aws::load_sdk_config;
+use whaleray_shared::config::Env;
 use whaleray_shared::dynamo::DynamoDeploymentStore;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::sqs::SqsJobQueue;
+use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::config::OperatorConfig;
 use whaleray_worker::operator;
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
 
-use crate::Command;
-
-/// An operator command with its arguments checked.
-pub enum Operator {
-    /// `replay-dlq`.
-    Replay {
-        /// What to move.
-        options: ReplayOptions,
-        /// Print JSON.
-        json: bool,
-    },
-    /// `sweep`.
-    Sweep(SweepOptions),
-    /// `queues`.
-    Queues,
+/// `replay-dlq`: move dead-letter messages back to the job queue (all, or selected ones).
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// Only this deployment (repeatable).
+    #[arg(long = "deployment", value_name = "ID", value_parser = DeploymentId::parse)]
+    deployments: Vec<DeploymentId>,
+    /// Only messages first sent at or after this time (RFC 3339, or an age: 90m, 6h, 2d).
+    #[arg(long, value_parser = replay::parse_time)]
+    since: Option<DateTime<Utc>>,
+    /// Only messages first sent before this time (RFC 3339, or an age).
+    #[arg(long, value_parser = replay::parse_time)]
+    until: Option<DateTime<Utc>>,
+    /// List what would move (deployment, repository, receive count, reason) and move nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// At most this many messages moved per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Stop after this many messages.
+    #[arg(long)]
+    max: Option<usize>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
-impl Operator {
-    /// The operator command `command` names, if it is one, or why its arguments are invalid.
-    pub fn from_command(command: &Command) -> Option<Result<Self, String>> {
-        match command {
-            Command::ReplayDlq { deployments, since, until, dry_run, rate, max, json } => Some(
-                replay_options(deployments, since, until).map(|(deployments, since, until)| {
-                    let options = ReplayOptions {
-                        deployments,
-                        since,
-                        until,
-                        dry_run: *dry_run,
-                        rate_per_second: *rate,
-                        max: *max,
-                    };
-                    Self::Replay { options, json: *json }
-                }),
-            ),
-            Command::Sweep { older_than_minutes, max_requeues } => {
-                Some(Ok(Self::Sweep(SweepOptions {
-                    older_than: Duration::from_secs(older_than_minutes * 60),
-                    max_requeues: *max_requeues,
-                    ..SweepOptions::default()
-                })))
-            }
-            Command::Queues => Some(Ok(Self::Queues)),
-            Command::Poll { .. } | Command::Detect { .. } => None,
-        }
+/// `sweep`: re-queue or fail deployments stuck in INSPECTING with no live job.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// A deployment unchanged for this many minutes is stalled.
+    #[arg(long, default_value_t = 30)]
+    older_than_minutes: u64,
+    /// Re-queues before a stalled deployment is marked FAILED.
+    #[arg(long, default_value_t = 2)]
+    max_requeues: u32,
+}
+
+/// What every operator command starts from: its settings and the AWS clients' configuration.
+struct Setup {
+    config: OperatorConfig,
+    sdk: SdkConfig,
+}
+
+impl Setup {
+    /// Reads the settings (naming every missing one), starts text logging, loads the SDK.
+    async fn load() -> anyhow::Result<Self> {
+        let config = OperatorConfig::from_env(Env::from_process())?;
+        telemetry::init(LogFormat::Text);
+        Ok(Self { config, sdk: load_sdk_config().await })
+    }
+
+    fn store(&self) -> Arc<dyn DeploymentStore> {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk);
+        Arc::new(DynamoDeploymentStore::new(client, &self.config.deployments_table))
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
     }
 }
 
-type Selection = (Vec<DeploymentId>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-fn replay_options(
-    deployments: &[String],
-    since: &Option<String>,
-    until: &Option<String>,
-) -> Result<Selection, String> {
-    let deployments = deployments
-        .iter()
-        .map(|d| DeploymentId::parse(d).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
-    let time = |value: &Option<String>| value.as_deref().map(replay::parse_time).transpose();
-    Ok((deployments, time(since)?, time(until)?))
-}
-
-/// Runs an operator command, printing its report on standard output.
-pub async fn run(
-    command: Operator,
-    config: &OperatorConfig,
-    sdk: &SdkConfig,
-) -> anyhow::Result<()> {
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let store: Arc<dyn DeploymentStore> = Arc::new(DynamoDeploymentStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        &config.deployments_table,
-    ));
-    let main_queue = SqsJobQueue::new(sqs.clone(), &config.job_queue_url);
+/// Runs `replay-dlq`, printing its report on standard output.
+pub async fn replay_dlq(args: ReplayArgs) -> anyhow::Result<()> {
+    let setup = Setup::load().await?;
+    let (config, sqs) = (&setup.config, setup.sqs());
+    let options = ReplayOptions {
+        deployments: args.deployments,
+        since: args.since,
+        until: args.until,
+        dry_run: args.dry_run,
+        rate_per_second: args.rate,
+        max: args.max,
+    };
+    let replayer = Replayer {
+        sqs: sqs.clone(),
+        dlq_url: config.dead_letter_queue_url.clone(),
+        main: Arc::new(SqsJobQueue::new(sqs.clone(), &config.job_queue_url)),
+        store: setup.store(),
+        hold: Duration::from_secs(300),
+    };
+    let total = operator::queue_depth(&sqs, &config.dead_letter_queue_url).await?.visible;
+    let bar = progress_bar(total);
+    let report = replayer
+        .run(&options, &|step| {
+            if step == replay::Progress::Examined {
+                bar.inc(1);
+            }
+        })
+        .await;
+    bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
-    match command {
-        Operator::Replay { options, json } => {
-            let replayer = Replayer {
-                sqs: sqs.clone(),
-                dlq_url: config.dead_letter_queue_url.clone(),
-                main: Arc::new(main_queue),
-                store,
-                hold: Duration::from_secs(300),
-            };
-            let total = operator::queue_depth(&sqs, &config.dead_letter_queue_url).await?.visible;
-            let bar = progress_bar(total);
-            let report = replayer
-                .run(&options, &|step| {
-                    if step == replay::Progress::Examined {
-                        bar.inc(1);
-                    }
-                })
-                .await;
-            bar.finish_and_clear();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
-            } else {
-                operator::write_replay(&mut out, &report, options.dry_run)?;
-            }
-            anyhow::ensure!(
-                report.errors.is_empty(),
-                "{} messages could not be replayed",
-                report.errors.len()
-            );
-        }
-        Operator::Sweep(options) => {
-            let report = sweep::sweep(store.as_ref(), &main_queue, options).await;
-            operator::write_sweep(&mut out, &report)?;
-            anyhow::ensure!(
-                report.errors.is_empty(),
-                "the sweep met {} errors",
-                report.errors.len()
-            );
-        }
-        Operator::Queues => {
-            let jobs = operator::queue_depth(&sqs, &config.job_queue_url).await?;
-            let dead = operator::queue_depth(&sqs, &config.dead_letter_queue_url).await?;
-            let oldest_job = operator::oldest_inspecting_age(store.as_ref())
-                .await
-                .map_err(anyhow::Error::msg)?;
-            let oldest_dead =
-                operator::oldest_dead_letter_age(&sqs, &config.dead_letter_queue_url).await?;
-            operator::write_queues(&mut out, &jobs, oldest_job, &dead, oldest_dead)?;
-        }
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        operator::write_replay(&mut out, &report, options.dry_run)?;
     }
+    anyhow::ensure!(
+        report.errors.is_empty(),
+        "{} messages could not be replayed",
+        report.errors.len()
+    );
+    Ok(())
+}
+
+/// Runs `sweep`, printing what it did on standard output.
+pub async fn sweep(args: SweepArgs) -> anyhow::Result<()> {
+    let setup = Setup::load().await?;
+    let main_queue = SqsJobQueue::new(setup.sqs(), &setup.config.job_queue_url);
+    let options = SweepOptions {
+        older_than: Duration::from_secs(args.older_than_minutes.saturating_mul(60)),
+        max_requeues: args.max_requeues,
+        ..SweepOptions::default()
+    };
+    let report = sweep::sweep(setup.store().as_ref(), &main_queue, options).await;
+    operator::write_sweep(&mut std::io::stdout().lock(), &report)?;
+    // A lone error is repeated with its cause chain; several are listed on standard output.
+    let mut errors = report.errors.into_iter();
+    match (errors.next(), errors.len()) {
+        (None, _) => Ok(()),
+        (Some(only), 0) => Err(anyhow::Error::new(only).context("the sweep met 1 error")),
+        (Some(_), more) => Err(anyhow::anyhow!("the sweep met {} errors", more + 1)),
+    }
+}
+
+/// Runs `queues`: both queues' depths and oldest ages.
+pub async fn queues() -> anyhow::Result<()> {
+    let setup = Setup::load().await?;
+    let (config, sqs) = (&setup.config, setup.sqs());
+    let jobs = operator::queue_depth(&sqs, &config.job_queue_url).await?;
+    let dead = operator::queue_depth(&sqs, &config.dead_letter_queue_url).await?;
+    let oldest_job = operator::oldest_inspecting_age(setup.store().as_ref()).await?;
+    let oldest_dead = operator::oldest_dead_letter_age(&sqs, &config.dead_letter_queue_url).await?;
+    let mut out = std::io::stdout().lock();
+    operator::write_queues(&mut out, &jobs, oldest_job, &dead, oldest_dead)?;
     Ok(())
 }
 

@@ -10,6 +10,16 @@
 //!   tests that knows detection's verdict: [`plan`] turns it into the domain's `BuildPlan`
 //!   before anything is stored or sent to a build.
 //! - The GitHub and CodeBuild adapters live here, nowhere else.
+//! - Processing (`message`, `process/`) reaches GitHub and CodeBuild only through the traits
+//!   in [`ports`], and the table through `whaleray-shared`'s ports, all held by [`Deps`];
+//!   [`wiring`] alone picks the production adapters (`github/`, `codebuild.rs`), and tests
+//!   build `Deps` from fakes.
+//! - Errors are typed per module with `thiserror`, their sources kept. The text stored on a
+//!   deployment (`reason`, `lastError`) comes from [`process::JobError::reason`], whose
+//!   wording is stable; log lines print the whole cause chain with
+//!   `whaleray_shared::error::Chain`. `anyhow` is used only by the binary (`main.rs`,
+//!   `commands.rs`), which prints a failure as one line with its chain and exits non-zero.
+//! - Only `config.rs` reads the environment, and only `main.rs` starts the Lambda runtime.
 
 pub mod batch;
 pub mod budget;

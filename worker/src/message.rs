@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tracing::Instrument;
+use whaleray_shared::error::Chain;
 use whaleray_shared::job::InspectionJob;
 
 use crate::deps::Deps;
@@ -50,7 +51,8 @@ pub async fn handle(deps: &Deps, message_id: &str, body: &str, receive_count: u3
                 Disposition::Done(outcome)
             }
             Err(retry) => {
-                tracing::warn!(error = %retry.error, wait = ?retry.wait, "job will be retried");
+                let error = Chain(&retry.error);
+                tracing::warn!(%error, wait = ?retry.wait, "job will be retried");
                 Disposition::Retry { wait: retry.wait }
             }
         }

@@ -7,7 +7,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use chrono::{TimeZone, Utc};
 use whaleray_shared::aws::aws_error;
-use whaleray_shared::error::AwsError;
+use whaleray_shared::error::{AwsError, Chain, StoreError};
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::replay::ReplayReport;
@@ -50,8 +50,8 @@ pub fn write_sweep(out: &mut dyn Write, report: &SweepReport) -> io::Result<()> 
     for id in &report.failed {
         writeln!(out, "failed {id}")?;
     }
-    for line in &report.errors {
-        writeln!(out, "error {line}")?;
+    for error in &report.errors {
+        writeln!(out, "error {}", Chain(error))?;
     }
     writeln!(
         out,
@@ -144,8 +144,8 @@ pub async fn oldest_dead_letter_age(sqs: &Client, dlq_url: &str) -> Result<Optio
 
 /// The age in seconds of the oldest deployment still INSPECTING: how long the main queue's
 /// oldest unfinished job has waited (SQS reports that age only as a CloudWatch metric).
-pub async fn oldest_inspecting_age(store: &dyn DeploymentStore) -> Result<Option<i64>, String> {
-    let stalled = store.list_stalled(Utc::now(), 1).await.map_err(|e| e.to_string())?;
+pub async fn oldest_inspecting_age(store: &dyn DeploymentStore) -> Result<Option<i64>, StoreError> {
+    let stalled = store.list_stalled(Utc::now(), 1).await?;
     Ok(stalled.first().map(|d| (Utc::now() - d.created_at).num_seconds()))
 }
 

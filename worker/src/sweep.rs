@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
-use whaleray_shared::{Deployment, DeploymentStatus, StatusChange};
+use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, StatusChange};
 
 /// How the sweep behaves.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +29,35 @@ impl Default for SweepOptions {
     }
 }
 
-/// What one sweep did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+/// Why the sweep could not handle a deployment, or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The stalled deployments could not be listed.
+    #[error("listing stalled deployments failed")]
+    List(#[source] StoreError),
+    /// The store refused or failed a write or read for one deployment.
+    #[error("deployment {id} could not be swept")]
+    Store {
+        /// The deployment.
+        id: DeploymentId,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+    /// The re-queued job could not be sent; the record's new `updatedAt` makes the next sweep
+    /// try again.
+    #[error("the job of deployment {id} could not be re-queued")]
+    Requeue {
+        /// The deployment.
+        id: DeploymentId,
+        /// The queue's error.
+        #[source]
+        source: QueueError,
+    },
+}
+
+/// What one sweep did (the scheduled Lambda event answers with it as JSON).
+#[derive(Debug, Default, serde::Serialize)]
 pub struct SweepReport {
     /// Deployments whose job was sent again.
     pub requeued: Vec<String>,
@@ -38,8 +65,14 @@ pub struct SweepReport {
     pub failed: Vec<String>,
     /// Deployments that moved on while the sweep looked at them.
     pub skipped: Vec<String>,
-    /// Errors, one line each.
-    pub errors: Vec<String>,
+    /// What failed, each with its cause chain (one line each in JSON).
+    #[serde(serialize_with = "chains")]
+    pub errors: Vec<SweepError>,
+}
+
+/// Serializes errors as their one-line cause chains.
+fn chains<S: serde::Serializer>(errors: &[SweepError], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(errors.iter().map(|e| Chain(e).to_string()))
 }
 
 /// Runs one sweep.
@@ -55,7 +88,9 @@ pub async fn sweep(
     let stalled = match store.list_stalled(cutoff, options.limit).await {
         Ok(stalled) => stalled,
         Err(e) => {
-            report.errors.push(format!("listing stalled deployments: {e}"));
+            let error = SweepError::List(e);
+            tracing::error!(error = %Chain(&error), "sweep could not start");
+            report.errors.push(error);
             return report;
         }
     };
@@ -64,11 +99,22 @@ pub async fn sweep(
         match handle(store, queue, &deployment, options).await {
             Ok(Action::Requeued) => report.requeued.push(id),
             Ok(Action::Failed) => report.failed.push(id),
-            Err(StoreError::Conflict { .. }) => report.skipped.push(id),
-            Err(e) => report.errors.push(format!("{id}: {e}")),
+            Err(SweepError::Store { source: StoreError::Conflict { .. }, .. }) => {
+                report.skipped.push(id);
+            }
+            Err(error) => {
+                tracing::error!(error = %Chain(&error), "sweep could not handle a deployment");
+                report.errors.push(error);
+            }
         }
     }
-    tracing::info!(?report, "sweep finished");
+    tracing::info!(
+        requeued = report.requeued.len(),
+        failed = report.failed.len(),
+        skipped = report.skipped.len(),
+        errors = report.errors.len(),
+        "sweep finished"
+    );
     report
 }
 
@@ -82,24 +128,24 @@ async fn handle(
     queue: &dyn JobQueue,
     deployment: &Deployment,
     options: SweepOptions,
-) -> Result<Action, StoreError> {
+) -> Result<Action, SweepError> {
+    let id = deployment.id;
+    let store_error = |source| SweepError::Store { id, source };
     if deployment.requeues >= options.max_requeues {
         let reason = format!(
             "inspection stalled: no worker finished it after {} re-queues; deploy again or ask an operator",
             deployment.requeues
         );
         store
-            .transition(deployment.id, DeploymentStatus::Inspecting, StatusChange::failed(reason))
-            .await?;
+            .transition(id, DeploymentStatus::Inspecting, StatusChange::failed(reason))
+            .await
+            .map_err(store_error)?;
         return Ok(Action::Failed);
     }
-    store.record_requeue(deployment.id, deployment.updated_at).await?;
+    store.record_requeue(id, deployment.updated_at).await.map_err(store_error)?;
     let job = InspectionJob::for_deployment(deployment);
     // If this send fails, the record's new updatedAt makes the next sweep try again.
-    queue
-        .send(&job)
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("re-queue of {} failed: {e}", deployment.id)))?;
+    queue.send(&job).await.map_err(|source| SweepError::Requeue { id, source })?;
     Ok(Action::Requeued)
 }
 
@@ -147,5 +193,28 @@ mod tests {
 
         let again = sweep(&store, &queue, SweepOptions::default()).await;
         assert!(again.requeued.is_empty(), "a just re-queued deployment is not stalled: {again:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_requeue_is_reported_with_its_queue_error_as_source() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let stalled = inspecting(&store, 120, 0).await;
+        queue.set_failing(true);
+
+        let report = sweep(&store, &queue, SweepOptions::default()).await;
+
+        assert!(report.requeued.is_empty(), "{report:?}");
+        let [SweepError::Requeue { id, source }] = report.errors.as_slice() else {
+            panic!("{report:?}")
+        };
+        assert_eq!(*id, stalled.id);
+        assert!(matches!(source, QueueError::Aws(_)), "{source:?}");
+        // The JSON report keeps the whole chain, down to the injected outage.
+        let json = serde_json::to_value(&report).unwrap();
+        let expected = format!(
+            "the job of deployment {id} could not be re-queued: sqs:SendMessage failed: \
+             injected queue outage"
+        );
+        assert_eq!(json["errors"], serde_json::json!([expected]));
     }
 }

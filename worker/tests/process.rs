@@ -17,7 +17,7 @@ use whaleray_worker::process::{Outcome, inspect};
 async fn a_retryable_failure_keeps_inspecting_and_records_the_attempt() {
     let w = world(1, false).await;
     let retry = inspect(&w.deps, &w.job, 1).await.unwrap_err();
-    assert!(retry.error.contains("502"), "{retry:?}");
+    assert!(retry.error.reason().contains("502"), "{retry:?}");
     let stored = w.stored().await;
     assert_eq!(stored.status, DeploymentStatus::Inspecting);
     assert_eq!(stored.attempts, 1);
@@ -96,7 +96,7 @@ async fn a_duplicates_last_delivery_never_fails_a_deployment_another_worker_is_b
     w.store.claim_build(w.job.deployment_id, "busy-worker", until, &pinned_inputs()).await.unwrap();
     let last = w.deps.max_receive_count;
     let retry = inspect(&w.deps, &w.job, last).await.unwrap_err();
-    assert!(retry.error.contains("another worker"), "{retry:?}");
+    assert!(retry.error.reason().contains("another worker"), "{retry:?}");
     let stored = w.stored().await;
     assert_eq!(stored.status, DeploymentStatus::Inspecting);
     assert_eq!(stored.attempts, 0, "waiting for a claim is not a failed attempt");

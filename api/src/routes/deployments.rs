@@ -40,7 +40,7 @@ use crate::state::AppState;
             )),
         (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_repository`, `invalid_branch`, `invalid_root_directory`, `invalid_idempotency_key`", body = ErrorSchema),
         (status = 401, description = "`unauthenticated`", body = ErrorSchema),
-        (status = 403, description = "`repository_not_installed`", body = ErrorSchema),
+        (status = 403, description = "`repository_not_installed`; `installation_deleted`, `installation_suspended` or `repository_not_selected` when GitHub reported the caller's installation uninstalled, suspended, or not granting the repository", body = ErrorSchema),
         (status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 413, description = "`payload_too_large`", body = ErrorSchema),
@@ -69,6 +69,7 @@ pub async fn create(
     let deployment = service::create_deployment(
         state.store.as_ref(),
         state.installations.as_ref(),
+        state.app_installations.as_ref(),
         state.queue.as_ref(),
         service::InstallationLimit {
             buckets: state.rate_limits.as_ref(),

@@ -6,6 +6,17 @@
 //! limit that rejects deep nesting: JSON through `serde_json`, TOML through `toml`, YAML through
 //! `yaml_serde` (which also caps alias expansion, so a "billion laughs" file fails fast).
 
+/// Why a JSON manifest was ignored; its text goes into the detection's evidence.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JsonManifestError {
+    /// Not JSON at all (or nested deeper than the parser allows).
+    #[error("invalid JSON ({0})")]
+    Invalid(serde_json::Error),
+    /// JSON, but not an object.
+    #[error("not a JSON object")]
+    NotAnObject,
+}
+
 pub(crate) mod lang_workspaces;
 pub(crate) mod nx_project;
 pub(crate) mod package_json;

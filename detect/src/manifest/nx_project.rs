@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::JsonManifestError;
+
 /// What detection needs from a `project.json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NxProject {
@@ -20,13 +22,12 @@ pub(crate) struct NxProject {
 }
 
 impl NxProject {
-    /// Parses `project.json` bytes; `Err` carries a short reason for the evidence.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+    /// Parses `project.json` bytes; `Err` says why, for the evidence.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, JsonManifestError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON ({e})"))?;
+        let value: Value = serde_json::from_slice(bytes).map_err(JsonManifestError::Invalid)?;
         let Value::Object(obj) = value else {
-            return Err("not a JSON object".to_owned());
+            return Err(JsonManifestError::NotAnObject);
         };
         let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
         let build = obj.get("targets").and_then(|t| t.get("build"));

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::JsonManifestError;
+
 /// The parts of a `package.json` detection uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PackageJson {
@@ -17,8 +19,6 @@ pub(crate) struct PackageJson {
     pub package_manager: Option<String>,
     /// `engines.node`.
     pub engines_node: Option<String>,
-    /// `engines.bun`.
-    pub engines_bun: Option<String>,
     /// Workspace globs from `workspaces` (array, or object with `packages`).
     pub workspaces: Vec<String>,
     /// Whether `workspaces` is present at all.
@@ -30,14 +30,13 @@ pub(crate) struct PackageJson {
 }
 
 impl PackageJson {
-    /// Parses `package.json` bytes; `Err` carries a short reason for the evidence.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+    /// Parses `package.json` bytes; `Err` says why, for the evidence.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, JsonManifestError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         // serde_json refuses nesting deeper than 128 levels, so hostile depth is an error.
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON ({e})"))?;
+        let value: Value = serde_json::from_slice(bytes).map_err(JsonManifestError::Invalid)?;
         let Value::Object(obj) = value else {
-            return Err("not a JSON object".to_owned());
+            return Err(JsonManifestError::NotAnObject);
         };
         let mut pkg = Self {
             name: string(obj.get("name")),
@@ -64,7 +63,6 @@ impl PackageJson {
         }
         if let Some(Value::Object(engines)) = obj.get("engines") {
             pkg.engines_node = string(engines.get("node"));
-            pkg.engines_bun = string(engines.get("bun"));
         }
         pkg.workspaces = match obj.get("workspaces") {
             Some(Value::Array(items)) => strings(items),

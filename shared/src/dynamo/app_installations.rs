@@ -17,7 +17,7 @@ use crate::domain::{
     AppInstallation, InstallationId, InstallationUpdate, RepositoriesChange, RepositorySelection,
     SelectionKind,
 };
-use crate::error::StoreError;
+use crate::error::{StoreError, UnknownValue};
 use crate::ports::AppInstallations;
 
 /// The App installations table in DynamoDB.
@@ -35,6 +35,9 @@ impl DynamoAppInstallations {
 }
 
 type Item = HashMap<String, AttributeValue>;
+
+/// The item kind named in errors about this table's items.
+const ITEM: &str = "app installation";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,17 +67,19 @@ impl TryFrom<AppInstallationItem> for AppInstallation {
                 RepositorySelection::Selected(item.repositories.unwrap_or_default())
             }
             Some(other) => {
-                return Err(StoreError::Corrupt(format!("repositorySelection {other:?}")));
+                let value = UnknownValue(other.to_owned());
+                return Err(StoreError::corrupt(ITEM, "repositorySelection", value));
             }
         };
         Ok(Self {
-            installation_id: InstallationId::new(item.installation_id)?,
+            installation_id: InstallationId::new(item.installation_id)
+                .map_err(|e| StoreError::corrupt(ITEM, "installationId", e))?,
             account_id: item.account_id,
             account_login: item.account_login,
             repositories,
             suspended: item.suspended,
             deleted: item.deleted_at.is_some(),
-            updated_at: parse_time("updatedAt", &item.updated_at)?,
+            updated_at: parse_time(ITEM, "updatedAt", &item.updated_at)?,
         })
     }
 }
@@ -158,7 +163,7 @@ impl AppInstallations for DynamoAppInstallations {
             .map_err(|e| aws_error("dynamodb:GetItem", e))?;
         let Some(item) = output.item else { return Ok(None) };
         let item: AppInstallationItem = serde_dynamo::from_item(item)
-            .map_err(|e| StoreError::Corrupt(format!("app installation item: {e}")))?;
+            .map_err(|source| StoreError::Malformed { item: ITEM, source })?;
         AppInstallation::try_from(item).map(Some)
     }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::USER_INDEX;
 use super::bounds::{MAX_TEXT_BYTES, bounded};
-use super::item::{DeploymentItem, timestamp};
+use super::item::{DEPLOYMENT, DeploymentItem, timestamp};
 use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
@@ -35,8 +35,8 @@ impl DynamoDeploymentStore {
 type Item = HashMap<String, AttributeValue>;
 
 fn decode(item: Item) -> Result<Deployment, StoreError> {
-    let item: DeploymentItem =
-        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let item: DeploymentItem = serde_dynamo::from_item(item)
+        .map_err(|source| StoreError::Malformed { item: DEPLOYMENT, source })?;
     Deployment::try_from(item)
 }
 
@@ -94,7 +94,7 @@ fn change_update(change: &StatusChange) -> Result<Update, StoreError> {
     }
     if let Some(plan) = &change.plan {
         let value = serde_dynamo::to_attribute_value(StoredPlan::from(plan))
-            .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
+            .map_err(|source| StoreError::Encode { item: "detection", source })?;
         update.set("detection", value);
     }
     Ok(update)
@@ -137,27 +137,22 @@ fn condition_failure(
     expected: DeploymentStatus,
     error: SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> Result<StoreError, StoreError> {
-    match error {
-        SdkError::ServiceError(ctx)
-            if matches!(ctx.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-        {
-            let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.into_err() else {
-                return Err(StoreError::Corrupt("unreachable condition error".into()));
-            };
-            match failed.item {
-                None => Ok(StoreError::NotFound(id)),
-                Some(old) => Ok(StoreError::Conflict { id, expected, actual: decode(old)?.status }),
-            }
-        }
-        other => Ok(aws_error("dynamodb:UpdateItem", other).into()),
+    if let SdkError::ServiceError(ctx) = &error
+        && let UpdateItemError::ConditionalCheckFailedException(failed) = ctx.err()
+    {
+        return match failed.item.clone() {
+            None => Ok(StoreError::NotFound(id)),
+            Some(old) => Ok(StoreError::Conflict { id, expected, actual: decode(old)?.status }),
+        };
     }
+    Ok(aws_error("dynamodb:UpdateItem", error).into())
 }
 
 #[async_trait]
 impl DeploymentStore for DynamoDeploymentStore {
     async fn create(&self, deployment: &Deployment) -> Result<(), StoreError> {
         let item: Item = serde_dynamo::to_item(DeploymentItem::from(deployment))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|source| StoreError::Encode { item: DEPLOYMENT, source })?;
         let result = self
             .client
             .put_item()
@@ -228,7 +223,7 @@ impl DeploymentStore for DynamoDeploymentStore {
     ) -> Result<BuildClaim, StoreError> {
         let now = timestamp(Utc::now());
         let detection = serde_dynamo::to_attribute_value(StoredPlan::from(&inputs.plan))
-            .map_err(|e| StoreError::Corrupt(format!("detection: {e}")))?;
+            .map_err(|source| StoreError::Encode { item: "detection", source })?;
         let result = self
             .client
             .update_item()

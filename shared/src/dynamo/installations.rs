@@ -49,8 +49,9 @@ impl InstallationDirectory for DynamoInstallations {
         for item in pages {
             let item = item.map_err(|e| aws_error("dynamodb:Query", e))?;
             let item: InstallationItem = serde_dynamo::from_item(item)
-                .map_err(|e| StoreError::Corrupt(format!("installation item: {e}")))?;
-            let installation_id = InstallationId::new(item.installation_id)?;
+                .map_err(|source| StoreError::Malformed { item: "installation", source })?;
+            let installation_id = InstallationId::new(item.installation_id)
+                .map_err(|e| StoreError::corrupt("installation", "installationId", e))?;
             installations.push(Installation { installation_id, account_login: item.account_login });
         }
         Ok(installations)

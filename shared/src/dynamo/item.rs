@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::plan_item::StoredPlan;
 use crate::domain::{
-    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId,
-    RepoFullName, RootDirectory, UserId,
+    BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, DomainError, GitRef,
+    InstallationId, RepoFullName, RootDirectory, UserId,
 };
 use crate::error::StoreError;
+
+/// The item kind named in errors about `deployments` items.
+pub(crate) const DEPLOYMENT: &str = "deployment";
 
 /// One `deployments` item. Attribute names are camelCase; absent options are not stored.
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,10 +50,14 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub(crate) fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn parse_time(
+    item: &'static str,
+    attribute: &'static str,
+    value: &str,
+) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("{field} {value:?}: {e}")))
+        .map_err(|e| StoreError::corrupt(item, attribute, e))
 }
 
 impl From<&Deployment> for DeploymentItem {
@@ -80,29 +87,40 @@ impl TryFrom<DeploymentItem> for Deployment {
     type Error = StoreError;
 
     fn try_from(item: DeploymentItem) -> Result<Self, Self::Error> {
-        let corrupt = |e: crate::domain::DomainError| StoreError::Corrupt(e.to_string());
+        let corrupt =
+            |attribute| move |e: DomainError| StoreError::corrupt(DEPLOYMENT, attribute, e);
         Ok(Self {
-            id: DeploymentId::parse(&item.deployment_id).map_err(corrupt)?,
-            user_id: UserId::parse(&item.user_id).map_err(corrupt)?,
-            repository: RepoFullName::parse(&item.repository).map_err(corrupt)?,
-            branch: item.branch.as_deref().map(GitRef::parse).transpose().map_err(corrupt)?,
-            installation_id: InstallationId::new(item.installation_id).map_err(corrupt)?,
+            id: DeploymentId::parse(&item.deployment_id).map_err(corrupt("deploymentId"))?,
+            user_id: UserId::parse(&item.user_id).map_err(corrupt("userId"))?,
+            repository: RepoFullName::parse(&item.repository).map_err(corrupt("repository"))?,
+            branch: item
+                .branch
+                .as_deref()
+                .map(GitRef::parse)
+                .transpose()
+                .map_err(corrupt("branch"))?,
+            installation_id: InstallationId::new(item.installation_id)
+                .map_err(corrupt("installationId"))?,
             root_directory: item
                 .root_directory
                 .as_deref()
                 .map(RootDirectory::parse)
                 .transpose()
-                .map_err(corrupt)?,
-            status: item.status.parse::<DeploymentStatus>().map_err(corrupt)?,
-            created_at: parse_time("createdAt", &item.created_at)?,
-            updated_at: parse_time("updatedAt", &item.updated_at)?,
+                .map_err(corrupt("rootDirectory"))?,
+            status: item.status.parse::<DeploymentStatus>().map_err(corrupt("status"))?,
+            created_at: parse_time(DEPLOYMENT, "createdAt", &item.created_at)?,
+            updated_at: parse_time(DEPLOYMENT, "updatedAt", &item.updated_at)?,
             commit_sha: item
                 .commit_sha
                 .as_deref()
                 .map(CommitSha::parse)
                 .transpose()
-                .map_err(corrupt)?,
-            plan: item.detection.map(BuildPlan::try_from).transpose().map_err(corrupt)?,
+                .map_err(corrupt("commitSha"))?,
+            plan: item
+                .detection
+                .map(BuildPlan::try_from)
+                .transpose()
+                .map_err(corrupt("detection"))?,
             build_id: item.build_id,
             reason: item.reason,
             attempts: item.attempts,
@@ -142,7 +160,8 @@ mod tests {
         let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();
         let mut expected = deployment;
         // Stored timestamps keep millisecond precision.
-        expected.created_at = parse_time("t", &timestamp(expected.created_at)).unwrap();
+        expected.created_at =
+            parse_time(DEPLOYMENT, "createdAt", &timestamp(expected.created_at)).unwrap();
         expected.updated_at = expected.created_at;
         assert_eq!(Deployment::try_from(back).unwrap(), expected);
     }
@@ -266,14 +285,29 @@ mod tests {
         let mut stored = StoredPlan::from(&plan());
         stored.output_directory = Some("../../etc".into());
         item.detection = Some(stored);
-        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
+        let error = Deployment::try_from(item).unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt { attribute: "detection", .. }), "{error:?}");
     }
 
     #[test]
     fn an_item_with_an_unknown_status_is_reported_corrupt() {
         let mut item = DeploymentItem::from(&sample());
         item.status = "DONE".into();
-        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt(_))));
+        assert!(matches!(Deployment::try_from(item), Err(StoreError::Corrupt { .. })));
+    }
+
+    /// An operator reading the error learns which item and attribute to repair, and the rule
+    /// its value broke.
+    #[test]
+    fn a_corrupt_item_names_its_attribute_and_keeps_the_parse_error() {
+        let mut item = DeploymentItem::from(&sample());
+        item.updated_at = "yesterday".into();
+        let error = Deployment::try_from(item).unwrap_err();
+        let StoreError::Corrupt { item, attribute, .. } = &error else { panic!("{error:?}") };
+        assert_eq!((*item, *attribute), ("deployment", "updatedAt"));
+        assert!(error.to_string().contains("updatedAt"), "{error}");
+        let source = std::error::Error::source(&error).expect("the parse error is kept");
+        assert!(source.downcast_ref::<chrono::ParseError>().is_some(), "{source:?}");
     }
 
     /// An item's size as DynamoDB counts it: attribute names plus values, strings in UTF-8

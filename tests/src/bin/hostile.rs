@@ -185,7 +185,7 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
             + d.last_error.as_ref().map_or(0, String::len)
     });
     let (status, reason) = match (&result, &stored) {
-        (Err(retry), _) => ("RETRY".to_owned(), retry.error.clone()),
+        (Err(retry), _) => ("RETRY".to_owned(), retry.error.reason()),
         (Ok(_), Some(d)) => {
             let plan = d.plan.as_ref().map(|x| {
                 let build = x

@@ -36,7 +36,7 @@ async fn other_builds(app: &TestApp, n: usize) {
 async fn attempt_with_a_lost_answer(app: &TestApp, job: &InspectionJob) {
     app.codebuild.fail_starts_after_creating(10);
     let retry = inspect(&app.deps, job, 1).await.unwrap_err();
-    assert!(retry.error.contains("could not be started"), "{retry:?}");
+    assert!(retry.error.reason().contains("could not be started"), "{retry:?}");
     app.codebuild.fail_starts_after_creating(0);
     assert_eq!(app.builds().await.len(), 1, "CodeBuild did start the build");
 }

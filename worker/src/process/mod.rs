@@ -9,19 +9,22 @@
 
 use std::time::Duration;
 
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::BuildInputs;
 use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
 use crate::budget::Exceeded;
-use crate::codebuild::{BuildError, BuildRequest};
 use crate::deps::Deps;
 use crate::github::GitHubError;
 use crate::plan::build_plan;
+use crate::ports::{BuildError, BuildRequest};
 
+mod error;
 mod paths;
 mod remote;
+
+pub use error::JobError;
 
 use remote::Inspected;
 
@@ -59,10 +62,11 @@ pub enum Outcome {
 }
 
 /// The job should run again later.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Retry {
-    /// What went wrong this time.
-    pub error: String,
+    /// What went wrong this time, with its cause chain; [`JobError::reason`] is what the
+    /// deployment's `lastError` says.
+    pub error: JobError,
     /// The wait a dependency asked for, if any.
     pub wait: Option<Duration>,
 }
@@ -71,10 +75,10 @@ pub struct Retry {
 #[derive(Debug)]
 enum Failure {
     Retryable {
-        message: String,
+        error: JobError,
         wait: Option<Duration>,
     },
-    Permanent(String),
+    Permanent(JobError),
     Settled(DeploymentStatus),
     /// Another worker holds the claim to start this build. Not a failure of this job: it
     /// never counts as an attempt and never gives up, or a duplicate's last delivery could
@@ -82,21 +86,27 @@ enum Failure {
     Busy,
 }
 
+impl Failure {
+    /// Retryable or permanent by `class`.
+    fn classed(class: ErrorClass, error: JobError, wait: Option<Duration>) -> Self {
+        match class {
+            ErrorClass::Retryable => Self::Retryable { error, wait },
+            ErrorClass::Permanent => Self::Permanent(error),
+        }
+    }
+}
+
 impl From<GitHubError> for Failure {
     fn from(e: GitHubError) -> Self {
-        match e.class() {
-            ErrorClass::Retryable => {
-                Self::Retryable { message: e.to_string(), wait: e.retry_after() }
-            }
-            ErrorClass::Permanent => Self::Permanent(e.to_string()),
-        }
+        let (class, wait) = (e.class(), e.retry_after());
+        Self::classed(class, JobError::GitHub(e), wait)
     }
 }
 
 impl From<Exceeded> for Failure {
     /// The same repository would exceed the budget again: a verdict, not a retry.
     fn from(e: Exceeded) -> Self {
-        Self::Permanent(e.to_string())
+        Self::Permanent(e.into())
     }
 }
 
@@ -104,21 +114,14 @@ impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { actual, .. } => Self::Settled(actual),
-            e if e.class() == ErrorClass::Retryable => {
-                Self::Retryable { message: e.to_string(), wait: None }
-            }
-            e => Self::Permanent(format!("internal error: {e}")),
+            e => Self::classed(e.class(), e.into(), None),
         }
     }
 }
 
 impl From<BuildError> for Failure {
     fn from(e: BuildError) -> Self {
-        let message = format!("the build could not be started: {e}");
-        match e.class() {
-            ErrorClass::Retryable => Self::Retryable { message, wait: None },
-            ErrorClass::Permanent => Self::Permanent(message),
-        }
+        Self::classed(e.class(), e.into(), None)
     }
 }
 
@@ -135,10 +138,11 @@ pub async fn inspect(
         Ok(Some(d)) => d,
         Ok(None) => return Ok(Outcome::Missing),
         Err(e) if e.class() == ErrorClass::Retryable => {
-            return Err(Retry { error: e.to_string(), wait: None });
+            return Err(Retry { error: e.into(), wait: None });
         }
         Err(e) => {
-            tracing::error!(error = %e, "the deployment record cannot be read; dropping the job");
+            let error = Chain(&e);
+            tracing::error!(%error, "the deployment record cannot be read; dropping the job");
             return Ok(Outcome::Missing);
         }
     };
@@ -148,27 +152,30 @@ pub async fn inspect(
     match run(deps, &deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
-        Err(Failure::Busy) => Err(Retry {
-            error: "another worker is starting this build".into(),
-            wait: Some(CLAIM_RETRY_WAIT),
-        }),
-        Err(Failure::Permanent(reason)) => fail(deps, &deployment, reason).await,
-        Err(Failure::Retryable { message, .. }) if receive_count >= deps.max_receive_count => {
+        Err(Failure::Busy) => Err(Retry { error: JobError::Busy, wait: Some(CLAIM_RETRY_WAIT) }),
+        Err(Failure::Permanent(error)) => {
+            tracing::warn!(error = %Chain(&error), "the job failed for good");
+            fail(deps, &deployment, error.reason()).await
+        }
+        Err(Failure::Retryable { error, .. }) if receive_count >= deps.max_receive_count => {
+            tracing::warn!(error = %Chain(&error), "the last attempt failed");
             let reason = format!(
-                "gave up after {receive_count} attempts: {message}; an operator can replay it"
+                "gave up after {receive_count} attempts: {}; an operator can replay it",
+                error.reason()
             );
             match fail(deps, &deployment, reason).await? {
                 Outcome::Failed { reason } => Ok(Outcome::GaveUp { reason }),
                 other => Ok(other),
             }
         }
-        Err(Failure::Retryable { message, wait }) => {
+        Err(Failure::Retryable { error, wait }) => {
+            let last_error = error.reason();
             if let Err(e) =
-                deps.store.record_attempt(id, DeploymentStatus::Inspecting, Some(&message)).await
+                deps.store.record_attempt(id, DeploymentStatus::Inspecting, Some(&last_error)).await
             {
-                tracing::warn!(error = %e, "could not record the failed attempt");
+                tracing::warn!(error = %Chain(&e), "could not record the failed attempt");
             }
-            Err(Retry { error: message, wait })
+            Err(Retry { error, wait })
         }
     }
 }
@@ -205,7 +212,7 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
         deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
         return Ok(Outcome::NotSupported { reason });
     }
-    let plan = build_plan(detection).map_err(|e| Failure::Permanent(format!("{e}: {}", e.0)))?;
+    let plan = build_plan(detection).map_err(|e| Failure::Permanent(e.into()))?;
     start_and_record(deps, deployment, BuildInputs { commit, plan }).await
 }
 
@@ -269,7 +276,8 @@ async fn start_build(
     if started.is_err()
         && let Err(e) = deps.store.release_build_claim(deployment.id, &claimant).await
     {
-        tracing::warn!(error = %e, "could not release the build claim; it lapses on its own");
+        let error = Chain(&e);
+        tracing::warn!(%error, "could not release the build claim; it lapses on its own");
     }
     Ok((started?, claim.inputs))
 }
@@ -282,8 +290,49 @@ async fn fail(deps: &Deps, deployment: &Deployment, reason: String) -> Result<Ou
         Ok(_) => Ok(Outcome::Failed { reason }),
         Err(StoreError::Conflict { actual, .. }) => Ok(Outcome::AlreadySettled { status: actual }),
         Err(e) => {
-            tracing::error!(error = %e, %reason, "could not mark the deployment FAILED");
-            Err(Retry { error: format!("could not record the failure: {e}"), wait: None })
+            tracing::error!(error = %Chain(&e), %reason, "could not mark the deployment FAILED");
+            Err(Retry { error: JobError::RecordFailure(e), wait: None })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn a_permanent_failure_keeps_its_source_and_a_readable_reason() {
+        let failure = Failure::from(GitHubError::NotFound("acme/web".into()));
+        let Failure::Permanent(error) = failure else { panic!("{failure:?}") };
+        assert!(error.reason().starts_with("GitHub could not find acme/web"), "{}", error.reason());
+        let source = error.source().expect("the GitHub error is kept");
+        assert!(
+            matches!(source.downcast_ref::<GitHubError>(), Some(GitHubError::NotFound(_))),
+            "{source:?}"
+        );
+    }
+
+    #[test]
+    fn a_retryable_failure_keeps_the_wait_its_dependency_asked_for() {
+        let wait = Duration::from_secs(42);
+        let failure = Failure::from(GitHubError::RateLimited { wait });
+        let Failure::Retryable { error, wait: Some(asked) } = failure else {
+            panic!("{failure:?}")
+        };
+        assert_eq!(asked, wait);
+        assert!(matches!(error, JobError::GitHub(_)), "{error:?}");
+    }
+
+    #[test]
+    fn a_lost_race_is_settled_not_failed() {
+        let id = whaleray_shared::DeploymentId::generate();
+        let conflict = StoreError::Conflict {
+            id,
+            expected: DeploymentStatus::Inspecting,
+            actual: DeploymentStatus::Building,
+        };
+        assert!(matches!(Failure::from(conflict), Failure::Settled(DeploymentStatus::Building)));
     }
 }

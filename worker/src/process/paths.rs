@@ -6,7 +6,7 @@
 use whaleray_detect::Detection;
 use whaleray_shared::RootDirectory;
 
-use crate::github::{EntryKind, TreeEntry};
+use crate::ports::{EntryKind, TreeEntry};
 
 /// Longest directory text quoted back in a reason.
 const SHOWN: usize = 80;

@@ -10,10 +10,10 @@ use whaleray_detect::{
 };
 use whaleray_shared::{CommitSha, Deployment};
 
-use super::{Failure, paths};
+use super::{Failure, JobError, paths};
 use crate::budget::{BLOB_CONCURRENCY, Usage};
 use crate::deps::Deps;
-use crate::github::{EntryKind, TreeEntry};
+use crate::ports::{EntryKind, TreeEntry};
 
 /// What reading and detecting found.
 pub(super) struct Inspected {
@@ -89,7 +89,7 @@ async fn detect(
             snapshot.insert_file(&path, content);
         }
     }
-    Err(Failure::Permanent("detection did not settle; please report this repository".into()))
+    Err(Failure::Permanent(JobError::Unsettled))
 }
 
 /// One detection step on the blocking pool; the snapshot goes there and comes back.
@@ -99,7 +99,7 @@ async fn detect_step(snapshot: Snapshot, options: Options) -> Result<(Snapshot, 
         (snapshot, step)
     })
     .await
-    .map_err(|e| Failure::Permanent(format!("internal error: detection stopped: {e}")))
+    .map_err(|e| Failure::Permanent(JobError::DetectionStopped(e)))
 }
 
 /// The blobs `shas`, [`BLOB_CONCURRENCY`] at a time.
