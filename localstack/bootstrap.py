@@ -165,7 +165,6 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
         ddb.get_waiter("table_exists").wait(
             TableName=names[key], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
-    for key in ("deployments_table", "installations_table"):
         ddb.update_continuous_backups(
             TableName=names[key],
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
@@ -175,14 +174,6 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
     ddb.get_waiter("table_exists").wait(
         TableName=names["api_state_table"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
     )
-    ttl = ddb.describe_time_to_live(TableName=names["api_state_table"])["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        ddb.update_time_to_live(
-            TableName=names["api_state_table"],
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"},
-        )
-    # Expired idempotency keys and idle buckets go away on their own (no PITR: state that
-    # expires within a day is not worth restoring).
     ttl = ddb.describe_time_to_live(TableName=names["api_state_table"])["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
         ddb.update_time_to_live(
