@@ -87,7 +87,7 @@ impl ApiConfig {
         let mut config = config;
         match LogFormat::choose(env.optional("LOG_FORMAT").as_deref(), lambda) {
             Ok(format) => config.log_format = format,
-            Err(problem) => env.problem(problem),
+            Err(problem) => env.problem(problem.to_string()),
         }
         if !lambda {
             match &config.dev_jwt_secret {

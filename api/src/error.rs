@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use whaleray_shared::error::GuardError;
+use whaleray_shared::error::{Chain, GuardError};
 use whaleray_shared::rate_limit::Decision;
 use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
 
@@ -127,7 +127,7 @@ impl From<ServiceError> for ApiError {
                     .into(),
             ),
             ServiceError::Store(e) if e.class() == ErrorClass::Retryable => {
-                tracing::warn!(error = ?e, "store unavailable");
+                tracing::warn!(error = %Chain(&e), "store unavailable");
                 Self::Unavailable("the deployment store is unavailable; try again shortly".into())
             }
             ServiceError::Store(e) => Self::Internal(Box::new(e)),
@@ -141,7 +141,7 @@ impl From<GuardError> for ApiError {
     fn from(err: GuardError) -> Self {
         match err.class() {
             ErrorClass::Retryable => {
-                tracing::warn!(error = ?err, "request state store unavailable");
+                tracing::warn!(error = %Chain(&err), "request state store unavailable");
                 Self::Unavailable(
                     "the request state store is unavailable; try again shortly".into(),
                 )
@@ -204,7 +204,7 @@ impl IntoResponse for ApiError {
         let (code, status) = self.code_and_status();
         let message = match &self {
             Self::Internal(source) => {
-                tracing::error!(error = ?source, "internal error");
+                tracing::error!(error = %Chain(source.as_ref()), "internal error");
                 "something went wrong on our side; it has been logged".to_owned()
             }
             other => other.to_string(),

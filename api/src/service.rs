@@ -4,7 +4,7 @@
 //! nothing of HTTP. `error.rs` decides what each failure looks like on the wire.
 
 use chrono::Utc;
-use whaleray_shared::error::{GuardError, QueueError, StoreError};
+use whaleray_shared::error::{Chain, GuardError, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{
     AppInstallations, DeploymentStore, InstallationDirectory, JobQueue, Page, PageCursor,
@@ -156,14 +156,14 @@ pub async fn create_deployment(
             Ok(deployment)
         }
         Err(send_error) => {
-            tracing::error!(deployment_id = %deployment.id, error = ?send_error, "could not queue inspection");
+            tracing::error!(deployment_id = %deployment.id, error = %Chain(&send_error), "could not queue inspection");
             let change = StatusChange::failed(format!(
                 "the inspection job could not be queued ({send_error}); deploy again"
             ));
             if let Err(e) =
                 store.transition(deployment.id, DeploymentStatus::Inspecting, change).await
             {
-                tracing::error!(deployment_id = %deployment.id, error = ?e, "could not mark deployment FAILED");
+                tracing::error!(deployment_id = %deployment.id, error = %Chain(&e), "could not mark deployment FAILED");
             }
             Err(ServiceError::NotQueued { id: deployment.id, source: send_error })
         }

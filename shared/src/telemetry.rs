@@ -12,15 +12,20 @@ pub enum LogFormat {
     Text,
 }
 
+/// `LOG_FORMAT` named neither format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("LOG_FORMAT must be json or text, not {0:?}")]
+pub struct UnknownLogFormat(pub String);
+
 impl LogFormat {
     /// The format named by `LOG_FORMAT` (`json` or `text`), or the default for where the
     /// process runs: JSON in Lambda, text elsewhere.
-    pub fn choose(named: Option<&str>, lambda: bool) -> Result<Self, String> {
+    pub fn choose(named: Option<&str>, lambda: bool) -> Result<Self, UnknownLogFormat> {
         match named.map(str::to_ascii_lowercase).as_deref() {
             None => Ok(if lambda { Self::Json } else { Self::Text }),
             Some("json") => Ok(Self::Json),
             Some("text") => Ok(Self::Text),
-            Some(other) => Err(format!("LOG_FORMAT must be json or text, not {other:?}")),
+            Some(other) => Err(UnknownLogFormat(other.to_owned())),
         }
     }
 }

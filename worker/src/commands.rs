@@ -16,9 +16,9 @@ use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::config::OperatorConfig;
-use whaleray_worker::operator;
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
+use whaleray_worker::{operator, wiring};
 
 /// `replay-dlq`: move dead-letter messages back to the job queue (all, or selected ones).
 #[derive(clap::Args)]
@@ -94,9 +94,8 @@ pub async fn replay_dlq(args: ReplayArgs) -> anyhow::Result<()> {
         max: args.max,
     };
     let replayer = Replayer {
-        sqs: sqs.clone(),
-        dlq_url: config.dead_letter_queue_url.clone(),
-        main: Arc::new(SqsJobQueue::new(sqs.clone(), &config.job_queue_url)),
+        dlq: wiring::sqs_consumer(&setup.sdk, &config.dead_letter_queue_url),
+        main: wiring::sqs_consumer(&setup.sdk, &config.job_queue_url),
         store: setup.store(),
         hold: Duration::from_secs(300),
     };

@@ -54,6 +54,9 @@ pub struct WorkerConfig {
     pub max_receive_count: u32,
     /// Jobs processed at once by the poller.
     pub concurrency: usize,
+    /// How long a stopping poller waits for in-flight jobs before abandoning them
+    /// (`STOP_GRACE_SECONDS`, default [`crate::poll::DEFAULT_STOP_GRACE`]).
+    pub stop_grace: std::time::Duration,
     /// Which detected frameworks WhaleRay builds.
     pub support: SupportPolicy,
     /// Whether Lambda started this process.
@@ -84,6 +87,9 @@ impl WorkerConfig {
             github_auth: github_auth(&mut env),
             max_receive_count: env.parsed_or("MAX_RECEIVE_COUNT", 5),
             concurrency: env.parsed_or("WORKER_CONCURRENCY", 4),
+            stop_grace: std::time::Duration::from_secs(
+                env.parsed_or("STOP_GRACE_SECONDS", crate::poll::DEFAULT_STOP_GRACE.as_secs()),
+            ),
             support,
             lambda: env.is_set("AWS_LAMBDA_RUNTIME_API"),
             log_format: whaleray_shared::telemetry::LogFormat::Text,
@@ -93,7 +99,7 @@ impl WorkerConfig {
         let named = env.optional("LOG_FORMAT");
         match whaleray_shared::telemetry::LogFormat::choose(named.as_deref(), config.lambda) {
             Ok(format) => config.log_format = format,
-            Err(problem) => env.problem(problem),
+            Err(problem) => env.problem(problem.to_string()),
         }
         if config.lambda && matches!(config.github_auth, GitHubAuth::Token(_)) {
             env.problem(
@@ -264,7 +270,16 @@ mod tests {
         let config = with(&[("GITHUB_APP_ID", "31337"), ("GITHUB_PRIVATE_KEY", TEST_KEY)]).unwrap();
         assert_eq!(config.github_api_url, GITHUB_API_DEFAULT);
         assert_eq!(config.max_receive_count, 5);
+        assert_eq!(config.stop_grace, crate::poll::DEFAULT_STOP_GRACE);
         assert!(!config.lambda);
+    }
+
+    #[test]
+    fn the_stop_grace_is_a_setting() {
+        let config = with(&[("GITHUB_TOKEN", "t"), ("STOP_GRACE_SECONDS", "3")]).unwrap();
+        assert_eq!(config.stop_grace, std::time::Duration::from_secs(3));
+        let err = problems(&[("GITHUB_TOKEN", "t"), ("STOP_GRACE_SECONDS", "soon")]);
+        assert!(err.contains("STOP_GRACE_SECONDS"), "{err}");
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! What the Lambda function receives: SQS batches from the event source mapping, and the
 //! scheduled `{"whaleray": "sweep"}` event that runs the stall sweep.
+//!
+//! [`LambdaWorker`] holds what every invocation shares; [`LambdaWorker::handle_event`] looks at
+//! the event's shape and hands it to the matching handler. Another event kind is one more
+//! field (if it needs one) and one more branch there.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 use whaleray_shared::ports::JobQueue;
 
-use crate::batch::handle_batch;
+use crate::batch::{BatchOptions, handle_batch};
 use crate::deps::Deps;
 use crate::sweep::{SweepOptions, sweep};
 use crate::visibility::Retries;
@@ -20,23 +26,48 @@ pub enum EventError {
     Malformed(#[source] serde_json::Error),
 }
 
-/// Dispatches one Lambda event and returns the response payload.
-pub async fn handle_event(
-    deps: &Deps,
-    queue: &dyn JobQueue,
-    retries: &Retries,
-    event: Value,
-) -> Result<Value, EventError> {
-    if event.get("Records").is_some() {
-        let batch = serde_json::from_value(event).map_err(EventError::Malformed)?;
-        let response = handle_batch(deps, batch, Some(retries)).await;
-        return serde_json::to_value(response).map_err(EventError::Malformed);
+/// What the function's invocations share, built once at start-up.
+#[derive(Clone)]
+pub struct LambdaWorker {
+    /// The job's ports and policy.
+    pub deps: Deps,
+    /// The job queue, for the sweep's re-queues.
+    pub queue: Arc<dyn JobQueue>,
+    /// The retry schedule of the job queue.
+    pub retries: Retries,
+}
+
+/// One invocation's context, as far as the handlers need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation {
+    /// When Lambda stops the invocation, in milliseconds since the Unix epoch
+    /// (`lambda_runtime::Context::deadline`).
+    pub deadline_ms: u64,
+}
+
+impl LambdaWorker {
+    /// Dispatches one Lambda event and returns the response payload.
+    pub async fn handle_event(
+        &self,
+        event: Value,
+        invocation: Invocation,
+    ) -> Result<Value, EventError> {
+        if event.get("Records").is_some() {
+            let batch = serde_json::from_value(event).map_err(EventError::Malformed)?;
+            let options = BatchOptions {
+                retries: Some(&self.retries),
+                ..BatchOptions::for_invocation(invocation.deadline_ms, &self.deps)
+            };
+            let response = handle_batch(&self.deps, batch, options).await;
+            return serde_json::to_value(response).map_err(EventError::Malformed);
+        }
+        if event.get("whaleray").and_then(Value::as_str) == Some("sweep") {
+            let report =
+                sweep(self.deps.store.as_ref(), self.queue.as_ref(), SweepOptions::default()).await;
+            return serde_json::to_value(report).map_err(EventError::Malformed);
+        }
+        Err(EventError::Unrecognised)
     }
-    if event.get("whaleray").and_then(Value::as_str) == Some("sweep") {
-        let report = sweep(deps.store.as_ref(), queue, SweepOptions::default()).await;
-        return serde_json::to_value(report).map_err(EventError::Malformed);
-    }
-    Err(EventError::Unrecognised)
 }
 
 impl From<EventError> for lambda_runtime::Diagnostic {

@@ -9,11 +9,13 @@
 //! - It depends on `whaleray-shared` and `whaleray-detect`, and is the only crate besides the
 //!   tests that knows detection's verdict: [`plan`] turns it into the domain's `BuildPlan`
 //!   before anything is stored or sent to a build.
-//! - The GitHub and CodeBuild adapters live here, nowhere else.
+//! - The GitHub and CodeBuild adapters live here, nowhere else, and so does the consumer side
+//!   of SQS ([`ports::QueueConsumer`], adapters in [`queue`]): the poller, the retry schedule
+//!   and `replay-dlq` reach the queue only through that port.
 //! - Processing (`message`, `process/`) reaches GitHub and CodeBuild only through the traits
 //!   in [`ports`], and the table through `whaleray-shared`'s ports, all held by [`Deps`];
-//!   [`wiring`] alone picks the production adapters (`github/`, `codebuild.rs`), and tests
-//!   build `Deps` from fakes.
+//!   [`wiring`] alone picks the production adapters (`github/`, `codebuild.rs`, `queue/`), and
+//!   tests build `Deps` from fakes.
 //! - Errors are typed per module with `thiserror`, their sources kept. The text stored on a
 //!   deployment (`reason`, `lastError`) comes from [`process::JobError::reason`], whose
 //!   wording is stable; log lines print the whole cause chain with
@@ -27,6 +29,7 @@ pub mod codebuild;
 pub mod config;
 pub mod deps;
 pub mod github;
+pub mod handler;
 pub mod lambda;
 pub mod local;
 pub mod message;
@@ -35,6 +38,7 @@ pub mod plan;
 pub mod poll;
 pub mod ports;
 pub mod process;
+pub mod queue;
 pub mod replay;
 pub mod sweep;
 pub mod visibility;

@@ -13,11 +13,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use whaleray_detect::Options;
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
-use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry;
-use whaleray_worker::poll::Poller;
-use whaleray_worker::visibility::Retries;
-use whaleray_worker::{Deps, WorkerConfig, lambda, local};
+use whaleray_worker::{Deps, WorkerConfig, lambda, local, wiring};
 
 /// The WhaleRay inspection worker.
 #[derive(Parser)]
@@ -80,7 +77,11 @@ fn run(command: Option<Command>) -> anyhow::Result<()> {
 
 fn block_on(task: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    runtime.block_on(task)
+    let result = runtime.block_on(task);
+    // Jobs a stopping poller abandoned may still hold a blocking thread (detection); they are
+    // bounded by their own deadline, but the process does not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
 }
 
 fn detect(dir: &std::path::Path, root_directory: Option<String>) -> anyhow::Result<()> {
@@ -107,10 +108,8 @@ async fn worker() -> anyhow::Result<(WorkerConfig, SdkConfig, Deps)> {
 
 async fn poll(concurrency: Option<usize>) -> anyhow::Result<()> {
     let (config, sdk, deps) = worker().await?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let concurrency = concurrency.unwrap_or(config.concurrency);
-    let poller = Poller::new(sqs, &config.job_queue_url, deps, concurrency);
-    tracing::info!(queue = %config.job_queue_url, concurrency, "whaleray-worker polling");
+    let poller = wiring::poller(&config, &sdk, deps, concurrency);
+    tracing::info!(queue = %config.job_queue_url, grace = ?poller.grace, "whaleray-worker polling");
     let stats = poller.run(shutdown_signal()).await;
     tracing::info!(?stats, "whaleray-worker stopped");
     Ok(())
@@ -122,16 +121,10 @@ async fn lambda() -> anyhow::Result<()> {
         "no command given: use `whaleray-worker poll`, `detect <DIR>`, `replay-dlq`, `sweep`, `queues` or --help"
     );
     let (config, sdk, deps) = worker().await?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue = SqsJobQueue::new(sqs.clone(), &config.job_queue_url);
-    let retries = Retries {
-        client: sqs,
-        queue_url: config.job_queue_url.clone(),
-        base_backoff: Duration::from_secs(10),
-    };
-    let (deps, queue, retries) = (&deps, &queue, &retries);
+    let worker = &wiring::lambda_worker(&config, &sdk, deps);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        lambda::handle_event(deps, queue, retries, event.payload).await
+        let invocation = lambda::Invocation { deadline_ms: event.context.deadline };
+        worker.handle_event(event.payload, invocation).await
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

@@ -29,8 +29,8 @@ pub fn write_replay(out: &mut dyn Write, report: &ReplayReport, dry_run: bool) -
     for line in &report.skipped {
         writeln!(out, "skipped {line}")?;
     }
-    for line in &report.errors {
-        writeln!(out, "error {line}")?;
+    for error in &report.errors {
+        writeln!(out, "error {}", whaleray_shared::error::Chain(error))?;
     }
     let verb = if dry_run { "would move" } else { "moved" };
     writeln!(

@@ -1,6 +1,8 @@
-//! The worker's ports: what processing needs from GitHub and from the build service, as small
-//! async traits. Adapters live beside their service (`github/`, `codebuild.rs`); the in-memory
-//! fakes live with the tests; `wiring.rs` alone chooses the production adapters.
+//! The worker's ports: what processing needs from GitHub, the build service and the queues
+//! (the consumer side: receive, delete, change visibility), as small async traits. Adapters
+//! live beside their service (`github/`, `codebuild.rs`, `queue/`); the in-memory fakes live
+//! with the tests, except the queue's, which `queue::memory` provides for every crate's tests;
+//! `wiring.rs` alone chooses the production adapters.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -124,4 +126,101 @@ pub trait BuildLauncher: Send + Sync {
         deployment: DeploymentId,
         since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError>;
+}
+
+/// The most messages one SQS receive returns.
+pub const MAX_RECEIVE_MESSAGES: usize = 10;
+/// The longest long-poll wait SQS accepts.
+pub const MAX_RECEIVE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+/// The longest visibility timeout SQS accepts, counted from the receive (12 hours).
+pub const MAX_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(43_200);
+
+/// One message as a receive delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// The queue's id of the message, the same on every delivery.
+    pub id: String,
+    /// The handle of this delivery: the only way to delete the message or change its
+    /// visibility, valid until the message is received again.
+    pub receipt: String,
+    /// The body, exactly as it was sent.
+    pub body: String,
+    /// How many times the queue has delivered the message, this delivery included.
+    pub receive_count: u32,
+    /// When the message was first sent, if the queue said.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// What one receive asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receive {
+    /// At most this many messages (1 to [`MAX_RECEIVE_MESSAGES`]).
+    pub max: usize,
+    /// How long to wait for a first message when none is visible (0 to [`MAX_RECEIVE_WAIT`]).
+    pub wait: std::time::Duration,
+    /// How long the received messages stay invisible to other consumers (whole seconds, up to
+    /// [`MAX_VISIBILITY`]).
+    pub visibility: std::time::Duration,
+}
+
+/// A failure of a queue-consumer call.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    /// The receipt handle is not one the queue issued (or is malformed).
+    #[error("the receipt handle is not valid for this queue")]
+    ReceiptInvalid,
+    /// The message is not in flight: its visibility timeout ended, it was received again or
+    /// it was deleted, so its visibility cannot be changed through this handle.
+    #[error("the message is not in flight (its visibility timeout ended or it was deleted)")]
+    NotInFlight,
+    /// A parameter is outside what the queue accepts.
+    #[error("invalid queue request: {0}")]
+    Invalid(String),
+    /// The body exceeds the queue's maximum message size.
+    #[error("the message body is {size} bytes, more than the queue's maximum of {max}")]
+    TooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The queue's limit in bytes.
+        max: usize,
+    },
+    /// The AWS call itself failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+impl ConsumeError {
+    /// Retryable for AWS outages and throttling; permanent otherwise.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Aws(e) => e.class,
+            Self::ReceiptInvalid | Self::NotInFlight | Self::Invalid(_) | Self::TooLarge { .. } => {
+                ErrorClass::Permanent
+            }
+        }
+    }
+}
+
+/// The consumer side of one queue (SQS semantics: at-least-once delivery, receipt handles per
+/// delivery, visibility timeouts), plus sending a raw body to it for replay.
+#[async_trait]
+pub trait QueueConsumer: Send + Sync {
+    /// Receives up to `request.max` messages, waiting up to `request.wait` for the first one;
+    /// each is hidden from other receives for `request.visibility`.
+    async fn receive(&self, request: Receive) -> Result<Vec<ReceivedMessage>, ConsumeError>;
+
+    /// Deletes the message received with `receipt`. A handle of an earlier delivery is
+    /// accepted but may leave the message in place, as SQS does.
+    async fn delete(&self, receipt: &str) -> Result<(), ConsumeError>;
+
+    /// Hides the in-flight message received with `receipt` for `timeout` from now (0 makes it
+    /// visible at once). Fails once the message is no longer in flight.
+    async fn change_visibility(
+        &self,
+        receipt: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), ConsumeError>;
+
+    /// Sends `body` unchanged and returns the new message's id.
+    async fn send(&self, body: &str) -> Result<String, ConsumeError>;
 }

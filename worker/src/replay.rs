@@ -10,14 +10,74 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use chrono::{DateTime, TimeZone, Utc};
-use whaleray_shared::aws::aws_error;
-use whaleray_shared::error::StoreError;
+use chrono::{DateTime, Utc};
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
-use whaleray_shared::ports::{DeploymentStore, JobQueue};
+use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::{DeploymentId, DeploymentStatus, StatusChange};
+
+use crate::ports::{ConsumeError, MAX_RECEIVE_MESSAGES, QueueConsumer, Receive, ReceivedMessage};
+
+/// How long one receive of the replay waits for a message: a second, so an empty (or wholly
+/// held) dead-letter queue ends the replay promptly.
+const RECEIVE_WAIT: Duration = Duration::from_secs(1);
+
+/// A failure that leaves a dead-letter message where it was (or, for [`ReplayError::Delete`],
+/// leaves a duplicate the worker absorbs).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The dead-letter queue could not be read; the replay stopped.
+    #[error("receiving from the dead-letter queue")]
+    Receive(#[source] ConsumeError),
+    /// The deployment's record could not be read.
+    #[error("reading deployment {deployment}")]
+    Read {
+        /// The deployment.
+        deployment: DeploymentId,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The deployment could not be moved back to INSPECTING.
+    #[error("moving deployment {deployment} back to INSPECTING")]
+    Reopen {
+        /// The deployment.
+        deployment: DeploymentId,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The job could not be sent to the main queue.
+    #[error("deployment {deployment}: sending the job to the main queue")]
+    Send {
+        /// The deployment.
+        deployment: DeploymentId,
+        /// Why.
+        #[source]
+        source: ConsumeError,
+    },
+    /// The job was re-sent but its dead-letter copy stayed: a duplicate the worker absorbs.
+    #[error("deployment {deployment}: re-sent, but the dead-letter copy was not deleted")]
+    Delete {
+        /// The deployment.
+        deployment: DeploymentId,
+        /// Why.
+        #[source]
+        source: ConsumeError,
+    },
+}
+
+/// An unreadable `--since`/`--until` value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is neither RFC 3339 nor an age like 90m, 6h, 2d")]
+pub struct TimeError(pub String);
+
+fn serialize_errors<S: serde::Serializer>(
+    errors: &[ReplayError],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(errors.iter().map(|e| Chain(e).to_string()))
+}
 
 /// Which dead-letter messages to replay, and how.
 #[derive(Debug, Clone, Default)]
@@ -53,14 +113,16 @@ pub struct ReplayItem {
 }
 
 /// What a replay did. `moved` lists what would move in a dry run.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct ReplayReport {
     /// Messages moved back to the main queue (or that would be, in a dry run).
     pub moved: Vec<ReplayItem>,
     /// Messages left or removed, with the reason.
     pub skipped: Vec<String>,
-    /// Failures, one line each; the messages concerned stay in the dead-letter queue.
-    pub errors: Vec<String>,
+    /// Failures; the messages concerned stay in the dead-letter queue. In JSON, one line each
+    /// with its causes.
+    #[serde(serialize_with = "serialize_errors")]
+    pub errors: Vec<ReplayError>,
 }
 
 /// A step of the replay, for a progress display.
@@ -72,14 +134,13 @@ pub enum Progress {
     Moved,
 }
 
-/// Replays one dead-letter queue into the main queue.
+/// Replays one dead-letter queue into the main queue. Bodies move unchanged: a message older
+/// than the code reading it keeps its version field and is read by the worker as it was sent.
 pub struct Replayer {
-    /// The SQS client for the dead-letter queue.
-    pub sqs: Client,
-    /// The dead-letter queue's URL.
-    pub dlq_url: String,
+    /// The dead-letter queue.
+    pub dlq: Arc<dyn QueueConsumer>,
     /// The main queue.
-    pub main: Arc<dyn JobQueue>,
+    pub main: Arc<dyn QueueConsumer>,
     /// The deployments table.
     pub store: Arc<dyn DeploymentStore>,
     /// How long received messages stay hidden while the replay runs.
@@ -89,6 +150,7 @@ pub struct Replayer {
 enum Decision {
     Move(Box<(ReplayItem, InspectionJob)>),
     Keep(Option<String>),
+    Failed(ReplayError),
 }
 
 impl Replayer {
@@ -114,11 +176,7 @@ impl Replayer {
                 }
             };
             for message in messages {
-                let (Some(id), Some(receipt)) =
-                    (message.message_id.clone(), message.receipt_handle.clone())
-                else {
-                    continue;
-                };
+                let (id, receipt) = (message.id.clone(), message.receipt.clone());
                 if !seen.insert(id.clone()) {
                     kept.push(receipt);
                     continue;
@@ -133,7 +191,15 @@ impl Replayer {
                             report.moved.push(item);
                             kept.push(receipt);
                         } else {
-                            self.move_one(item, &job, &receipt, &mut report, &mut kept).await;
+                            self.move_one(
+                                item,
+                                &job,
+                                &message.body,
+                                &receipt,
+                                &mut report,
+                                &mut kept,
+                            )
+                            .await;
                             progress(Progress::Moved);
                             if let Some(pause) = pause {
                                 tokio::time::sleep(pause).await;
@@ -147,6 +213,10 @@ impl Replayer {
                         }
                         kept.push(receipt);
                     }
+                    Decision::Failed(error) => {
+                        report.errors.push(error);
+                        kept.push(receipt);
+                    }
                 }
                 if options.max.is_some_and(|max| selected >= max) && !options.dry_run {
                     break 'receive;
@@ -157,29 +227,14 @@ impl Replayer {
         report
     }
 
-    async fn receive(&self) -> Result<Vec<Message>, String> {
-        let output = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.dlq_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .visibility_timeout(i32::try_from(self.hold.as_secs()).unwrap_or(120))
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "receiving from the dead-letter queue: {}",
-                    aws_error("sqs:ReceiveMessage", e)
-                )
-            })?;
-        Ok(output.messages.unwrap_or_default())
+    async fn receive(&self) -> Result<Vec<ReceivedMessage>, ReplayError> {
+        let request =
+            Receive { max: MAX_RECEIVE_MESSAGES, wait: RECEIVE_WAIT, visibility: self.hold };
+        self.dlq.receive(request).await.map_err(ReplayError::Receive)
     }
 
-    async fn decide(&self, message: &Message, options: &ReplayOptions) -> Decision {
-        let body = message.body.as_deref().unwrap_or_default();
-        let job = match InspectionJob::from_json(body) {
+    async fn decide(&self, message: &ReceivedMessage, options: &ReplayOptions) -> Decision {
+        let job = match InspectionJob::from_json(&message.body) {
             Ok(job) => job,
             Err(e) => {
                 return Decision::Keep(Some(format!("unreadable message left in place ({e})")));
@@ -188,10 +243,7 @@ impl Replayer {
         if !options.deployments.is_empty() && !options.deployments.contains(&job.deployment_id) {
             return Decision::Keep(None);
         }
-        let sent = attribute(message, MessageSystemAttributeName::SentTimestamp)
-            .and_then(|ms| ms.parse::<i64>().ok())
-            .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
-        let in_window = sent.is_none_or(|sent| {
+        let in_window = message.sent_at.is_none_or(|sent| {
             options.since.is_none_or(|since| sent >= since)
                 && options.until.is_none_or(|until| sent < until)
         });
@@ -206,21 +258,19 @@ impl Replayer {
                     job.deployment_id
                 )));
             }
-            Err(e) => {
-                return Decision::Keep(Some(format!(
-                    "reading deployment {}: {e}",
-                    job.deployment_id
-                )));
+            Err(source) => {
+                return Decision::Failed(ReplayError::Read {
+                    deployment: job.deployment_id,
+                    source,
+                });
             }
         };
         let item = ReplayItem {
-            message_id: message.message_id.clone().unwrap_or_default(),
+            message_id: message.id.clone(),
             deployment_id: job.deployment_id.to_string(),
             repository: job.repository.to_string(),
             reason,
-            receive_count: attribute(message, MessageSystemAttributeName::ApproximateReceiveCount)
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0),
+            receive_count: message.receive_count,
         };
         Decision::Move(Box::new((item, job)))
     }
@@ -229,6 +279,7 @@ impl Replayer {
         &self,
         item: ReplayItem,
         job: &InspectionJob,
+        body: &str,
         receipt: &str,
         report: &mut ReplayReport,
         kept: &mut Vec<String>,
@@ -243,76 +294,56 @@ impl Replayer {
                     "{}: deployment is {actual}; dead-letter copy removed",
                     item.message_id
                 ));
-                self.delete(receipt, &item, report).await;
+                self.delete(receipt, job.deployment_id, report).await;
                 return;
             }
-            Err(e) => {
-                report.errors.push(format!("{}: {e}", item.deployment_id));
+            Err(source) => {
+                report.errors.push(ReplayError::Reopen { deployment: job.deployment_id, source });
                 kept.push(receipt.to_owned());
                 return;
             }
         }
-        if let Err(e) = self.main.send(job).await {
-            report.errors.push(format!("{}: sending to the main queue: {e}", item.deployment_id));
+        // The body as it came, never re-encoded; the dead-letter copy is deleted only after
+        // the send succeeded.
+        if let Err(source) = self.main.send(body).await {
+            report.errors.push(ReplayError::Send { deployment: job.deployment_id, source });
             kept.push(receipt.to_owned());
             return;
         }
-        self.delete(receipt, &item, report).await;
+        self.delete(receipt, job.deployment_id, report).await;
         report.moved.push(item);
     }
 
-    async fn delete(&self, receipt: &str, item: &ReplayItem, report: &mut ReplayReport) {
-        let deleted =
-            self.sqs.delete_message().queue_url(&self.dlq_url).receipt_handle(receipt).send().await;
-        if let Err(e) = deleted {
+    async fn delete(&self, receipt: &str, deployment: DeploymentId, report: &mut ReplayReport) {
+        if let Err(source) = self.dlq.delete(receipt).await {
             // The job was re-sent; the copy left behind is a duplicate the worker absorbs.
-            report.errors.push(format!(
-                "{}: re-sent but the dead-letter copy was not deleted: {}",
-                item.deployment_id,
-                aws_error("sqs:DeleteMessage", e)
-            ));
+            report.errors.push(ReplayError::Delete { deployment, source });
         }
     }
 
     /// Makes every message the replay held visible again.
     async fn release(&self, receipts: Vec<String>) {
         for receipt in receipts {
-            let released = self
-                .sqs
-                .change_message_visibility()
-                .queue_url(&self.dlq_url)
-                .receipt_handle(receipt)
-                .visibility_timeout(0)
-                .send()
-                .await;
-            if let Err(e) = released {
-                tracing::warn!(error = ?aws_error("sqs:ChangeMessageVisibility", e), "a held message stays hidden until its timeout");
+            if let Err(e) = self.dlq.change_visibility(&receipt, Duration::ZERO).await {
+                tracing::warn!(error = %Chain(&e), "a held message stays hidden until its timeout");
             }
         }
     }
 }
 
-fn attribute(message: &Message, name: MessageSystemAttributeName) -> Option<&str> {
-    message.attributes.as_ref()?.get(&name).map(String::as_str)
-}
-
 /// Parses a time for `--since`/`--until`: RFC 3339, or an age such as `90m`, `6h`, `2d`.
-pub fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_time(value: &str) -> Result<DateTime<Utc>, TimeError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.with_timezone(&Utc));
     }
     let (number, unit) = value.split_at(value.len().saturating_sub(1));
-    let amount: i64 = number
-        .parse()
-        .map_err(|_| format!("{value:?} is neither RFC 3339 nor an age like 90m, 6h, 2d"))?;
+    let amount: i64 = number.parse().map_err(|_| TimeError(value.to_owned()))?;
     let age = match unit {
         "s" => chrono::Duration::seconds(amount),
         "m" => chrono::Duration::minutes(amount),
         "h" => chrono::Duration::hours(amount),
         "d" => chrono::Duration::days(amount),
-        _ => {
-            return Err(format!("{value:?} is neither RFC 3339 nor an age like 90m, 6h, 2d"));
-        }
+        _ => return Err(TimeError(value.to_owned())),
     };
     Ok(Utc::now() - age)
 }

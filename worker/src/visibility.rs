@@ -4,23 +4,19 @@
 //! wait a dependency asked for or by exponential backoff with jitter; a message bound for the
 //! dead-letter queue is made visible at once, so the next receive past maxReceiveCount moves it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::Client;
-use whaleray_shared::aws::aws_error;
+use whaleray_shared::error::Chain;
 
 use crate::message::Disposition;
-
-/// The longest visibility delay SQS accepts, in seconds (12 hours).
-const MAX_VISIBILITY_SECONDS: u64 = 43_200;
+use crate::ports::{MAX_VISIBILITY, QueueConsumer};
 
 /// The retry schedule of one queue.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Retries {
-    /// The SQS client.
-    pub client: Client,
     /// The queue the messages came from.
-    pub queue_url: String,
+    pub queue: Arc<dyn QueueConsumer>,
     /// The first retry's delay; each later attempt doubles it.
     pub base_backoff: Duration,
 }
@@ -41,18 +37,11 @@ impl Retries {
             }
             Disposition::DeadLetter => Duration::ZERO,
         };
-        let seconds = delay.as_secs().min(MAX_VISIBILITY_SECONDS);
-        let result = self
-            .client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt)
-            .visibility_timeout(i32::try_from(seconds).unwrap_or(0))
-            .send()
-            .await;
-        if let Err(e) = result {
+        // SQS takes whole seconds, and at most 12 hours from the receive.
+        let seconds = Duration::from_secs(delay.as_secs().min(MAX_VISIBILITY.as_secs()));
+        if let Err(e) = self.queue.change_visibility(receipt, seconds).await {
             // The message still comes back, after the queue's own visibility timeout.
-            tracing::warn!(message_id, error = ?aws_error("sqs:ChangeMessageVisibility", e), "could not set the retry delay");
+            tracing::warn!(message_id, error = %Chain(&e), "could not set the retry delay");
         }
     }
 }

@@ -28,13 +28,13 @@ fn stderr_lines(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stderr).lines().map(str::to_owned).collect()
 }
 
-#[test]
-fn an_unreachable_queue_fails_queues_with_one_line_carrying_the_cause_chain() {
+/// Runs an operator command against AWS endpoints where nothing listens.
+fn against_dead_aws(args: &[&str]) -> Output {
     let endpoint = dead_endpoint();
     let queue = format!("{endpoint}/000000000000/jobs");
     let dlq = format!("{endpoint}/000000000000/jobs-dlq");
-    let out = worker(
-        &["queues"],
+    worker(
+        args,
         &[
             ("DEPLOYMENTS_TABLE", "deployments"),
             ("JOB_QUEUE_URL", &queue),
@@ -44,7 +44,12 @@ fn an_unreachable_queue_fails_queues_with_one_line_carrying_the_cause_chain() {
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),
         ],
-    );
+    )
+}
+
+#[test]
+fn an_unreachable_queue_fails_queues_with_one_line_carrying_the_cause_chain() {
+    let out = against_dead_aws(&["queues"]);
     assert!(!out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
     let lines = stderr_lines(&out);
@@ -52,6 +57,25 @@ fn an_unreachable_queue_fails_queues_with_one_line_carrying_the_cause_chain() {
     // The operation that failed, then the SDK's own causes, on the same line.
     let chain = line.strip_prefix("whaleray-worker: sqs:GetQueueAttributes failed: ");
     assert!(chain.is_some_and(|causes| !causes.is_empty()), "{line}");
+}
+
+#[test]
+fn an_unreachable_table_fails_sweep_and_its_report_keeps_the_cause_chain() {
+    let out = against_dead_aws(&["sweep"]);
+    assert!(!out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Vec<&str> = stdout.lines().collect();
+    let [error, summary] = report.as_slice() else { panic!("{stdout}") };
+    assert!(
+        error.starts_with("error listing stalled deployments failed: dynamodb:Scan failed: "),
+        "{error}"
+    );
+    assert_eq!(*summary, "requeued 0, failed 0, skipped 0, errors 1");
+    // The sweep logs the error as it happens; the command's own verdict is the last line.
+    let lines = stderr_lines(&out);
+    let last = lines.last().map(String::as_str).unwrap_or_default();
+    let chain = error.trim_start_matches("error ");
+    assert_eq!(last, format!("whaleray-worker: the sweep met 1 error: {chain}"), "{lines:#?}");
 }
 
 #[test]

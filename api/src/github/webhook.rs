@@ -4,7 +4,7 @@
 //! Only cheap, idempotent table writes happen here, well inside GitHub's 10-second window.
 
 use chrono::{Duration, Utc};
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::ports::{AppInstallations, DeliveryLog};
 
 use super::events::WebhookEvent;
@@ -81,7 +81,7 @@ pub async fn handle(
         Err(e) => {
             // Forget the delivery so that GitHub's redelivery is acted on.
             if let Err(forget) = deliveries.forget(delivery).await {
-                tracing::error!(error = ?forget, "could not forget a failed delivery");
+                tracing::error!(error = %Chain(&forget), "could not forget a failed delivery");
             }
             Err(e)
         }

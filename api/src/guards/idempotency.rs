@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
+use whaleray_shared::error::Chain;
 use whaleray_shared::idempotency::{
     Claim, IdempotencyKey, IdempotencyScope, MAX_STORED_BODY, StoredResponse,
 };
@@ -82,7 +83,7 @@ async fn record(
     let status = response.status();
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         if let Err(e) = state.idempotency.release(scope, fingerprint).await {
-            tracing::warn!(error = ?e, "could not release an idempotency claim; it lapses in a minute");
+            tracing::warn!(error = %Chain(&e), "could not release an idempotency claim; it lapses in a minute");
         }
         return response;
     }
@@ -103,7 +104,7 @@ async fn record(
     if let Err(e) = state.idempotency.complete(scope, fingerprint, &stored).await {
         // The request's effect happened; the answer stands. A retry will find the claim
         // in flight until its lock lapses, then run again.
-        tracing::error!(error = ?e, "could not store the answer of an idempotent request");
+        tracing::error!(error = %Chain(&e), "could not store the answer of an idempotent request");
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -15,7 +15,7 @@ use super::item::{DEPLOYMENT, DeploymentItem, timestamp};
 use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
-use crate::error::StoreError;
+use crate::error::{Chain, StoreError};
 use crate::ports::{BuildClaim, BuildInputs, DeploymentStore, Page, PageCursor};
 
 /// The `deployments` table in DynamoDB.
@@ -316,7 +316,9 @@ impl DeploymentStore for DynamoDeploymentStore {
             let item = item.map_err(|e| aws_error("dynamodb:Scan", e))?;
             match decode(item) {
                 Ok(deployment) => stalled.push(deployment),
-                Err(e) => tracing::error!(error = %e, "skipping an unreadable deployment item"),
+                Err(e) => {
+                    tracing::error!(error = %Chain(&e), "skipping an unreadable deployment item")
+                }
             }
         }
         stalled.sort_by_key(|d| d.updated_at);

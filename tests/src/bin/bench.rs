@@ -245,8 +245,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         budgets: whaleray_worker::budget::Budgets::default(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut poller =
-        Poller::new(emulator.sqs.clone(), &stack.queue_url, deps, args.worker_concurrency);
+    let queue =
+        Arc::new(whaleray_worker::queue::SqsConsumer::new(emulator.sqs.clone(), &stack.queue_url));
+    let mut poller = Poller::new(queue, deps, args.worker_concurrency);
     poller.long_poll = Duration::from_secs(20);
     let worker = tokio::spawn(async move {
         let mut stopped = stopped;

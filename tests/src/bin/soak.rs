@@ -280,8 +280,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..args.workers {
-        let mut poller =
-            Poller::new(emulator.sqs.clone(), &stack.queue_url, deps.clone(), args.concurrency);
+        let queue = Arc::new(whaleray_worker::queue::SqsConsumer::new(
+            emulator.sqs.clone(),
+            &stack.queue_url,
+        ));
+        let mut poller = Poller::new(queue, deps.clone(), args.concurrency);
         poller.base_backoff = Duration::from_secs(1);
         poller.long_poll = Duration::from_secs(2);
         let mut stopped = stopped.clone();

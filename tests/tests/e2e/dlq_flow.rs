@@ -5,26 +5,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use whaleray_shared::testing::MemoryQueue;
 use whaleray_tests::emulator::StackOptions;
 use whaleray_tests::github::{Fault, Injection};
+use whaleray_worker::ports::QueueConsumer;
+use whaleray_worker::queue::{MemoryQueue, SqsConsumer};
 use whaleray_worker::replay::{ReplayOptions, Replayer};
 use whaleray_worker::sweep::{SweepOptions, sweep};
 
 use crate::helpers::{TestApp, eventually, vite_repo};
 
-fn replayer(app: &TestApp, main: Arc<dyn whaleray_shared::ports::JobQueue>) -> Replayer {
+fn replayer(app: &TestApp, main: Arc<dyn QueueConsumer>) -> Replayer {
     Replayer {
-        sqs: app.emulator.sqs.clone(),
-        dlq_url: app.stack.dlq_url.clone(),
+        dlq: Arc::new(SqsConsumer::new(app.emulator.sqs.clone(), &app.stack.dlq_url)),
         main,
         store: app.store.clone(),
         hold: Duration::from_secs(30),
     }
 }
 
-fn main_queue(app: &TestApp) -> Arc<dyn whaleray_shared::ports::JobQueue> {
-    Arc::new(whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url))
+fn main_queue(app: &TestApp) -> Arc<dyn QueueConsumer> {
+    Arc::new(SqsConsumer::new(app.emulator.sqs.clone(), &app.stack.queue_url))
 }
 
 /// Runs a poller until the dead-letter queue holds `count` messages (or 60 s pass).
@@ -120,8 +120,9 @@ async fn an_interrupted_replay_loses_nothing_and_a_second_run_finishes_it() {
     run_until_dead_lettered(&app, 1).await;
 
     // The send to the main queue fails after the deployment went back to INSPECTING.
-    let broken = Arc::new(MemoryQueue::default());
-    broken.set_failing(true);
+    let broken = MemoryQueue::default();
+    broken.fail_next_sends(1);
+    let broken = Arc::new(broken);
     let report = replayer(&app, broken).run(&ReplayOptions::default(), &|_| {}).await;
     assert_eq!((report.moved.len(), report.errors.len()), (0, 1), "{report:?}");
     assert_eq!(app.deployment(&id).await["status"], "INSPECTING");
@@ -187,7 +188,9 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
         .unwrap();
 
     let options = SweepOptions { older_than: Duration::ZERO, ..SweepOptions::default() };
-    let report = sweep(app.store.as_ref(), main_queue(&app).as_ref(), options).await;
+    let jobs =
+        whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url);
+    let report = sweep(app.store.as_ref(), &jobs, options).await;
     assert_eq!(report.requeued, std::slice::from_ref(&id), "{report:?}");
     let (body, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");

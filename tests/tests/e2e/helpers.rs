@@ -220,8 +220,11 @@ impl TestApp {
     }
 
     pub fn poller(&self) -> Poller {
-        let mut poller =
-            Poller::new(self.emulator.sqs.clone(), &self.stack.queue_url, self.deps.clone(), 4);
+        let queue = Arc::new(whaleray_worker::queue::SqsConsumer::new(
+            self.emulator.sqs.clone(),
+            &self.stack.queue_url,
+        ));
+        let mut poller = Poller::new(queue, self.deps.clone(), 4);
         poller.base_backoff = Duration::from_secs(1);
         // Short receives: a stop waits for the receive under way.
         poller.long_poll = Duration::from_secs(1);

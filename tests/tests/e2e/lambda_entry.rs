@@ -14,9 +14,19 @@ use whaleray_shared::dynamo::{
     DynamoRateLimits,
 };
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_worker::batch::handle_batch;
+use whaleray_worker::batch::{BatchOptions, handle_batch};
 
 use crate::helpers::{FRONTEND, TestApp, USER, WEBHOOK_SECRET, test_limits, vite_repo};
+
+/// A batch with a minute to run, as a fresh invocation of the 60 s function has.
+fn batch_options(retries: Option<&whaleray_worker::visibility::Retries>) -> BatchOptions<'_> {
+    BatchOptions {
+        retries,
+        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(55),
+        per_message: std::time::Duration::from_secs(50),
+        concurrency: 10,
+    }
+}
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(whaleray_tests::fixtures_dir().join("events").join(name)).unwrap()
@@ -97,7 +107,7 @@ async fn an_sqs_event_reports_only_the_poison_message_as_failed() {
     let mut event: serde_json::Value = serde_json::from_str(&fixture("sqs-batch.json")).unwrap();
     event["Records"][0]["body"] = serde_json::Value::String(job_body.to_owned());
     let event: SqsEvent = serde_json::from_value(event).unwrap();
-    let response = handle_batch(&app.deps, event, None).await;
+    let response = handle_batch(&app.deps, event, batch_options(None)).await;
 
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
@@ -134,12 +144,14 @@ async fn a_lambda_retry_is_delayed_like_the_pollers_then_builds() {
     let event: SqsEvent =
         serde_json::from_value(serde_json::json!({ "Records": [record] })).unwrap();
     let retries = whaleray_worker::visibility::Retries {
-        client: app.emulator.sqs.clone(),
-        queue_url: app.stack.queue_url.clone(),
+        queue: std::sync::Arc::new(whaleray_worker::queue::SqsConsumer::new(
+            app.emulator.sqs.clone(),
+            &app.stack.queue_url,
+        )),
         base_backoff: std::time::Duration::from_secs(3),
     };
 
-    let response = handle_batch(&app.deps, event, Some(&retries)).await;
+    let response = handle_batch(&app.deps, event, batch_options(Some(&retries))).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     // Hidden for the backoff (3 to 4.5 s), not the queue's 30 s visibility timeout.
     assert_eq!(app.depth(&app.stack.queue_url).await, (0, 1));

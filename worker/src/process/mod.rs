@@ -197,8 +197,11 @@ async fn run(deps: &Deps, deployment: &Deployment) -> Result<Outcome, Failure> {
     // otherwise unbuildable directories, then the support policy.
     let unsupported =
         || (!deps.support.allows(&detection)).then(|| deps.support.reason(&detection));
-    let refused =
-        if detection.exceeded.is_some() { unsupported() } else { refusal.or_else(unsupported) };
+    let refused = if detection.exceeded.is_some() {
+        unsupported()
+    } else {
+        refusal.map(|r| r.to_string()).or_else(unsupported)
+    };
     if let Some(reason) = refused {
         // A refused verdict keeps its plan when the plan is well-formed; one with values no
         // plan can hold (a directory escaping the repository) is stored without one.

@@ -22,7 +22,7 @@ pub(super) struct Inspected {
     /// Detection's verdict.
     pub detection: Detection,
     /// Why the plan's directories cannot be built, if they cannot.
-    pub refusal: Option<String>,
+    pub refusal: Option<paths::Refusal>,
 }
 
 /// Reads and detects `deployment`'s repository within `deps.budgets` (the caller applies the
