@@ -54,6 +54,14 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.arns.installations_table]
       },
       {
+        # POST /github/installations writes one link per installation GitHub lists for the
+        # caller and deletes the ones it no longer lists; DELETE unlinks (conditional delete).
+        Sid      = "LinkInstallations"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        Resource = [local.arns.installations_table]
+      },
+      {
         Sid      = "IdempotencyKeysAndRateLimits"
         Effect   = "Allow"
         Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
@@ -82,6 +90,12 @@ resource "aws_iam_role_policy" "api" {
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = [local.arns.webhook_secret]
+      },
+      {
+        Sid      = "ReadOAuthClientSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.arns.oauth_client_secret]
       },
     ]
   })

@@ -19,6 +19,7 @@ locals {
     http_api                = "${var.name_prefix}-http-api"
     github_key_secret       = "${var.name_prefix}/github-app-private-key"
     webhook_secret          = "${var.name_prefix}/github-webhook-secret"
+    oauth_client_secret     = "${var.name_prefix}/github-oauth-client-secret"
     sweep_rule              = "${var.name_prefix}-worker-sweep"
   }
 
@@ -60,6 +61,7 @@ locals {
     # documented way to name one secret in a policy before it exists.
     github_key_secret   = "${local.arn_prefix.secretsmanager}:secret:${local.names.github_key_secret}-??????"
     webhook_secret      = "${local.arn_prefix.secretsmanager}:secret:${local.names.webhook_secret}-??????"
+    oauth_client_secret = "${local.arn_prefix.secretsmanager}:secret:${local.names.oauth_client_secret}-??????"
     api_role            = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${local.names.api_role}"
     worker_role         = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${local.names.worker_role}"
     api_log_group       = "${local.arn_prefix.logs}:log-group:${local.log_groups.api}"
@@ -75,6 +77,10 @@ locals {
     GITHUB_INSTALLATIONS_TABLE = aws_dynamodb_table.app_installations.name
     WEBHOOK_DELIVERIES_TABLE   = aws_dynamodb_table.webhook_deliveries.name
     GITHUB_WEBHOOK_SECRET_ARN  = aws_secretsmanager_secret.webhook.arn
+    GITHUB_CLIENT_ID           = var.github_client_id
+    GITHUB_CLIENT_SECRET_ARN   = aws_secretsmanager_secret.oauth_client.arn
+    GITHUB_OAUTH_URL           = var.github_oauth_url
+    GITHUB_API_URL             = var.github_api_url
     API_STATE_TABLE            = aws_dynamodb_table.api_state.name
     USER_RATE_LIMIT            = var.user_rate_limit
     INSTALLATION_RATE_LIMIT    = var.installation_rate_limit

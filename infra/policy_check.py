@@ -61,6 +61,10 @@ API_ENV_KEYS = {
     "GITHUB_INSTALLATIONS_TABLE",
     "WEBHOOK_DELIVERIES_TABLE",
     "GITHUB_WEBHOOK_SECRET_ARN",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET_ARN",
+    "GITHUB_OAUTH_URL",
+    "GITHUB_API_URL",
     "API_STATE_TABLE",
     "USER_RATE_LIMIT",
     "INSTALLATION_RATE_LIMIT",
@@ -80,7 +84,15 @@ WORKER_ENV_KEYS = {
     "RUST_LOG",
 }
 WORKER_ENV_OPTIONAL = {"SUPPORTED_FRAMEWORKS"}
-EXPECTED_ROUTES = {"POST /deployments", "GET /deployments", "GET /deployments/{id}", "POST /github/webhook"}
+EXPECTED_ROUTES = {
+    "POST /deployments",
+    "GET /deployments",
+    "GET /deployments/{id}",
+    "POST /github/installations",
+    "GET /github/installations",
+    "DELETE /github/installations/{id}",
+    "POST /github/webhook",
+}
 # Routes GitHub calls without a JWT; the function verifies the webhook signature instead.
 PUBLIC_ROUTES = {"POST /github/webhook"}
 

@@ -66,3 +66,37 @@ resource "aws_secretsmanager_secret_policy" "webhook" {
     ]
   })
 }
+
+# The GitHub App's OAuth client secret ("Client secrets" in the App's settings), used by the API
+# to exchange the code GitHub puts on the callback / setup URL for a user token. Terraform
+# creates only the secret; an operator puts the value:
+#   aws secretsmanager put-secret-value --secret-id whaleray/github-oauth-client-secret \
+#     --secret-string '<client secret>'
+resource "aws_secretsmanager_secret" "oauth_client" {
+  #checkov:skip=CKV_AWS_149:Encrypted with the AWS managed key aws/secretsmanager; the resource policy below already denies every principal but the API role.
+  #checkov:skip=CKV2_AWS_57:A GitHub App client secret is rotated by generating a new one in the App's settings and putting it here by hand (see README.md).
+  name                    = local.names.oauth_client_secret
+  description             = "OAuth client secret of the WhaleRay GitHub App; read by the API only"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret_policy" "oauth_client" {
+  secret_arn          = aws_secretsmanager_secret.oauth_client.arn
+  block_public_policy = true
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OnlyTheApiReadsTheClientSecret"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "secretsmanager:GetSecretValue"
+        Resource  = "*"
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = local.arns.api_role }
+        }
+      },
+    ]
+  })
+}

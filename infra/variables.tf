@@ -100,8 +100,24 @@ variable "github_app_id" {
   }
 }
 
+variable "github_client_id" {
+  description = "Client ID of the WhaleRay GitHub App (API env GITHUB_CLIENT_ID), for the OAuth code exchange that links users to installations. Public; the client secret goes in Secrets Manager."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.github_client_id))
+    error_message = "github_client_id must be the App's client ID (e.g. Iv23li...)."
+  }
+}
+
+variable "github_oauth_url" {
+  description = "GitHub web base URL for the OAuth code exchange (API env GITHUB_OAUTH_URL)."
+  type        = string
+  default     = "https://github.com"
+}
+
 variable "github_api_url" {
-  description = "GitHub REST API base URL (worker env GITHUB_API_URL)."
+  description = "GitHub REST API base URL (worker and API env GITHUB_API_URL)."
   type        = string
   default     = "https://api.github.com"
 }

@@ -14,14 +14,35 @@ pub const DEFAULT_USER_RATE_LIMIT: &str = "20:2";
 /// Default per-installation limit on creates: a burst of 60, then 5 a second.
 pub const DEFAULT_INSTALLATION_RATE_LIMIT: &str = "60:5";
 
-/// Where the webhook secret comes from.
+/// Where a secret (the webhook secret, the OAuth client secret) comes from.
 #[derive(Debug, Clone)]
-pub enum WebhookSecretSource {
-    /// `GITHUB_WEBHOOK_SECRET`: the value itself (local runs only).
+pub enum SecretSource {
+    /// The value itself, from an environment variable (local runs only).
     Value(SecretString),
-    /// `GITHUB_WEBHOOK_SECRET_ARN`: a Secrets Manager secret whose string is the secret, read
-    /// once at start-up.
+    /// A Secrets Manager secret (`..._ARN`) whose string is the secret, read once at start-up.
     SecretArn(String),
+}
+
+/// Where the webhook secret comes from (`GITHUB_WEBHOOK_SECRET` or `GITHUB_WEBHOOK_SECRET_ARN`).
+pub type WebhookSecretSource = SecretSource;
+
+/// GitHub's web host, where the OAuth code exchange lives.
+pub const GITHUB_OAUTH_DEFAULT: &str = "https://github.com";
+/// GitHub's REST API.
+pub const GITHUB_API_DEFAULT: &str = "https://api.github.com";
+
+/// The App's OAuth client, for linking users to installations.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// `GITHUB_CLIENT_ID`: the App's client id (public).
+    pub client_id: String,
+    /// The client secret: `GITHUB_CLIENT_SECRET` (local runs) or `GITHUB_CLIENT_SECRET_ARN`
+    /// (a Secrets Manager secret read once at start-up).
+    pub client_secret: SecretSource,
+    /// `GITHUB_OAUTH_URL`: where `/login/oauth/access_token` is (default `https://github.com`).
+    pub oauth_url: String,
+    /// `GITHUB_API_URL`: where `/user/installations` is (default `https://api.github.com`).
+    pub api_url: String,
 }
 
 /// Everything the API needs to know about its surroundings.
@@ -45,6 +66,9 @@ pub struct ApiConfig {
     pub user_rate_limit: RateLimit,
     /// Per-installation limit on creates (`INSTALLATION_RATE_LIMIT`, `BURST:PER_SECOND`).
     pub installation_rate_limit: RateLimit,
+    /// The OAuth client for linking; required in Lambda, optional locally (without it the
+    /// linking route answers 503 `linking_unavailable`).
+    pub oauth: Option<OAuthSettings>,
     /// The front end's origin, e.g. `https://app.whaleray.dev`.
     pub frontend_url: String,
     /// Whether Lambda started this process (identity then comes from API Gateway's JWT authorizer).
@@ -77,6 +101,7 @@ impl ApiConfig {
                 "INSTALLATION_RATE_LIMIT",
                 DEFAULT_INSTALLATION_RATE_LIMIT,
             ),
+            oauth: oauth_settings(&mut env, lambda),
             frontend_url: env.required_url("FRONTEND_URL"),
             lambda,
             dev_jwt_secret: env.optional("WHALERAY_DEV_JWT_SECRET").map(SecretString::from),
@@ -123,6 +148,39 @@ fn rate_limit(env: &mut Env, name: &str, default: &str) -> RateLimit {
         // Never used: start-up stops on the problem just recorded.
         RateLimit::ONE_PER_SECOND
     })
+}
+
+/// `GITHUB_CLIENT_ID` with `GITHUB_CLIENT_SECRET_ARN` (Lambda: required) or
+/// `GITHUB_CLIENT_SECRET` (local only); locally all may be absent.
+fn oauth_settings(env: &mut Env, lambda: bool) -> Option<OAuthSettings> {
+    let oauth_url = env.url_or("GITHUB_OAUTH_URL", GITHUB_OAUTH_DEFAULT);
+    let api_url = env.url_or("GITHUB_API_URL", GITHUB_API_DEFAULT);
+    let client_id = env.optional("GITHUB_CLIENT_ID").filter(|id| !id.trim().is_empty());
+    let value = env.optional("GITHUB_CLIENT_SECRET").filter(|s| !s.trim().is_empty());
+    let arn = env.optional("GITHUB_CLIENT_SECRET_ARN").filter(|s| !s.trim().is_empty());
+    let client_secret = match (value, arn) {
+        (Some(_), Some(_)) => {
+            env.problem("set GITHUB_CLIENT_SECRET or GITHUB_CLIENT_SECRET_ARN, not both");
+            return None;
+        }
+        (Some(_), None) if lambda => {
+            env.problem("GITHUB_CLIENT_SECRET is for local runs only; in Lambda set GITHUB_CLIENT_SECRET_ARN");
+            return None;
+        }
+        (Some(value), None) => Some(SecretSource::Value(SecretString::from(value))),
+        (None, Some(arn)) => Some(SecretSource::SecretArn(arn)),
+        (None, None) => None,
+    };
+    match (client_id, client_secret) {
+        (Some(client_id), Some(client_secret)) => {
+            Some(OAuthSettings { client_id, client_secret, oauth_url, api_url })
+        }
+        (None, None) if !lambda => None,
+        _ => {
+            env.problem("GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET_ARN (locally GITHUB_CLIENT_SECRET) must be set together (Lambda needs both)");
+            None
+        }
+    }
 }
 
 /// `GITHUB_WEBHOOK_SECRET_ARN` in Lambda; locally that or `GITHUB_WEBHOOK_SECRET`.
@@ -179,6 +237,8 @@ mod tests {
         let mut vars = base();
         vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
         vars.push(("GITHUB_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:w"));
+        vars.push(("GITHUB_CLIENT_ID", "Iv1.abc"));
+        vars.push(("GITHUB_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:c"));
         let config = ApiConfig::from_env(Env::from_pairs(vars)).unwrap();
         assert!(config.lambda);
         assert_eq!(config.allowed_origins(), ["https://app.example.test", VITE_DEV_ORIGIN]);
@@ -208,6 +268,8 @@ mod tests {
         let mut vars = base();
         vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
         vars.push(("GITHUB_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:w"));
+        vars.push(("GITHUB_CLIENT_ID", "Iv1.x"));
+        vars.push(("GITHUB_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:o"));
         let config = ApiConfig::from_env(Env::from_pairs(vars.clone())).unwrap();
         assert_eq!(config.user_rate_limit, RateLimit::parse(DEFAULT_USER_RATE_LIMIT).unwrap());
         assert_eq!(config.user_rate_limit.burst(), 20);
@@ -250,5 +312,53 @@ mod webhook_secret_tests {
         assert!(with(&[("GITHUB_WEBHOOK_SECRET", " ")]).is_err());
         let both = with(&[("GITHUB_WEBHOOK_SECRET", "a"), ("GITHUB_WEBHOOK_SECRET_ARN", "arn:x")]);
         assert!(both.unwrap_err().to_string().contains("not both"));
+    }
+}
+
+#[cfg(test)]
+mod oauth_tests {
+    use super::*;
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<ApiConfig, ConfigError> {
+        let mut vars = vec![
+            ("DEPLOYMENTS_TABLE", "d"),
+            ("INSTALLATIONS_TABLE", "i"),
+            ("GITHUB_INSTALLATIONS_TABLE", "g"),
+            ("WEBHOOK_DELIVERIES_TABLE", "w"),
+            ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("FRONTEND_URL", "https://app.example.test"),
+            ("WHALERAY_DEV_JWT_SECRET", "0123456789abcdef"),
+            ("GITHUB_WEBHOOK_SECRET", "w"),
+            ("API_STATE_TABLE", "a"),
+        ];
+        vars.extend_from_slice(extra);
+        ApiConfig::from_env(Env::from_pairs(vars))
+    }
+
+    #[test]
+    fn locally_linking_is_optional_and_defaults_to_github() {
+        assert!(with(&[]).unwrap().oauth.is_none());
+        let config = with(&[("GITHUB_CLIENT_ID", "Iv1.x"), ("GITHUB_CLIENT_SECRET", "s")]).unwrap();
+        let oauth = config.oauth.unwrap();
+        assert_eq!(
+            (oauth.oauth_url.as_str(), oauth.api_url.as_str()),
+            (GITHUB_OAUTH_DEFAULT, GITHUB_API_DEFAULT)
+        );
+    }
+
+    #[test]
+    fn half_a_client_or_a_plain_secret_in_lambda_is_refused() {
+        assert!(with(&[("GITHUB_CLIENT_ID", "Iv1.x")]).is_err());
+        assert!(with(&[("GITHUB_CLIENT_SECRET", "s")]).is_err());
+        let lambda = with(&[
+            ("AWS_LAMBDA_RUNTIME_API", "x"),
+            ("GITHUB_WEBHOOK_SECRET_ARN", "arn:w"),
+            ("GITHUB_CLIENT_ID", "Iv1.x"),
+            ("GITHUB_CLIENT_SECRET", "s"),
+        ]);
+        assert!(lambda.unwrap_err().to_string().contains("GITHUB_CLIENT_SECRET_ARN"));
+        let missing =
+            with(&[("AWS_LAMBDA_RUNTIME_API", "x"), ("GITHUB_WEBHOOK_SECRET_ARN", "arn:w")]);
+        assert!(missing.unwrap_err().to_string().contains("GITHUB_CLIENT_ID"));
     }
 }

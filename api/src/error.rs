@@ -10,6 +10,8 @@ use whaleray_shared::error::{Chain, GuardError};
 use whaleray_shared::rate_limit::Decision;
 use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
 
+use crate::github::oauth::OAuthError;
+use crate::linking::LinkError;
 use crate::service::ServiceError;
 
 /// Everything a route can answer besides success.
@@ -51,6 +53,12 @@ pub enum ApiError {
         /// What is wrong, for a person.
         message: String,
     },
+    /// The caller has no link to this installation.
+    #[error("installation {0} is not linked to your account")]
+    InstallationNotLinked(String),
+    /// No OAuth client is configured, so linking cannot work here.
+    #[error("{0}")]
+    LinkingUnavailable(String),
     /// No such deployment for this caller.
     #[error("deployment {0} not found")]
     DeploymentNotFound(String),
@@ -98,6 +106,8 @@ impl ApiError {
             Self::NotInstalled(_) => ("repository_not_installed", StatusCode::FORBIDDEN),
             Self::InstallationRefused { code, .. } => (code, StatusCode::FORBIDDEN),
             Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
+            Self::InstallationNotLinked(_) => ("installation_not_found", StatusCode::NOT_FOUND),
+            Self::LinkingUnavailable(_) => ("linking_unavailable", StatusCode::NOT_IMPLEMENTED),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             Self::IdempotencyKeyReused => {
@@ -177,6 +187,32 @@ fn refusal(repository: &RepoFullName, reason: InstallationRefusal) -> ApiError {
         }
     };
     ApiError::InstallationRefused { code, message }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(err: LinkError) -> Self {
+        match err {
+            LinkError::OAuth(OAuthError::BadCode) => Self::bad_request(
+                "invalid_code",
+                "GitHub did not accept the code: it is incorrect, already used, or older than ten minutes; authorize again",
+            ),
+            LinkError::OAuth(OAuthError::Refused(why)) => Self::bad_request(
+                "oauth_refused",
+                format!("GitHub refused the authorization: {why}"),
+            ),
+            LinkError::NotLinked(id) => Self::InstallationNotLinked(id.to_string()),
+            LinkError::Unconfigured => {
+                Self::LinkingUnavailable(LinkError::Unconfigured.to_string())
+            }
+            e if e.class() == ErrorClass::Retryable => {
+                tracing::warn!(error = ?e, "linking dependency unavailable");
+                Self::Unavailable(
+                    "GitHub or the installations store is unavailable; try again shortly".into(),
+                )
+            }
+            e => Self::Internal(Box::new(e)),
+        }
+    }
 }
 
 impl From<JsonRejection> for ApiError {

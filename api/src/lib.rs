@@ -8,8 +8,9 @@
 //! - Modules import in one direction, never in a circle: `app` → `routes`, `state`, `error`;
 //!   `routes` → `auth`, `dto`, `service`, `state`, `error`; `state` → `auth`; `auth` and
 //!   `dto` → `error`; `dto` and `error` → `service`; `routes` and `error` → `github` (webhook
-//!   signature, payloads and handling), which imports nothing of this crate; `service` →
-//!   nothing of this crate. The
+//!   signature, payloads, handling and the OAuth client), which imports nothing of this crate;
+//!   `linking` (the `/github/installations` use cases) → `github`; `routes` and `error` →
+//!   `linking`; `service` → nothing of this crate. The
 //!   service knows no HTTP: it takes domain values and answers a `ServiceError`, which only
 //!   `error.rs` turns into a status and `code`.
 //! - Only this crate knows HTTP. `dto.rs` owns the JSON shapes, each converted to or from
@@ -22,6 +23,7 @@ pub mod dto;
 pub mod error;
 pub mod github;
 pub mod guards;
+pub mod linking;
 pub mod openapi;
 pub mod routes;
 pub mod service;

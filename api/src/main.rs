@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::SecretString;
 use whaleray_api::auth::Authenticator;
-use whaleray_api::config::WebhookSecretSource;
+use whaleray_api::config::{OAuthSettings, SecretSource};
+use whaleray_api::github::oauth::{GitHubUsers, OAuthClient, UserInstallations};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{ApiConfig, AppState, router};
 use whaleray_shared::aws::load_sdk_config;
@@ -38,7 +39,14 @@ async fn main() -> anyhow::Result<()> {
         (Some(secret), false) => Authenticator::dev(secret),
         (None, false) => anyhow::bail!("WHALERAY_DEV_JWT_SECRET is not set"),
     };
-    let webhook_secret = load_webhook_secret(&config.webhook_secret, &sdk).await?;
+    let webhook_secret = load_secret(&config.webhook_secret, "webhook secret", &sdk).await?;
+    let github_users = match &config.oauth {
+        Some(settings) => Some(github_users(settings, &sdk).await?),
+        None => {
+            tracing::warn!("GITHUB_CLIENT_ID is not set: POST /github/installations answers 501");
+            None
+        }
+    };
     let state = Arc::new(AppState {
         store: Arc::new(DynamoDeploymentStore::new(dynamo.clone(), &config.deployments_table)),
         installations: Arc::new(DynamoInstallations::new(
@@ -51,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         )),
         deliveries: Arc::new(DynamoDeliveryLog::new(dynamo.clone(), &config.deliveries_table)),
         webhook_secret,
+        github_users,
         idempotency: Arc::new(DynamoIdempotency::new(dynamo.clone(), &config.api_state_table)),
         rate_limits: Arc::new(DynamoRateLimits::new(dynamo, &config.api_state_table)),
         limits: Limits {
@@ -79,26 +88,39 @@ async fn main() -> anyhow::Result<()> {
         .context("the local server stopped with an error")
 }
 
-/// The webhook secret, read from Secrets Manager at most once per process (here).
-async fn load_webhook_secret(
-    source: &WebhookSecretSource,
+/// The OAuth client for linking, its secret read once.
+async fn github_users(
+    settings: &OAuthSettings,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<Arc<dyn UserInstallations>> {
+    let client_secret = load_secret(&settings.client_secret, "OAuth client secret", sdk).await?;
+    let client = OAuthClient { client_id: settings.client_id.clone(), client_secret };
+    let users = GitHubUsers::new(&settings.oauth_url, &settings.api_url, client)
+        .context("could not build the GitHub OAuth client")?;
+    Ok(Arc::new(users))
+}
+
+/// A secret, read from Secrets Manager at most once per process (here).
+async fn load_secret(
+    source: &SecretSource,
+    what: &str,
     sdk: &aws_config::SdkConfig,
 ) -> anyhow::Result<SecretString> {
     let arn = match source {
-        WebhookSecretSource::Value(secret) => return Ok(secret.clone()),
-        WebhookSecretSource::SecretArn(arn) => arn,
+        SecretSource::Value(secret) => return Ok(secret.clone()),
+        SecretSource::SecretArn(arn) => arn,
     };
     let output = aws_sdk_secretsmanager::Client::new(sdk)
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
-        .with_context(|| format!("could not read the webhook secret {arn} from Secrets Manager"))?;
+        .with_context(|| format!("could not read the {what} {arn} from Secrets Manager"))?;
     let text = output
         .secret_string()
         .filter(|s| !s.trim().is_empty())
-        .with_context(|| format!("Secrets Manager secret {arn} holds no webhook secret text"))?;
-    tracing::info!(secret = %arn, "read the GitHub webhook secret from Secrets Manager");
+        .with_context(|| format!("Secrets Manager secret {arn} holds no {what} text"))?;
+    tracing::info!(secret = %arn, what, "read a secret from Secrets Manager");
     Ok(SecretString::from(text))
 }
 

@@ -14,6 +14,9 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_deployment_id",
     "invalid_query",
     "invalid_cursor",
+    "invalid_code",
+    "oauth_refused",
+    "invalid_installation_id",
     "invalid_idempotency_key",
     "missing_header",
     "invalid_payload",
@@ -24,6 +27,7 @@ pub const ERROR_CODES: &[&str] = &[
     "installation_suspended",
     "repository_not_selected",
     "deployment_not_found",
+    "installation_not_found",
     "route_not_found",
     "method_not_allowed",
     "request_in_progress",
@@ -32,6 +36,7 @@ pub const ERROR_CODES: &[&str] = &[
     "idempotency_key_reused",
     "rate_limited",
     "internal_error",
+    "linking_unavailable",
     "service_unavailable",
 ];
 
@@ -81,6 +86,7 @@ pub struct IdempotencyHeader {
     modifiers(&BearerAuth),
     tags(
         (name = "deployments", description = "Deployments of a repository"),
+        (name = "installations", description = "The caller's links to GitHub App installations"),
         (name = "github", description = "GitHub App webhook deliveries (public, signed)")
     )
 )]
@@ -205,8 +211,14 @@ mod tests {
     fn every_guarded_post_documents_idempotency_and_rate_limits() {
         for (method, path, operation) in operations(&document()) {
             let responses = operation["responses"].as_object().unwrap();
-            for status in ["400", "401", "500", "503"] {
+            for status in ["401", "500", "503"] {
                 assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+            }
+            // Anything a caller sends (a path or query parameter, a body) can be malformed.
+            let takes_input =
+                operation.get("parameters").is_some() || operation.get("requestBody").is_some();
+            if takes_input {
+                assert!(responses.contains_key("400"), "{method} {path} lacks 400");
             }
             if method != "POST" {
                 continue;
@@ -249,6 +261,8 @@ mod tests {
             ApiError::MissingHeader("x"),
             ApiError::NotInstalled("x".into()),
             ApiError::DeploymentNotFound("x".into()),
+            ApiError::InstallationNotLinked("x".into()),
+            ApiError::LinkingUnavailable("x".into()),
             ApiError::RouteNotFound("x".into()),
             ApiError::MethodNotAllowed,
             ApiError::IdempotencyKeyReused,

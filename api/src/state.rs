@@ -10,6 +10,7 @@ use whaleray_shared::ports::{
 };
 
 use crate::auth::{Authenticator, Identifies};
+use crate::github::oauth::UserInstallations;
 use crate::guards::rate_limit::Limits;
 
 /// What every handler can reach.
@@ -24,6 +25,9 @@ pub struct AppState {
     pub deliveries: Arc<dyn DeliveryLog>,
     /// The secret GitHub signs webhook deliveries with.
     pub webhook_secret: SecretString,
+    /// GitHub's user side (OAuth code exchange, the user's installations); `None` when no
+    /// OAuth client is configured, and linking answers 501 `linking_unavailable`.
+    pub github_users: Option<Arc<dyn UserInstallations>>,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
     /// Idempotency keys and their stored answers.

@@ -53,6 +53,7 @@ impl Api {
             app_installations: reported.clone(),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
             webhook_secret: SecretString::from("gate-test-webhook-secret"),
+            github_users: None,
             queue: queue.clone(),
             idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
             rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),

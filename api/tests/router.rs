@@ -47,6 +47,7 @@ impl Api {
             app_installations: Arc::new(MemoryAppInstallations::default()),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
             webhook_secret: SecretString::from("router-test-webhook-secret"),
+            github_users: None,
             queue: queue.clone(),
             idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
             rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),

@@ -44,6 +44,7 @@ fn harness() -> Harness {
         app_installations: installations.clone(),
         deliveries: deliveries.clone(),
         webhook_secret: SecretString::from(SECRET),
+        github_users: None,
         queue: Arc::new(MemoryQueue::default()),
         idempotency: idempotency.clone(),
         rate_limits: Arc::new(MemoryRateLimits::default()),

@@ -133,11 +133,20 @@ pub struct Installation {
     pub account_login: String,
 }
 
-/// The `whaleray-installations` table.
+/// The `whaleray-installations` table: the one record of which installations each user may
+/// deploy from. Linking (`POST /github/installations`) writes it from what GitHub lists for
+/// the user; `POST /deployments` reads it.
 #[async_trait]
 pub trait InstallationDirectory: Send + Sync {
     /// Every installation the user can deploy from.
     async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError>;
+
+    /// Records that `user` may deploy from `installation` (an idempotent put: linking again
+    /// refreshes the login).
+    async fn link(&self, user: &UserId, installation: &Installation) -> Result<(), StoreError>;
+
+    /// Removes the link; `false`, changing nothing, when there was none (a conditional delete).
+    async fn unlink(&self, user: &UserId, id: InstallationId) -> Result<bool, StoreError>;
 }
 
 /// The App installations GitHub reported through webhooks (`whaleray-github-installations`),

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 
-use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
+use crate::domain::{
+    Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
+};
 use crate::error::{AwsError, ErrorClass, GuardError, QueueError, StoreError};
 use crate::idempotency::{
     Claim, IdempotencyScope, KEY_LIFETIME, LOCK_LIFETIME, MAX_STORED_BODY, StoredResponse,
@@ -227,6 +229,25 @@ impl MemoryInstallations {
 impl InstallationDirectory for MemoryInstallations {
     async fn installations_of(&self, user: &UserId) -> Result<Vec<Installation>, StoreError> {
         Ok(lock(&self.by_user).get(user.as_ref()).cloned().unwrap_or_default())
+    }
+
+    async fn link(&self, user: &UserId, installation: &Installation) -> Result<(), StoreError> {
+        let mut by_user = lock(&self.by_user);
+        let list = by_user.entry(user.to_string()).or_default();
+        list.retain(|i| i.installation_id != installation.installation_id);
+        list.push(installation.clone());
+        list.sort_by_key(|i| i.installation_id);
+        Ok(())
+    }
+
+    async fn unlink(&self, user: &UserId, id: InstallationId) -> Result<bool, StoreError> {
+        let mut by_user = lock(&self.by_user);
+        let Some(list) = by_user.get_mut(user.as_ref()) else {
+            return Ok(false);
+        };
+        let before = list.len();
+        list.retain(|i| i.installation_id != id);
+        Ok(list.len() < before)
     }
 }
 

@@ -1,4 +1,5 @@
 //! HTTP routes: thin handlers that turn requests into service calls.
 
 pub mod deployments;
+pub mod installations;
 pub mod webhook;

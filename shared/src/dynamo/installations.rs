@@ -1,8 +1,13 @@
 //! The `whaleray-installations` table: which GitHub App installations a user may deploy from.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Utc;
 use serde::Deserialize;
 
 use crate::aws::aws_error;
@@ -21,6 +26,13 @@ impl DynamoInstallations {
     /// An adapter over `table`, using `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
+    }
+
+    fn key(user: &UserId, id: InstallationId) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("userId".to_owned(), AttributeValue::S(user.to_string())),
+            ("installationId".to_owned(), AttributeValue::N(id.to_string())),
+        ])
     }
 }
 
@@ -55,5 +67,40 @@ impl InstallationDirectory for DynamoInstallations {
             installations.push(Installation { installation_id, account_login: item.account_login });
         }
         Ok(installations)
+    }
+
+    #[tracing::instrument(skip_all, fields(installation_id = %installation.installation_id))]
+    async fn link(&self, user: &UserId, installation: &Installation) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::key(user, installation.installation_id)))
+            .item("accountLogin", AttributeValue::S(installation.account_login.clone()))
+            .item("linkedAt", AttributeValue::S(Utc::now().to_rfc3339()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb:PutItem", e))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(installation_id = %id))]
+    async fn unlink(&self, user: &UserId, id: InstallationId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user, id)))
+            .condition_expression("attribute_exists(installationId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(ctx.err(), DeleteItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(aws_error("dynamodb:DeleteItem", e).into()),
+        }
     }
 }

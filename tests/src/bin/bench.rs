@@ -210,6 +210,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             &stack.deliveries_table,
         )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
+        github_users: None,
         queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), &stack.queue_url)),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),

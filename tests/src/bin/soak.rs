@@ -234,6 +234,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             &stack.deliveries_table,
         )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
+        github_users: None,
         queue: queue.clone(),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),

@@ -1,6 +1,7 @@
 //! A GitHub-API-compatible server for tests and local runs.
 //!
-//! It serves what the worker uses: the App token exchange (verifying the App's RS256 JWT
+//! It serves what the worker uses (and, in `oauth.rs`, what the API's installation linking uses:
+//! the OAuth code exchange and the user's installations): the App token exchange (verifying the App's RS256 JWT
 //! against a public key, issuing installation tokens narrowed to the repositories asked for,
 //! which expire), commit resolution, git trees (with directory SHAs, non-recursive listings and
 //! optional truncation), blobs and the repository itself, for fixture repositories held in
@@ -16,12 +17,14 @@
 mod auth;
 mod faults;
 pub mod keys;
+mod oauth;
 mod repo;
 mod routes;
 mod server;
 mod trees;
 
 pub use faults::{Fault, Injection};
+pub use oauth::{CODE_TTL, FakeInstallation, TEST_CLIENT_ID, TEST_CLIENT_SECRET, USER_TOKEN_TTL};
 pub use repo::{Entry, FakeCommit, FakeRepo, blob_sha};
 pub use server::{DEFAULT_TOKEN_TTL, FakeGitHub, FakeOptions};
 pub use trees::tree_sha;

@@ -27,12 +27,15 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/commits/{*reference}", get(commit))
         .route("/repos/{owner}/{repo}/git/trees/{sha}", get(tree))
         .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(blob))
+        .merge(super::oauth::routes())
         .fallback(|| async { not_found() })
         .with_state(shared)
 }
 
 /// Who a request must authenticate as.
-enum Caller<'a> {
+pub(crate) enum Caller<'a> {
+    /// Checked by the endpoint itself (the OAuth client secret, a user token).
+    Open,
     /// The App itself, with a JWT.
     App,
     /// An installation token that may read repository `name` (or the fixed token).
@@ -47,7 +50,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Counts the request, applies the first pending injection for `endpoint` (delay, token
 /// expiry), checks the credential, then answers the injected status if there is one. `Some` is
 /// the answer that replaces the endpoint's own.
-async fn gate(
+pub(crate) async fn gate(
     shared: &Shared,
     headers: &HeaderMap,
     endpoint: &'static str,
@@ -78,6 +81,7 @@ async fn gate(
     let now = chrono::Utc::now().timestamp();
     let credential = bearer(headers).unwrap_or_default();
     let refused = match caller {
+        Caller::Open => None,
         Caller::App => state
             .app
             .verify(credential, now)

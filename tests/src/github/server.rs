@@ -13,6 +13,7 @@ use serde_json::json;
 use super::auth::{AppVerifier, Tokens};
 use super::faults::Injection;
 use super::keys::{TEST_APP_ID, TEST_PUBLIC_KEY_PEM};
+use super::oauth::{FakeInstallation, OAuthState};
 use super::repo::FakeRepo;
 use super::routes::router;
 
@@ -53,6 +54,8 @@ pub(crate) struct ServerState {
     pub credentials_seen: HashSet<String>,
     pub injections: Vec<Injection>,
     pub latency: Duration,
+    pub oauth: OAuthState,
+    pub url: String,
 }
 
 #[derive(Clone)]
@@ -88,6 +91,8 @@ impl FakeGitHub {
     pub async fn start_on(address: SocketAddr, options: FakeOptions) -> std::io::Result<Self> {
         let app = AppVerifier::new(options.app_id, &options.public_key_pem)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let url = format!("http://{}", listener.local_addr()?);
         let shared = Shared(Arc::new(Mutex::new(ServerState {
             repos: HashMap::new(),
             app,
@@ -100,9 +105,9 @@ impl FakeGitHub {
             credentials_seen: HashSet::new(),
             injections: Vec::new(),
             latency: Duration::ZERO,
+            oauth: OAuthState::default(),
+            url: url.clone(),
         })));
-        let listener = tokio::net::TcpListener::bind(address).await?;
-        let url = format!("http://{}", listener.local_addr()?);
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -177,6 +182,37 @@ impl FakeGitHub {
     /// Every installation token issued so far.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.shared.lock().tokens.all()
+    }
+
+    /// A code for `user` as GitHub's redirect to the App's callback or setup URL carries it:
+    /// single-use, accepted for ten minutes (see [`Self::set_code_ttl`]).
+    pub fn authorize(&self, user: &str) -> String {
+        self.shared.lock().oauth.authorize(user)
+    }
+
+    /// Lets `user`'s access tokens list `installation` (as an account member or its installer).
+    pub fn grant_user(&self, user: &str, installation: FakeInstallation) {
+        self.shared.lock().oauth.grant(user, installation);
+    }
+
+    /// The OAuth client id and secret the code exchange accepts (default: the test pair).
+    pub fn set_oauth_client(&self, id: &str, secret: &str) {
+        self.shared.lock().oauth.set_client(id, secret);
+    }
+
+    /// How long codes issued from now on are accepted (GitHub: ten minutes).
+    pub fn set_code_ttl(&self, ttl: Duration) {
+        self.shared.lock().oauth.set_code_ttl(ttl);
+    }
+
+    /// Every user access token issued so far.
+    pub fn user_tokens(&self) -> Vec<String> {
+        self.shared.lock().oauth.issued_tokens()
+    }
+
+    /// Codes issued and not yet exchanged.
+    pub fn pending_codes(&self) -> usize {
+        self.shared.lock().oauth.pending_codes()
     }
 
     /// Every bearer credential clients sent (App JWTs and tokens), for leak checks.

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::github::oauth::{GitHubUsers, OAuthClient};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
@@ -22,7 +23,7 @@ use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_tests::codebuild::FakeCodeBuild;
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
-use whaleray_tests::github::{FakeGitHub, FakeRepo};
+use whaleray_tests::github::{FakeGitHub, FakeRepo, TEST_CLIENT_ID, TEST_CLIENT_SECRET};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
 use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
@@ -123,6 +124,17 @@ impl TestApp {
                 &stack.deliveries_table,
             )),
             webhook_secret: SecretString::from(WEBHOOK_SECRET),
+            github_users: Some(Arc::new(
+                GitHubUsers::new(
+                    &github.url,
+                    &github.url,
+                    OAuthClient {
+                        client_id: TEST_CLIENT_ID.to_owned(),
+                        client_secret: SecretString::from(TEST_CLIENT_SECRET),
+                    },
+                )
+                .unwrap(),
+            )),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
             idempotency: Arc::new(DynamoIdempotency::new(
                 emulator.dynamo.clone(),

@@ -49,6 +49,7 @@ fn lambda_router(app: &TestApp) -> axum::Router {
             &app.stack.deliveries_table,
         )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
+        github_users: None,
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
         idempotency: Arc::new(DynamoIdempotency::new(
             app.emulator.dynamo.clone(),

@@ -12,6 +12,8 @@ mod github_app;
 mod helpers;
 mod hostile;
 mod lambda_entry;
+mod link_flow;
+mod oauth_link;
 mod request_guards;
 mod webhook_flow;
 mod worker_flow;
