@@ -14,6 +14,7 @@ mod hostile;
 mod lambda_entry;
 mod link_flow;
 mod oauth_link;
+mod private_clone;
 mod request_guards;
 mod webhook_flow;
 mod worker_flow;
