@@ -31,6 +31,7 @@ use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
+use whaleray_worker::credentials::{ParameterPrefix, SsmBuildCredentials};
 use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
 use whaleray_worker::poll::Poller;
 
@@ -234,13 +235,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         &SecretString::from(TEST_PRIVATE_KEY_PEM),
         "test key",
     )?;
+    let reader = Arc::new(GitHubClient::new(&github.url, Credentials::App(credentials))?);
+    // Each build gets its own clone token, stored in SSM: on the path like every other call.
+    let tokens = SsmBuildCredentials::new(
+        emulator.ssm.clone(),
+        reader.clone(),
+        ParameterPrefix::parse(&stack.token_prefix).map_err(anyhow::Error::msg)?,
+    );
     let deps = Deps {
         store: store.clone(),
-        github: Arc::new(GitHubClient::new(&github.url, Credentials::App(credentials))?),
+        github: reader,
         builds: Arc::new(CodeBuildLauncher::new(
             emulator.codebuild.clone(),
             &stack.codebuild_project,
         )),
+        credentials: Arc::new(tokens),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),
