@@ -235,11 +235,19 @@ async fn start_and_record(
     Ok(Outcome::Building { build_id })
 }
 
-/// How long a claim to start a build lasts: well beyond one StartBuild call with retries.
-pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(120);
-/// How long a duplicate waits before looking again when another worker holds the claim: by
-/// then the holder has usually recorded BUILDING, and the duplicate is absorbed.
-pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
+/// How long a claim to start a build lasts: well beyond minting the clone token, storing it
+/// and one StartBuild call with retries (seconds, normally). A holder slower than this is
+/// harmless: the taker-over searches for its build first and otherwise sends identical
+/// parameters under the same idempotency token.
+pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// How long a duplicate waits before looking again when another worker holds the claim. A
+/// live holder has recorded BUILDING by then, and the duplicate is absorbed. A dead holder's
+/// claim has lapsed by then even if it was taken a moment before this receive, so the
+/// duplicate takes over instead of spending the message's receives (every one counts towards
+/// the dead-letter queue's `maxReceiveCount`) on a claim that is still live: with the 10 s
+/// wait this replaced, a worker killed right after claiming left its message in the
+/// dead-letter queue and the deployment INSPECTING (found by the kill test).
+pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
 
 /// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
 /// concurrent duplicates start one build. The first claim pins commit and plan, so every
