@@ -1,8 +1,9 @@
 //! The SQS adapter of [`QueueConsumer`]: one queue URL, taken from the configuration.
 //!
 //! SQS refuses what the port documents (more than 10 messages, a wait over 20 s, a visibility
-//! over 12 hours); its `ReceiptHandleIsInvalid` and `MessageNotInflight` errors become the
-//! port's own variants, everything else keeps the SDK error and its class.
+//! over 12 hours); its `ReceiptHandleIsInvalid` (and DeleteMessage's `InvalidIdFormat`) and
+//! `MessageNotInflight` errors become the port's own variants, everything else keeps the SDK
+//! error and its class.
 
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ fn seconds(duration: Duration) -> i32 {
     i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
 }
 
-/// The port's error for an SDK error: the two receipt errors by their code, the rest as is.
+/// The port's error for an SDK error the operation has no variant of its own for.
 fn consume_error<E>(
     operation: &'static str,
     error: aws_sdk_sqs::error::SdkError<E, aws_sdk_sqs::config::http::HttpResponse>,
@@ -47,15 +48,7 @@ fn consume_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match error.as_service_error().and_then(ProvideErrorMetadata::code) {
-        Some("ReceiptHandleIsInvalid" | "AWS.SimpleQueueService.ReceiptHandleIsInvalid") => {
-            ConsumeError::ReceiptInvalid
-        }
-        Some("MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight") => {
-            ConsumeError::NotInFlight
-        }
-        _ => ConsumeError::Aws(aws_error(operation, error)),
-    }
+    ConsumeError::Aws(aws_error(operation, error))
 }
 
 #[async_trait]
@@ -89,7 +82,12 @@ impl QueueConsumer for SqsConsumer {
             .receipt_handle(receipt)
             .send()
             .await
-            .map_err(|e| consume_error("sqs:DeleteMessage", e))?;
+            .map_err(|e| match e.as_service_error() {
+                Some(s) if s.is_receipt_handle_is_invalid() || s.is_invalid_id_format() => {
+                    ConsumeError::ReceiptInvalid
+                }
+                _ => consume_error("sqs:DeleteMessage", e),
+            })?;
         Ok(())
     }
 
@@ -105,7 +103,11 @@ impl QueueConsumer for SqsConsumer {
             .visibility_timeout(seconds(timeout))
             .send()
             .await
-            .map_err(|e| consume_error("sqs:ChangeMessageVisibility", e))?;
+            .map_err(|e| match e.as_service_error() {
+                Some(s) if s.is_receipt_handle_is_invalid() => ConsumeError::ReceiptInvalid,
+                Some(s) if s.is_message_not_inflight() => ConsumeError::NotInFlight,
+                _ => consume_error("sqs:ChangeMessageVisibility", e),
+            })?;
         Ok(())
     }
 
@@ -145,4 +147,89 @@ fn received(message: aws_sdk_sqs::types::Message) -> Option<ReceivedMessage> {
         receive_count,
         sent_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sqs::operation::change_message_visibility::{
+        ChangeMessageVisibilityError, ChangeMessageVisibilityOutput,
+    };
+    use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
+    use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
+    use aws_sdk_sqs::types::Message;
+    use aws_sdk_sqs::types::error::{MessageNotInflight, ReceiptHandleIsInvalid, RequestThrottled};
+    use aws_smithy_mocks::{mock, mock_client};
+    use whaleray_shared::ErrorClass;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn receipt_errors_become_the_ports_own_and_throttling_stays_retryable() {
+        let lapsed = mock!(Client::change_message_visibility).then_error(|| {
+            ChangeMessageVisibilityError::MessageNotInflight(MessageNotInflight::builder().build())
+        });
+        let unknown = mock!(Client::change_message_visibility).then_error(|| {
+            ChangeMessageVisibilityError::ReceiptHandleIsInvalid(
+                ReceiptHandleIsInvalid::builder().build(),
+            )
+        });
+        let throttled = mock!(Client::change_message_visibility).then_error(|| {
+            let meta =
+                aws_sdk_sqs::error::ErrorMetadata::builder().code("RequestThrottled").build();
+            ChangeMessageVisibilityError::RequestThrottled(
+                RequestThrottled::builder().meta(meta).build(),
+            )
+        });
+        let ok = mock!(Client::change_message_visibility)
+            .match_requests(|r| r.visibility_timeout() == Some(30) && r.queue_url() == Some("q"))
+            .then_output(|| ChangeMessageVisibilityOutput::builder().build());
+        let client = mock_client!(aws_sdk_sqs, [&lapsed, &unknown, &throttled, &ok]);
+        let queue = SqsConsumer::new(client, "q");
+        let extend = || queue.change_visibility("rh", Duration::from_secs(30));
+        assert!(matches!(extend().await, Err(ConsumeError::NotInFlight)));
+        assert!(matches!(extend().await, Err(ConsumeError::ReceiptInvalid)));
+        let err = extend().await.unwrap_err();
+        assert!(matches!(err, ConsumeError::Aws(_)), "{err:?}");
+        assert_eq!(err.class(), ErrorClass::Retryable);
+        extend().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_delete_with_an_unknown_handle_is_refused_as_such() {
+        let unknown = mock!(Client::delete_message).then_error(|| {
+            DeleteMessageError::ReceiptHandleIsInvalid(ReceiptHandleIsInvalid::builder().build())
+        });
+        let client = mock_client!(aws_sdk_sqs, [&unknown]);
+        let err = SqsConsumer::new(client, "q").delete("rh").await.unwrap_err();
+        assert!(matches!(err, ConsumeError::ReceiptInvalid), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn received_messages_carry_their_count_and_send_time_and_incomplete_ones_are_skipped() {
+        let receive = mock!(Client::receive_message)
+            .match_requests(|r| {
+                r.max_number_of_messages() == Some(10)
+                    && r.wait_time_seconds() == Some(20)
+                    && r.visibility_timeout() == Some(30)
+            })
+            .then_output(|| {
+                let whole = Message::builder()
+                    .message_id("m-1")
+                    .receipt_handle("rh-1")
+                    .body("{}")
+                    .attributes(MessageSystemAttributeName::ApproximateReceiveCount, "3")
+                    .attributes(MessageSystemAttributeName::SentTimestamp, "1764633600000")
+                    .build();
+                let without_handle = Message::builder().message_id("m-2").body("{}").build();
+                ReceiveMessageOutput::builder().messages(whole).messages(without_handle).build()
+            });
+        let client = mock_client!(aws_sdk_sqs, [&receive]);
+        let request =
+            Receive { max: 10, wait: Duration::from_secs(20), visibility: Duration::from_secs(30) };
+        let got = SqsConsumer::new(client, "q").receive(request).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].id.as_str(), got[0].receipt.as_str()), ("m-1", "rh-1"));
+        assert_eq!(got[0].receive_count, 3);
+        assert_eq!(got[0].sent_at.unwrap().timestamp_millis(), 1_764_633_600_000);
+    }
 }
