@@ -1,9 +1,11 @@
-# User builds. The worker overrides the source per build (GITHUB, the repository's clone
-# URL, the resolved commit as sourceVersion) and passes the build plan as environment
-# variables; the buildspec below is always the project's (StartBuild passes no override),
-# so a repository's own buildspec.yml is never run.
+# User builds. The project has no source: the worker sends this buildspec with every
+# StartBuild (buildspecOverride), the plan and the pinned commit as PLAINTEXT variables, and
+# the clone token as a PARAMETER_STORE variable naming an SSM SecureString under
+# /<name_prefix>/<environment_name>/build-tokens/ (see buildspec.yml); the buildspec clones
+# the commit itself, so a repository's own buildspec.yml is never run. The worker caps each
+# build's queued timeout at 30 minutes, well inside the token's hour.
 resource "aws_cloudwatch_log_group" "codebuild" {
-  #checkov:skip=CKV_AWS_158:Build logs of public build steps; CloudWatch Logs encrypts them at rest with its own key. No secret is passed to builds.
+  #checkov:skip=CKV_AWS_158:Build logs; CloudWatch Logs encrypts them at rest with its own key. The clone token never reaches the logs (the buildspec never prints it and unsets it after the clone).
   #checkov:skip=CKV_AWS_338:Operational logs: retention is the log_retention_days variable (default 30 days) to bound cost.
   name              = local.log_groups.codebuild
   retention_in_days = var.log_retention_days
@@ -23,8 +25,8 @@ resource "aws_codebuild_project" "build" {
     type = "NO_ARTIFACTS"
   }
 
-  # Every build brings its own source through the StartBuild override, so the project
-  # needs none (NO_SOURCE). moto rejects NO_SOURCE without a location while the provider
+  # Every build clones its own source in the buildspec, so the project needs none
+  # (NO_SOURCE). moto rejects NO_SOURCE without a location while the provider
   # rejects a location with NO_SOURCE, so the emulator gets a GITHUB source with a dummy
   # location that no build ever uses.
   source {

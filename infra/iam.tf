@@ -177,6 +177,16 @@ resource "aws_iam_role_policy" "worker" {
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = [local.arns.github_key_secret]
       },
+      {
+        # Each build's clone token: a SecureString written right before StartBuild and
+        # deleted when the build ends. It is encrypted with the AWS managed key aws/ssm,
+        # whose key policy lets principals of this account use it through SSM, so no kms:
+        # action is granted here.
+        Sid      = "BuildCloneTokens"
+        Effect   = "Allow"
+        Action   = ["ssm:PutParameter", "ssm:DeleteParameter"]
+        Resource = [local.arns.build_tokens]
+      },
     ]
   })
 }
@@ -187,7 +197,7 @@ resource "aws_iam_role_policy" "worker" {
 
 resource "aws_iam_role" "codebuild" {
   name        = local.names.codebuild_role
-  description = "WhaleRay user builds: write their own build logs, nothing else"
+  description = "WhaleRay user builds: write their own build logs and read their clone token, nothing else"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -213,6 +223,14 @@ resource "aws_iam_role_policy" "codebuild" {
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = ["${local.arns.codebuild_log_group}:*"]
+      },
+      {
+        # CodeBuild resolves the WHALERAY_GIT_TOKEN PARAMETER_STORE variable with this role
+        # when a build starts (decrypting through the AWS managed key aws/ssm).
+        Sid      = "ReadCloneTokens"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameters"]
+        Resource = [local.arns.build_tokens]
       },
     ]
   })

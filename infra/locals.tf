@@ -20,6 +20,9 @@ locals {
     webhook_secret          = "${var.name_prefix}/github-webhook-secret"
     oauth_client_secret     = "${var.name_prefix}/github-oauth-client-secret"
     sweep_rule              = "${var.name_prefix}-worker-sweep"
+    # SSM path of the builds' clone tokens: one SecureString per deployment, written by the
+    # worker right before StartBuild and deleted when the build ends (worker/src/credentials.rs).
+    build_tokens_path = "/${var.name_prefix}/${var.environment_name}/build-tokens"
   }
 
   log_groups = {
@@ -43,7 +46,7 @@ locals {
   # attributes: plans then show the exact IAM resources, and policy_check.py can verify a
   # plan before the first apply. apply-emulator.sh checks they equal the created ARNs.
   arn_prefix = {
-    for service in ["sqs", "dynamodb", "logs", "codebuild", "secretsmanager", "lambda"] :
+    for service in ["sqs", "dynamodb", "logs", "codebuild", "secretsmanager", "lambda", "ssm"] :
     service => "arn:${data.aws_partition.current.partition}:${service}:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
   }
   arns = {
@@ -65,6 +68,8 @@ locals {
     api_log_group       = "${local.arn_prefix.logs}:log-group:${local.log_groups.api}"
     worker_log_group    = "${local.arn_prefix.logs}:log-group:${local.log_groups.worker}"
     codebuild_log_group = "${local.arn_prefix.logs}:log-group:${local.log_groups.codebuild}"
+    # A parameter's ARN is arn:...:parameter<name>, its name starting with "/".
+    build_tokens = "${local.arn_prefix.ssm}:parameter${local.names.build_tokens_path}/*"
   }
 
   # Environment of each function, exactly as the Rust config reads it (also an output, for
@@ -94,6 +99,7 @@ locals {
       GITHUB_APP_ID                 = var.github_app_id
       GITHUB_PRIVATE_KEY_SECRET_ARN = aws_secretsmanager_secret.github_app_key.arn
       MAX_RECEIVE_COUNT             = tostring(local.max_receive_count)
+      BUILD_TOKEN_PARAMETER_PREFIX  = local.names.build_tokens_path
       RUST_LOG                      = var.rust_log
     },
     # Blank means "use the worker's default", so leave the variable out rather than set it empty.

@@ -20,7 +20,10 @@ The checks (the traps AWS documents for SQS-driven Lambdas, plus this project's 
     http://localhost:5173, never "*", with credentials; every route needs the JWT
     authorizer; no OPTIONS route;
   * both functions are provided.al2023 / bootstrap / arm64 with the expected env keys;
-  * the CodeBuild buildspec never expands a WHALERAY_* variable outside double quotes.
+  * the CodeBuild buildspec never expands a WHALERAY_* variable outside double quotes;
+  * SSM is granted exactly ssm:PutParameter + ssm:DeleteParameter to the worker and
+    ssm:GetParameters to CodeBuild, each only on <BUILD_TOKEN_PARAMETER_PREFIX>/* (the
+    builds' clone tokens), and to no other role.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ WORKER_ENV_KEYS = {
     "GITHUB_APP_ID",
     "GITHUB_PRIVATE_KEY_SECRET_ARN",
     "MAX_RECEIVE_COUNT",
+    "BUILD_TOKEN_PARAMETER_PREFIX",
     "RUST_LOG",
 }
 WORKER_ENV_OPTIONAL = {"SUPPORTED_FRAMEWORKS"}
@@ -395,6 +399,38 @@ def check_statement(r: Resource, where: str, stmt: dict[str, Any], report: Repor
     report.fail(f"{r.address} {where}: Resource {star} for {actions} (narrow it to the resources used)")
 
 
+# The SSM actions each role policy may hold, all on the builds' clone-token path.
+SSM_GRANTS = {
+    "aws_iam_role_policy.worker": {"ssm:PutParameter", "ssm:DeleteParameter"},
+    "aws_iam_role_policy.codebuild": {"ssm:GetParameters"},
+}
+
+
+def check_ssm(resources: list[Resource], report: Report) -> None:
+    worker = find_worker(resources)
+    prefix = _function_env(worker).get("BUILD_TOKEN_PARAMETER_PREFIX") if worker else None
+    if not prefix:
+        report.fail("lambda: the worker has no BUILD_TOKEN_PARAMETER_PREFIX")
+        return
+    suffix = f":parameter{prefix}/*"
+    for r in by_type(resources, "aws_iam_role_policy"):
+        text = r.values.get("policy")
+        if not r.known("policy") or not text:
+            continue
+        granted: set[str] = set()
+        for stmt in _as_list(json.loads(text).get("Statement")):
+            actions = {str(a) for a in _as_list(stmt.get("Action")) if str(a).lower().startswith("ssm:")}
+            if not actions or stmt.get("Effect") != "Allow":
+                continue
+            granted |= actions
+            outside = [str(x) for x in _as_list(stmt.get("Resource")) if not str(x).endswith(suffix)]
+            if outside:
+                report.fail(f"{r.address}: {sorted(actions)} on {outside}, not only {prefix}/*")
+        expected = SSM_GRANTS.get(r.address, set())
+        if granted != expected:
+            report.fail(f"{r.address}: SSM actions {sorted(granted)} != {sorted(expected)}")
+
+
 # ---------------------------------------------------------------------------------------
 # API Gateway
 # ---------------------------------------------------------------------------------------
@@ -605,6 +641,7 @@ def run_checks(doc: dict[str, Any], emulator: bool | None = None) -> Report:
     check_queues(resources, mode, report)
     check_queue_config(doc, resources, report)
     check_iam(resources, report)
+    check_ssm(resources, report)
     check_api(resources, report)
     check_functions(resources, report)
     check_codebuild(resources, report)

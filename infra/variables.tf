@@ -50,6 +50,17 @@ variable "name_prefix" {
   }
 }
 
+variable "environment_name" {
+  description = "The environment's name in SSM paths: builds' clone tokens live under /<name_prefix>/<environment_name>/build-tokens/."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,30}$", var.environment_name))
+    error_message = "environment_name: lowercase letters, digits and '-', at most 31 characters."
+  }
+}
+
 variable "deployments_table_name" {
   description = "Name of the deployments DynamoDB table (the original design called it plain 'deployments')."
   type        = string

@@ -139,6 +139,27 @@ class BrokenPlansFail(unittest.TestCase):
 
         self.assert_rejected(mutate, "Resource ['*']")
 
+    def test_ssm_beyond_the_clone_tokens(self):
+        cases = [
+            ("aws_iam_role_policy.worker", {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": "x:parameter/whaleray/prod/build-tokens/*"}, "SSM actions"),
+            ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": "x:parameter/whaleray/prod/build-tokens/*"}, "SSM actions"),
+            ("aws_iam_role_policy.codebuild", {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/whaleray/*"}, "not only"),
+        ]
+        for address, statement, expected in cases:
+            with self.subTest(address=address, statement=statement):
+                def mutate(doc, address=address, statement=statement):
+                    set_policy(doc, address, lambda p: p["Statement"].append(statement))
+
+                self.assert_rejected(mutate, expected)
+
+    def test_codebuild_without_its_clone_token_read(self):
+        def mutate(doc):
+            set_policy(doc, "aws_iam_role_policy.codebuild", lambda p: p.update(
+                Statement=[st for st in p["Statement"] if st.get("Sid") != "ReadCloneTokens"]
+            ))
+
+        self.assert_rejected(mutate, "aws_iam_role_policy.codebuild: SSM actions [] != ['ssm:GetParameters']")
+
     def test_iam_whole_service_wildcard_resource(self):
         def mutate(doc):
             set_policy(doc, "aws_iam_role_policy.api", lambda p: p["Statement"].append(

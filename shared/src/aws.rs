@@ -60,6 +60,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
     "AWS.SimpleQueueService.ServiceUnavailable",
     "KMS.ThrottlingException",
+    // SSM PutParameter/DeleteParameter under concurrent updates of the account's parameters.
+    "TooManyUpdates",
     // CodeBuild's concurrent-build limit: builds finish and make room.
     "AccountLimitExceededException",
 ];

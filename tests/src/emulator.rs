@@ -29,6 +29,8 @@ pub struct Emulator {
     pub sqs: aws_sdk_sqs::Client,
     /// CodeBuild.
     pub codebuild: aws_sdk_codebuild::Client,
+    /// SSM Parameter Store (the builds' clone tokens).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// One test's resources.
@@ -48,6 +50,8 @@ pub struct Stack {
     pub dlq_url: String,
     /// The CodeBuild project.
     pub codebuild_project: String,
+    /// The SSM path of this stack's build tokens.
+    pub token_prefix: String,
 }
 
 /// Options for a stack.
@@ -82,6 +86,7 @@ impl Emulator {
             dynamo: aws_sdk_dynamodb::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             codebuild: aws_sdk_codebuild::Client::new(&sdk),
+            ssm: aws_sdk_ssm::Client::new(&sdk),
             sdk,
         })
     }
@@ -97,6 +102,7 @@ impl Emulator {
             queue_url: String::new(),
             dlq_url: String::new(),
             codebuild_project: format!("build-{suffix}"),
+            token_prefix: format!("/whaleray/test-{suffix}/build-tokens"),
         };
         self.create_deployments_table(&stack.deployments_table).await?;
         self.create_installations_table(&stack.installations_table).await?;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
-use aws_sdk_codebuild::types::{Build, EnvironmentVariable, EnvironmentVariableType, SourceType};
+use aws_sdk_codebuild::types::{Build, EnvironmentVariable, EnvironmentVariableType};
 use chrono::{DateTime, Utc};
 use whaleray_shared::DeploymentId;
 use whaleray_shared::aws::aws_error;
@@ -11,22 +11,41 @@ use whaleray_shared::aws::aws_error;
 pub use crate::ports::{BuildError, BuildLauncher, BuildRequest};
 
 /// The buildspec every build runs, sent as `buildspecOverride` with each StartBuild; the
-/// project holds the same text. It reads the plan from `WHALERAY_*` variables.
+/// project holds the same text. It clones the repository itself and reads the plan from
+/// `WHALERAY_*` variables.
 pub const BUILDSPEC: &str = include_str!("../../infra/buildspec.yml");
 
-/// CodeBuild's StartBuild on one project, with the repository as a GITHUB source override at
-/// the pinned commit. Whether a project's inline buildspec survives a source-type override is
-/// undocumented, so the buildspec is always sent explicitly (`buildspecOverride`).
+/// Where builds clone from when nothing else is configured.
+pub const GIT_BASE_URL_DEFAULT: &str = "https://github.com";
+
+/// How long a build may wait in CodeBuild's queue (`queuedTimeoutInMinutesOverride`, 5 to
+/// 480): its clone token lives one hour from StartBuild, and the clone runs after the queue
+/// and provisioning, so the queue gets half of that hour.
+pub const QUEUED_TIMEOUT_MINUTES: i32 = 30;
+
+/// CodeBuild's StartBuild on one `NO_SOURCE` project. No source is overridden: the buildspec
+/// (always sent explicitly as `buildspecOverride`, since whether a project's inline buildspec
+/// survives a source override is undocumented) clones the pinned commit with the build's own
+/// token, named in a `PARAMETER_STORE` variable.
 #[derive(Debug, Clone)]
 pub struct CodeBuildLauncher {
     client: Client,
     project: String,
+    git_base_url: String,
 }
 
 impl CodeBuildLauncher {
-    /// A launcher for `project`.
+    /// A launcher for `project`, cloning from GitHub.
     pub fn new(client: Client, project: impl Into<String>) -> Self {
-        Self { client, project: project.into() }
+        Self { client, project: project.into(), git_base_url: GIT_BASE_URL_DEFAULT.to_owned() }
+    }
+
+    /// Builds clone from `url` (`https://host`, no trailing slash) instead of GitHub: a local
+    /// git server in tests.
+    #[must_use]
+    pub fn with_git_base_url(mut self, url: impl Into<String>) -> Self {
+        self.git_base_url = url.into().trim_end_matches('/').to_owned();
+        self
     }
 }
 
@@ -48,30 +67,37 @@ pub fn plan_variables(request: &BuildRequest<'_>) -> Vec<(&'static str, String)>
     ]
 }
 
+/// Every variable of the build: the plan and the clone's base URL as `PLAINTEXT`, and the
+/// clone token as `PARAMETER_STORE`, whose value is the parameter's name, never the token.
+pub fn build_variables(request: &BuildRequest<'_>, git_base_url: &str) -> Vec<EnvironmentVariable> {
+    let plaintext = plan_variables(request)
+        .into_iter()
+        .chain([("WHALERAY_GIT_BASE_URL", git_base_url.to_owned())])
+        .map(|(name, value)| (name, value, EnvironmentVariableType::Plaintext));
+    let token = (
+        "WHALERAY_GIT_TOKEN",
+        request.token_parameter.to_owned(),
+        EnvironmentVariableType::ParameterStore,
+    );
+    plaintext
+        .chain([token])
+        .filter_map(|(name, value, kind)| {
+            EnvironmentVariable::builder().name(name).value(value).r#type(kind).build().ok()
+        })
+        .collect()
+}
+
 #[async_trait]
 impl BuildLauncher for CodeBuildLauncher {
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
-        let variables = plan_variables(request)
-            .into_iter()
-            .filter_map(|(name, value)| {
-                EnvironmentVariable::builder()
-                    .name(name)
-                    .value(value)
-                    .r#type(EnvironmentVariableType::Plaintext)
-                    .build()
-                    .ok()
-            })
-            .collect::<Vec<_>>();
         let output = self
             .client
             .start_build()
             .project_name(&self.project)
-            .source_type_override(SourceType::Github)
-            .source_location_override(format!("https://github.com/{}.git", request.repository))
-            .source_version(request.commit.to_string())
             .buildspec_override(BUILDSPEC)
+            .queued_timeout_in_minutes_override(QUEUED_TIMEOUT_MINUTES)
             .idempotency_token(request.deployment_id.to_string())
-            .set_environment_variables_override(Some(variables))
+            .set_environment_variables_override(Some(build_variables(request, &self.git_base_url)))
             .send()
             .await
             .map_err(|e| aws_error("codebuild:StartBuild", e))?;
@@ -166,7 +192,12 @@ mod tests {
     #[tokio::test]
     async fn start_build_returns_the_id_and_classifies_failures() {
         let ok = mock!(Client::start_build)
-            .match_requests(|r| r.buildspec_override() == Some(BUILDSPEC))
+            .match_requests(|r| {
+                r.buildspec_override() == Some(BUILDSPEC)
+                    && r.source_type_override().is_none()
+                    && r.source_location_override().is_none()
+                    && r.queued_timeout_in_minutes_override() == Some(QUEUED_TIMEOUT_MINUTES)
+            })
             .then_output(|| {
                 StartBuildOutput::builder().build_value(Build::builder().id("p:1").build()).build()
             });
@@ -186,8 +217,13 @@ mod tests {
         let client = mock_client!(aws_sdk_codebuild, [&ok, &limit, &invalid]);
         let launcher = CodeBuildLauncher::new(client, "whaleray-build");
         let (id, repo, commit, plan) = request_parts();
-        let request =
-            BuildRequest { deployment_id: id, repository: &repo, commit: &commit, plan: &plan };
+        let request = BuildRequest {
+            deployment_id: id,
+            repository: &repo,
+            commit: &commit,
+            plan: &plan,
+            token_parameter: "/whaleray/test/build-tokens/x",
+        };
 
         assert_eq!(launcher.start(&request).await.unwrap(), "p:1");
         let err = launcher.start(&request).await.unwrap_err();
@@ -199,14 +235,44 @@ mod tests {
     #[test]
     fn the_plan_travels_as_fixed_variables_with_the_commit_not_the_branch() {
         let (id, repo, commit, plan) = request_parts();
-        let request =
-            BuildRequest { deployment_id: id, repository: &repo, commit: &commit, plan: &plan };
+        let request = BuildRequest {
+            deployment_id: id,
+            repository: &repo,
+            commit: &commit,
+            plan: &plan,
+            token_parameter: "/whaleray/test/build-tokens/x",
+        };
         let vars: std::collections::HashMap<_, _> = plan_variables(&request).into_iter().collect();
         assert_eq!(vars["WHALERAY_COMMIT_SHA"], "a".repeat(40));
         assert_eq!(vars["WHALERAY_BUILD_COMMAND"], "npm run build");
         assert_eq!(vars["WHALERAY_DEPLOYMENT_ID"], id.to_string());
         assert_eq!(vars["WHALERAY_NODE_VERSION"], "");
         assert_eq!(vars.len(), 10);
+    }
+
+    #[test]
+    fn the_token_travels_as_a_parameter_name_and_every_other_value_as_plaintext() {
+        let (id, repo, commit, plan) = request_parts();
+        let parameter = format!("/whaleray/test/build-tokens/{id}");
+        let request = BuildRequest {
+            deployment_id: id,
+            repository: &repo,
+            commit: &commit,
+            plan: &plan,
+            token_parameter: &parameter,
+        };
+        let vars = build_variables(&request, "https://github.com");
+        assert_eq!(vars.len(), 12);
+        let token: Vec<_> = vars.iter().filter(|v| v.name() == "WHALERAY_GIT_TOKEN").collect();
+        assert_eq!(token.len(), 1);
+        assert_eq!(token[0].r#type(), Some(&EnvironmentVariableType::ParameterStore));
+        assert_eq!(token[0].value(), parameter, "the name, never a token");
+        for v in vars.iter().filter(|v| v.name() != "WHALERAY_GIT_TOKEN") {
+            assert_eq!(v.r#type(), Some(&EnvironmentVariableType::Plaintext), "{}", v.name());
+            assert!(!v.value().starts_with("ghs_"), "{}", v.name());
+        }
+        let base = vars.iter().find(|v| v.name() == "WHALERAY_GIT_BASE_URL").unwrap();
+        assert_eq!(base.value(), "https://github.com");
     }
 
     #[tokio::test]

@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use whaleray_detect::SupportPolicy;
 use whaleray_shared::config::{ConfigError, Env};
 
+use crate::credentials::ParameterPrefix;
+
 /// The public GitHub REST API.
 pub const GITHUB_API_DEFAULT: &str = "https://api.github.com";
 
@@ -46,6 +48,12 @@ pub struct WorkerConfig {
     pub dead_letter_queue_url: Option<String>,
     /// The CodeBuild project that builds deployments.
     pub codebuild_project: String,
+    /// Where builds clone repositories from (`GIT_CLONE_BASE_URL`, default
+    /// `https://github.com`; a local git server in tests).
+    pub git_clone_base_url: String,
+    /// The SSM path of the builds' clone tokens (`BUILD_TOKEN_PARAMETER_PREFIX`, default
+    /// `/whaleray/local/build-tokens`; Terraform sets `/whaleray/<env>/build-tokens`).
+    pub build_token_prefix: ParameterPrefix,
     /// Base URL of the GitHub REST API.
     pub github_api_url: String,
     /// How the worker authenticates to GitHub.
@@ -83,6 +91,11 @@ impl WorkerConfig {
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
             dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
             codebuild_project: env.required("CODEBUILD_PROJECT"),
+            git_clone_base_url: env
+                .url_or("GIT_CLONE_BASE_URL", crate::codebuild::GIT_BASE_URL_DEFAULT)
+                .trim_end_matches('/')
+                .to_owned(),
+            build_token_prefix: build_token_prefix(&mut env),
             github_api_url: env.url_or("GITHUB_API_URL", GITHUB_API_DEFAULT),
             github_auth: github_auth(&mut env),
             max_receive_count: env.parsed_or("MAX_RECEIVE_COUNT", 5),
@@ -115,6 +128,17 @@ impl WorkerConfig {
         env.finish()?;
         Ok(config)
     }
+}
+
+/// The builds' token path: `BUILD_TOKEN_PARAMETER_PREFIX`, checked against SSM's naming rules.
+fn build_token_prefix(env: &mut Env) -> ParameterPrefix {
+    let Some(named) = env.optional("BUILD_TOKEN_PARAMETER_PREFIX") else {
+        return ParameterPrefix::local_default();
+    };
+    ParameterPrefix::parse(&named).unwrap_or_else(|problem| {
+        env.problem(format!("BUILD_TOKEN_PARAMETER_PREFIX is invalid: {problem}"));
+        ParameterPrefix::local_default()
+    })
 }
 
 /// The inspection budgets: each setting overrides its documented default and must be positive.
@@ -272,6 +296,23 @@ mod tests {
         assert_eq!(config.max_receive_count, 5);
         assert_eq!(config.stop_grace, crate::poll::DEFAULT_STOP_GRACE);
         assert!(!config.lambda);
+    }
+
+    #[test]
+    fn the_clone_settings_default_locally_and_a_bad_token_path_stops_start_up() {
+        let config = with(&[("GITHUB_TOKEN", "t")]).unwrap();
+        assert_eq!(config.build_token_prefix, ParameterPrefix::local_default());
+        assert_eq!(config.git_clone_base_url, "https://github.com");
+        let config = with(&[
+            ("GITHUB_TOKEN", "t"),
+            ("BUILD_TOKEN_PARAMETER_PREFIX", "/whaleray/prod/build-tokens"),
+            ("GIT_CLONE_BASE_URL", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        assert_eq!(config.build_token_prefix.to_string(), "/whaleray/prod/build-tokens");
+        assert_eq!(config.git_clone_base_url, "http://127.0.0.1:9");
+        let err = problems(&[("GITHUB_TOKEN", "t"), ("BUILD_TOKEN_PARAMETER_PREFIX", "/aws/x")]);
+        assert!(err.contains("BUILD_TOKEN_PARAMETER_PREFIX"), "{err}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use whaleray_detect::SupportPolicy;
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::budget::Budgets;
-use crate::ports::{BuildLauncher, RepoReader};
+use crate::ports::{BuildCredentials, BuildLauncher, RepoReader};
 
 /// The worker's ports and policy.
 #[derive(Clone)]
@@ -18,6 +18,8 @@ pub struct Deps {
     pub github: Arc<dyn RepoReader>,
     /// CodeBuild.
     pub builds: Arc<dyn BuildLauncher>,
+    /// Each build's clone token (SSM Parameter Store).
+    pub credentials: Arc<dyn BuildCredentials>,
     /// Which frameworks are built.
     pub support: SupportPolicy,
     /// The queue's `maxReceiveCount`: the delivery that reaches it is the last attempt.

@@ -27,6 +27,7 @@ pub mod batch;
 pub mod budget;
 pub mod codebuild;
 pub mod config;
+pub mod credentials;
 pub mod deps;
 pub mod github;
 pub mod handler;

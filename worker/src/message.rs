@@ -41,6 +41,8 @@ pub async fn handle(deps: &Deps, message_id: &str, body: &str, receive_count: u3
         attempt = receive_count,
     );
     async {
+        // Operators (and the kill test) see which jobs a process held when it died.
+        tracing::info!("job started");
         match process::inspect(deps, &job, receive_count).await {
             Ok(Outcome::GaveUp { reason }) => {
                 tracing::error!(%reason, "last attempt failed; the message goes to the dead-letter queue");

@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use whaleray_shared::error::AwsError;
 use whaleray_shared::{
     BuildPlan, CommitSha, DeploymentId, ErrorClass, GitRef, InstallationId, RepoFullName,
@@ -89,6 +90,11 @@ pub struct BuildRequest<'a> {
     pub commit: &'a CommitSha,
     /// The build plan.
     pub plan: &'a BuildPlan,
+    /// The name of the SSM parameter holding the build's clone token ([`BuildCredentials`]):
+    /// the build reads it as a `PARAMETER_STORE` variable, so only the name is in the request.
+    /// It is the same name for every attempt of a deployment, so the parameters sent under
+    /// the idempotency token stay identical.
+    pub token_parameter: &'a str,
 }
 
 /// A failure to start a build.
@@ -100,6 +106,9 @@ pub enum BuildError {
     /// CodeBuild answered without a build id.
     #[error("CodeBuild started no build (no build id in its answer)")]
     NoBuildId,
+    /// GitHub did not mint the build's clone token.
+    #[error("could not mint the build's clone token: {0}")]
+    Token(#[from] GitHubError),
 }
 
 impl BuildError {
@@ -108,8 +117,48 @@ impl BuildError {
         match self {
             Self::Aws(e) => e.class,
             Self::NoBuildId => ErrorClass::Retryable,
+            Self::Token(e) => e.class(),
         }
     }
+}
+
+/// An installation token minted for one build.
+pub struct BuildToken {
+    /// The token; never logged, never in an error.
+    pub token: SecretString,
+    /// When GitHub says it expires (`None` for a fixed local token).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Mints clone tokens for builds.
+#[async_trait]
+pub trait TokenMinter: Send + Sync {
+    /// A new installation token (never a cached one, which could lapse while the build is
+    /// queued) that reads `repo` alone, with `contents: read`.
+    async fn mint_build_token(
+        &self,
+        installation: InstallationId,
+        repo: &RepoFullName,
+    ) -> Result<BuildToken, GitHubError>;
+}
+
+/// The per-build clone credential: a token minted right before StartBuild, kept where only
+/// the build can read it under a name derived from the deployment, and removed when the
+/// build ends.
+#[async_trait]
+pub trait BuildCredentials: Send + Sync {
+    /// Mints a token for `repository` and stores it (replacing an earlier attempt's) under the
+    /// deployment's parameter name, which it returns.
+    async fn issue(
+        &self,
+        deployment: DeploymentId,
+        installation: InstallationId,
+        repository: &RepoFullName,
+    ) -> Result<String, BuildError>;
+
+    /// Removes the deployment's credential; a credential already gone is no error. Called
+    /// when the build ends (and by the sweep for deployments already final).
+    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError>;
 }
 
 /// Starts builds.

@@ -1,5 +1,6 @@
 //! The production wiring, in one place: which adapter serves each port (DynamoDB, the GitHub
-//! REST client, CodeBuild, SQS), built from the configuration once per process.
+//! REST client, CodeBuild, SSM for the builds' clone tokens, SQS), built from the configuration
+//! once per process.
 
 use std::sync::Arc;
 
@@ -62,17 +63,26 @@ impl Deps {
         config: &crate::WorkerConfig,
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, SetupError> {
-        let github = connect(&config.github_api_url, &config.github_auth, sdk).await?;
+        let github = Arc::new(connect(&config.github_api_url, &config.github_auth, sdk).await?);
+        let credentials = crate::credentials::SsmBuildCredentials::new(
+            aws_sdk_ssm::Client::new(sdk),
+            github.clone(),
+            config.build_token_prefix.clone(),
+        );
         Ok(Self {
             store: Arc::new(whaleray_shared::dynamo::DynamoDeploymentStore::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 &config.deployments_table,
             )),
-            github: Arc::new(github),
-            builds: Arc::new(crate::codebuild::CodeBuildLauncher::new(
-                aws_sdk_codebuild::Client::new(sdk),
-                &config.codebuild_project,
-            )),
+            github,
+            builds: Arc::new(
+                crate::codebuild::CodeBuildLauncher::new(
+                    aws_sdk_codebuild::Client::new(sdk),
+                    &config.codebuild_project,
+                )
+                .with_git_base_url(&config.git_clone_base_url),
+            ),
+            credentials: Arc::new(credentials),
             support: config.support.clone(),
             max_receive_count: config.max_receive_count,
             budgets: config.budgets,

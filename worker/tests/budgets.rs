@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{FakeBuilds, SHA};
+use common::{FakeBuilds, FakeCredentials, SHA};
 use whaleray_detect::SupportPolicy;
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
@@ -103,6 +103,7 @@ async fn run(repo: Arc<Repo>, budgets: Budgets) -> (Outcome, Deployment) {
         store: store.clone(),
         github: repo,
         builds: Arc::new(FakeBuilds::default()),
+        credentials: Arc::new(FakeCredentials::default()),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets,

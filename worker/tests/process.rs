@@ -62,6 +62,19 @@ async fn concurrent_duplicates_start_exactly_one_build() {
 }
 
 #[tokio::test]
+async fn each_start_names_the_deployments_own_token_parameter_minted_right_before_it() {
+    let w = world(1, false).await;
+    // The first attempt fails at GitHub, before any build: no token is minted for it.
+    inspect(&w.deps, &w.job, 1).await.unwrap_err();
+    assert!(w.credentials.issued.lock().unwrap().is_empty());
+    let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
+    assert!(matches!(outcome, Outcome::Building { .. }), "{outcome:?}");
+    assert_eq!(*w.credentials.issued.lock().unwrap(), vec![w.job.deployment_id]);
+    let named = w.builds.token_parameters.lock().unwrap().clone();
+    assert_eq!(named, vec![format!("/test/build-tokens/{}", w.job.deployment_id)]);
+}
+
+#[tokio::test]
 async fn a_build_started_by_a_worker_that_died_is_recovered_not_started_again() {
     let w = world(0, false).await;
     // A worker claimed the deployment, started the build, and died before recording it.

@@ -164,8 +164,12 @@ async fn serve_github(
 }
 
 async fn serve_codebuild(listen: SocketAddr, project: &str, fail: &[String]) -> anyhow::Result<()> {
+    // The worker's clone tokens are in the emulator's SSM (AWS_ENDPOINT_URL): builds resolve
+    // them there, as CodeBuild resolves PARAMETER_STORE variables.
+    let sdk = whaleray_shared::aws::load_sdk_config().await;
     let options = FakeCodeBuildOptions {
         timing: Timing { queued: Duration::from_secs(2), phase: Duration::from_secs(1) },
+        ssm: Some(aws_sdk_ssm::Client::new(&sdk)),
         ..FakeCodeBuildOptions::default()
     };
     let server = FakeCodeBuild::start_on(listen, options)
@@ -173,9 +177,9 @@ async fn serve_codebuild(listen: SocketAddr, project: &str, fail: &[String]) -> 
         .with_context(|| format!("could not listen on {listen}"))?;
     server.create_project(project, whaleray_worker::codebuild::BUILDSPEC).await?;
     for repository in fail {
-        // The worker passes the repository as WHALERAY_REPOSITORY and in the source location.
+        // The worker passes the repository as WHALERAY_REPOSITORY.
         server.set_verdict(
-            &format!("{repository}.git"),
+            repository,
             Verdict::Fail {
                 phase: "BUILD",
                 message: "COMMAND_EXECUTION_ERROR: exit status 1".into(),

@@ -27,6 +27,7 @@ use whaleray_tests::github::{FakeGitHub, FakeOptions};
 use whaleray_tests::hostile::Class;
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
+use whaleray_worker::credentials::BuildCredentials;
 use whaleray_worker::github::{Credentials, GitHubClient};
 
 const TOKEN: &str = "hostile-bench-token";
@@ -170,6 +171,7 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
         store: store.clone(),
         github: Arc::new(GitHubClient::new(url, Credentials::Token(SecretString::from(TOKEN)))?),
         builds: Arc::new(Builds::default()),
+        credentials: Arc::new(Tokens),
         support: SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),
@@ -204,6 +206,25 @@ async fn child(url: &str, args: &Args) -> anyhow::Result<()> {
     };
     emit(&Report { status, seconds, peak_rss_mb: peak_rss_mb(), stored_bytes, reason });
     Ok(())
+}
+
+/// A clone-credential stand-in: names a parameter, stores nothing.
+struct Tokens;
+
+#[async_trait]
+impl BuildCredentials for Tokens {
+    async fn issue(
+        &self,
+        deployment: DeploymentId,
+        _: InstallationId,
+        _: &RepoFullName,
+    ) -> Result<String, BuildError> {
+        Ok(format!("/whaleray/hostile/build-tokens/{deployment}"))
+    }
+
+    async fn release(&self, _: DeploymentId) -> Result<(), BuildError> {
+        Ok(())
+    }
 }
 
 /// A CodeBuild stand-in that starts every build.

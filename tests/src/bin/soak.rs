@@ -24,12 +24,13 @@ use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::{CommitSha, DeploymentId, GitRef, InstallationId, RepoFullName};
-use whaleray_tests::codebuild::FakeCodeBuild;
+use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions};
 use whaleray_tests::emulator::{Emulator, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
+use whaleray_worker::credentials::{ParameterPrefix, SsmBuildCredentials};
 use whaleray_worker::github::{
     AppCredentials, Credentials, GitHubClient, GitHubError, RepoReader, TreeEntry,
 };
@@ -82,7 +83,7 @@ enum Fate {
 /// GitHub with transient failures injected per repository at the port: the first `n` tree
 /// reads of a flaky repository answer 502.
 struct Flaky {
-    inner: GitHubClient,
+    inner: Arc<GitHubClient>,
     failures_left: Mutex<HashMap<String, u32>>,
 }
 
@@ -170,7 +171,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let github = FakeGitHub::start().await?;
     // CodeBuild as its API reference documents it (token window, sortOrder limit, unordered
     // BatchGetBuilds, builds that take time), not the emulator's stub.
-    let codebuild = FakeCodeBuild::start().await?;
+    let options = FakeCodeBuildOptions { ssm: Some(emulator.ssm.clone()), ..Default::default() };
+    let codebuild = FakeCodeBuild::start_on(([127, 0, 0, 1], 0).into(), options).await?;
     codebuild
         .create_project(&stack.codebuild_project, whaleray_worker::codebuild::BUILDSPEC)
         .await?;
@@ -245,10 +247,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         &SecretString::from(TEST_PRIVATE_KEY_PEM),
         "test key",
     )?;
-    let flaky = Flaky {
-        inner: GitHubClient::new(&github.url, Credentials::App(credentials))?,
-        failures_left: Mutex::new(failures),
-    };
+    let reader = Arc::new(GitHubClient::new(&github.url, Credentials::App(credentials))?);
+    let tokens = SsmBuildCredentials::new(
+        emulator.ssm.clone(),
+        reader.clone(),
+        ParameterPrefix::parse(&stack.token_prefix).map_err(anyhow::Error::msg)?,
+    );
+    let flaky = Flaky { inner: reader, failures_left: Mutex::new(failures) };
     let deps = Deps {
         store: store.clone(),
         github: Arc::new(flaky),
@@ -256,6 +261,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             codebuild_client.clone(),
             &stack.codebuild_project,
         )),
+        credentials: Arc::new(tokens),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
         budgets: whaleray_worker::budget::Budgets::default(),

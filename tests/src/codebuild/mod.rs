@@ -17,6 +17,12 @@
 //! - each change of build status emits a "CodeBuild Build State Change" event in
 //!   EventBridge's shape, and events can be dropped, duplicated and reordered on purpose.
 //!
+//! `PARAMETER_STORE` environment variables are resolved against SSM (the emulator's) when a
+//! build starts: a missing parameter fails the build at DOWNLOAD_SOURCE naming it, and
+//! `BatchGetBuilds` shows only what the request held (the parameter's name, never its value).
+//! A clone check ([`FakeCodeBuild::set_clone_check`]) sees the resolved values, so a test can
+//! fail the build the way its `git fetch` would fail (a token that cannot read the repository).
+//!
 //! Where the documentation is silent the fake is pessimistic: a build whose source type is
 //! overridden without a `buildspecOverride` fails at DOWNLOAD_SOURCE (whether the project's
 //! inline buildspec survives the override is undocumented), and a `GITHUB` source of a
@@ -31,7 +37,7 @@ mod server;
 
 pub use events::EventFaults;
 pub use model::{Timing, Verdict};
-pub use server::{FakeCodeBuild, FakeCodeBuildOptions};
+pub use server::{CloneCheck, FakeCodeBuild, FakeCodeBuildOptions};
 
 #[cfg(test)]
 mod tests;

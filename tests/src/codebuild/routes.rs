@@ -62,12 +62,18 @@ async fn dispatch(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
         return error(StatusCode::BAD_REQUEST, "SerializationException", "body is not JSON")
             .into_response();
     };
+    let resolved = if target == "StartBuild" {
+        let ssm = shared.lock().options.ssm.clone();
+        resolve(ssm.as_ref(), &input).await
+    } else {
+        Resolved::default()
+    };
     let mut state = shared.lock();
     *state.calls.entry(target.clone()).or_insert(0) += 1;
     state.emit_changes();
     let answer = match target.as_str() {
         "CreateProject" => create_project(&mut state, &input),
-        "StartBuild" => start_build(&mut state, &input),
+        "StartBuild" => start_build(&mut state, &input, &resolved),
         "BatchGetBuilds" => batch_get_builds(&state, &input),
         "ListBuildsForProject" => list_builds_for_project(&state, &input),
         "StopBuild" => stop_build(&mut state, &input),
@@ -141,7 +147,79 @@ fn fingerprint(input: &Value) -> String {
     copy.to_string()
 }
 
-fn start_build(state: &mut FakeState, input: &Value) -> Answer {
+/// A build's environment variables with `PARAMETER_STORE` values resolved.
+#[derive(Default)]
+pub(crate) struct Resolved {
+    values: std::collections::HashMap<String, String>,
+    /// Why a variable could not be resolved, if one could not.
+    failure: Option<String>,
+}
+
+/// Resolves the `PARAMETER_STORE` variables of a StartBuild `input` with SSM GetParameters
+/// (decrypted, 10 names a call), as CodeBuild does when the build starts.
+async fn resolve(ssm: Option<&aws_sdk_ssm::Client>, input: &Value) -> Resolved {
+    let mut resolved = Resolved::default();
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for variable in input["environmentVariablesOverride"].as_array().into_iter().flatten() {
+        let (Some(name), Some(value)) = (variable["name"].as_str(), variable["value"].as_str())
+        else {
+            continue;
+        };
+        match variable["type"].as_str().unwrap_or("PLAINTEXT") {
+            "PARAMETER_STORE" => wanted.push((name.to_owned(), value.to_owned())),
+            _ => {
+                resolved.values.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return resolved;
+    }
+    let Some(ssm) = ssm else {
+        resolved.failure = Some(format!(
+            "Decrypted Variables Error: no parameter store to resolve {}",
+            wanted[0].1
+        ));
+        return resolved;
+    };
+    for chunk in wanted.chunks(10) {
+        let names: Vec<String> = chunk.iter().map(|(_, parameter)| parameter.clone()).collect();
+        let answer = ssm.get_parameters().set_names(Some(names)).with_decryption(true).send().await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                resolved.failure = Some(format!("Decrypted Variables Error: {e}"));
+                return resolved;
+            }
+        };
+        if let Some(missing) = answer.invalid_parameters().first() {
+            resolved.failure =
+                Some(format!("Decrypted Variables Error: parameter does not exist: {missing}"));
+            return resolved;
+        }
+        for (variable, parameter) in chunk {
+            let value = answer
+                .parameters()
+                .iter()
+                .find(|p| p.name() == Some(parameter.as_str()))
+                .and_then(|p| p.value());
+            match value {
+                Some(value) => {
+                    resolved.values.insert(variable.clone(), value.to_owned());
+                }
+                None => {
+                    resolved.failure = Some(format!(
+                        "Decrypted Variables Error: parameter does not exist: {parameter}"
+                    ));
+                    return resolved;
+                }
+            }
+        }
+    }
+    resolved
+}
+
+fn start_build(state: &mut FakeState, input: &Value, resolved: &Resolved) -> Answer {
     state.start_requests.push(input.clone());
     let name = text(input, "projectName").ok_or_else(|| invalid("projectName is required"))?;
     let project = state
@@ -161,7 +239,7 @@ fn start_build(state: &mut FakeState, input: &Value) -> Answer {
         }
         Some(use_) => use_.build_id.clone(),
         None => {
-            let build = new_build(state, name, &project, input, now)?;
+            let build = new_build(state, name, &project, input, now, resolved)?;
             let id = build.id.clone();
             state.builds.push(build);
             if let Some(token) = token {
@@ -190,6 +268,7 @@ fn new_build(
     project: &FakeProject,
     input: &Value,
     now: chrono::DateTime<chrono::Utc>,
+    resolved: &Resolved,
 ) -> Result<FakeBuild, Refusal> {
     let overridden_type = text(input, "sourceTypeOverride");
     let buildspec_override = text(input, "buildspecOverride");
@@ -226,7 +305,15 @@ fn new_build(
     texts.extend(buildspec_override);
     texts.extend(location);
     texts.extend(variables.as_array().into_iter().flatten().filter_map(|v| v["value"].as_str()));
-    let verdict = if overridden_type.is_some() && buildspec_override.is_none() {
+    let clone_failure = match (&resolved.failure, &state.clone_check) {
+        (Some(_), _) | (None, None) => None,
+        (None, Some(check)) => check(&resolved.values).err(),
+    };
+    let verdict = if let Some(failure) = &resolved.failure {
+        Verdict::Fail { phase: "DOWNLOAD_SOURCE", message: failure.clone() }
+    } else if let Some(failure) = clone_failure {
+        Verdict::Fail { phase: "INSTALL", message: format!("COMMAND_EXECUTION_ERROR: {failure}") }
+    } else if overridden_type.is_some() && buildspec_override.is_none() {
         // Undocumented whether the project's inline buildspec survives a source-type
         // override: the fake assumes it does not.
         Verdict::Fail {

@@ -31,6 +31,9 @@ pub struct FakeCodeBuildOptions {
     pub event_faults: EventFaults,
     /// How often builds are looked at to emit events.
     pub tick: Duration,
+    /// Where `PARAMETER_STORE` variables are resolved when a build starts (the emulator's
+    /// SSM). Without one, a build naming such a variable fails at DOWNLOAD_SOURCE.
+    pub ssm: Option<aws_sdk_ssm::Client>,
 }
 
 impl Default for FakeCodeBuildOptions {
@@ -41,6 +44,7 @@ impl Default for FakeCodeBuildOptions {
             timing: Timing::default(),
             event_faults: EventFaults::default(),
             tick: Duration::from_millis(50),
+            ssm: None,
         }
     }
 }
@@ -61,8 +65,13 @@ pub(crate) struct TokenUse {
     pub at: DateTime<Utc>,
 }
 
+/// What a build's clone sees: every variable's value once resolved (tokens included); `Err`
+/// fails the build's INSTALL phase with the message, as a failed `git fetch` would.
+pub type CloneCheck = Arc<dyn Fn(&HashMap<String, String>) -> Result<(), String> + Send + Sync>;
+
 pub(crate) struct State {
     pub options: FakeCodeBuildOptions,
+    pub clone_check: Option<CloneCheck>,
     pub offset: chrono::Duration,
     pub projects: HashMap<String, FakeProject>,
     pub builds: Vec<FakeBuild>,
@@ -153,6 +162,7 @@ impl FakeCodeBuild {
         let faults = options.event_faults;
         let shared = Shared(Arc::new(Mutex::new(State {
             options,
+            clone_check: None,
             offset: chrono::Duration::zero(),
             projects: HashMap::new(),
             builds: Vec::new(),
@@ -238,6 +248,11 @@ impl FakeCodeBuild {
     /// match none succeed.
     pub fn set_verdict(&self, needle: &str, verdict: Verdict) {
         self.shared.lock().verdicts.push((needle.to_owned(), verdict));
+    }
+
+    /// Runs `check` over each new build's resolved variables, as the build's clone would.
+    pub fn set_clone_check(&self, check: CloneCheck) {
+        self.shared.lock().clone_check = Some(check);
     }
 
     /// Marks `owner/name` private: an anonymous GITHUB source of it fails at DOWNLOAD_SOURCE.

@@ -10,9 +10,11 @@
 //! request, and blobs are found by SHA in an index built with each commit. It counts requests per endpoint and can inject failures,
 //! rate limits, delays and token expiry.
 //!
-//! Its fidelity limits: any installation id is accepted unless [`FakeGitHub::uninstall`] was
-//! called, and a token may be narrowed to a repository name that does not exist (real GitHub
-//! answers 422 there; inject that with [`Injection`] when a test needs it).
+//! A token request narrowed to a repository the fake does not serve is refused with 422, as
+//! GitHub refuses one outside the installation, and [`FakeGitHub::can_clone`] answers what a
+//! build's `git fetch` with a token would. Its fidelity limits: any installation id is
+//! accepted unless [`FakeGitHub::uninstall`] was called, and every installation reads every
+//! repository the fake serves.
 
 mod auth;
 mod faults;

@@ -125,6 +125,18 @@ async fn access_tokens(
     if state.uninstalled.contains(&installation) {
         return not_found();
     }
+    // GitHub refuses to narrow a token to a repository the installation cannot read: the
+    // fake's installation reads the repositories it serves.
+    let served = |name: &str| {
+        let suffix = format!("/{}", name.to_ascii_lowercase());
+        state.repos.keys().any(|full| full.ends_with(&suffix))
+    };
+    if body.repositories.as_ref().is_some_and(|names| !names.iter().all(|n| served(n))) {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "There is at least one repository that does not exist or is not accessible to the parent installation.",
+        );
+    }
     let ttl = state.token_ttl;
     let token = state.tokens.issue(body.repositories.clone(), ttl);
     let expires_at = chrono::Utc::now()

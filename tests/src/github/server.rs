@@ -177,6 +177,33 @@ impl FakeGitHub {
         self.shared.lock().tokens.all()
     }
 
+    /// Whether `token` can clone `repository` (`owner/name`) at `commit`, as `git fetch` of
+    /// that SHA over HTTPS with the token would: `Err` with git's kind of message otherwise.
+    pub fn can_clone(&self, token: &str, repository: &str, commit: &str) -> Result<(), String> {
+        let state = self.shared.lock();
+        let name = repository.rsplit('/').next().unwrap_or_default();
+        let fixed = state.static_token.as_deref() == Some(token);
+        if !fixed {
+            match state.tokens.check(token, name) {
+                Ok(_) => {}
+                Err(super::auth::Refusal::BadCredentials) => {
+                    return Err(format!("Authentication failed for {repository}"));
+                }
+                Err(super::auth::Refusal::OutOfScope) => {
+                    return Err(format!("repository {repository} not found"));
+                }
+            }
+        }
+        let repo = state
+            .repos
+            .get(&repository.to_ascii_lowercase())
+            .ok_or_else(|| format!("repository {repository} not found"))?;
+        if !repo.branches.values().any(|c| c.sha == commit) {
+            return Err(format!("could not fetch commit {commit} of {repository}"));
+        }
+        Ok(())
+    }
+
     /// A code for `user` as GitHub's redirect to the App's callback or setup URL carries it:
     /// single-use, accepted for ten minutes (see [`Self::set_code_ttl`]).
     pub fn authorize(&self, user: &str) -> String {

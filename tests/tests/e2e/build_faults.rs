@@ -12,6 +12,17 @@ use whaleray_worker::process::{Outcome, inspect};
 
 use crate::helpers::{TestApp, eventually, vite_repo};
 
+/// The plan detection gives a Vite app.
+pub(crate) fn vite_plan() -> whaleray_shared::BuildPlan {
+    let detection = serde_json::from_value(serde_json::json!({
+        "framework": "vite", "runtime": "node", "packageManager": "npm", "rootDirectory": ".",
+        "installCommand": "npm ci", "buildCommand": "npm run build", "outputDirectory": "dist",
+        "nodeVersion": null, "evidence": [], "candidates": []
+    }))
+    .unwrap();
+    whaleray_worker::plan::build_plan(detection).unwrap()
+}
+
 async fn job(app: &TestApp, id: &str) -> InspectionJob {
     let id: DeploymentId = id.parse().unwrap();
     InspectionJob::for_deployment(&app.store.get(id).await.unwrap().unwrap())
@@ -103,22 +114,21 @@ async fn a_takeover_in_a_project_of_more_than_100_builds_recovers_the_dead_worke
     let job = job(&app, &id).await;
 
     // A worker claimed, started the build and died before recording it.
-    let detection = serde_json::from_value(serde_json::json!({
-        "framework": "vite", "runtime": "node", "packageManager": "npm", "rootDirectory": ".",
-        "installCommand": "npm ci", "buildCommand": "npm run build", "outputDirectory": "dist",
-        "nodeVersion": null, "evidence": [], "candidates": []
-    }))
-    .unwrap();
-    let plan = whaleray_worker::plan::build_plan(detection).unwrap();
+    let plan = vite_plan();
     let inputs = BuildInputs { commit: commit.clone(), plan };
     let lapsed = chrono::Utc::now() - chrono::Duration::seconds(1);
     app.store.claim_build(job.deployment_id, "dead-worker", lapsed, &inputs).await.unwrap();
     let repository = RepoFullName::parse("acme/site").unwrap();
+    let installation =
+        whaleray_shared::InstallationId::new(crate::helpers::INSTALLATION_ID).unwrap();
+    let token_parameter =
+        app.deps.credentials.issue(job.deployment_id, installation, &repository).await.unwrap();
     let request = BuildRequest {
         deployment_id: job.deployment_id,
         repository: &repository,
         commit: &commit,
         plan: &inputs.plan,
+        token_parameter: &token_parameter,
     };
     let lost = app.deps.builds.start(&request).await.unwrap();
     other_builds(&app, 120).await;

@@ -92,6 +92,8 @@ async fn the_last_attempt_fails_the_deployment_and_a_replay_then_builds_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_moves_only_the_deployments_asked_for() {
     let app = TestApp::spawn_with(two_attempts(), false).await;
+    app.github.add_repo(vite_repo("acme/one"));
+    app.github.add_repo(vite_repo("acme/two"));
     app.github.inject(Fault { endpoint: "commit", status: 503, times: 4, headers: vec![] });
     let first = app.deploy("acme/one", None).await;
     let second = app.deploy("acme/two", None).await;

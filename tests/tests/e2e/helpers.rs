@@ -17,12 +17,13 @@ use whaleray_shared::dynamo::{
     DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
 };
 use whaleray_shared::sqs::SqsJobQueue;
-use whaleray_tests::codebuild::FakeCodeBuild;
+use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions};
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeRepo, TEST_CLIENT_ID, TEST_CLIENT_SECRET};
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::CodeBuildLauncher;
+use whaleray_worker::credentials::{ParameterPrefix, SsmBuildCredentials};
 use whaleray_worker::github::{AppCredentials, Credentials, GitHubClient};
 use whaleray_worker::poll::{PollStats, Poller};
 
@@ -37,7 +38,7 @@ pub const FRONTEND: &str = "https://app.whaleray.test";
 pub struct TestApp {
     pub emulator: Emulator,
     pub stack: Stack,
-    pub github: FakeGitHub,
+    pub github: Arc<FakeGitHub>,
     /// CodeBuild as the API reference documents it; the worker's builds go here.
     pub codebuild: FakeCodeBuild,
     /// A client of `codebuild`.
@@ -81,8 +82,23 @@ impl TestApp {
     pub async fn spawn_with(options: StackOptions, broken_queue: bool) -> Self {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
-        let github = FakeGitHub::start().await.expect("fake github");
-        let codebuild = FakeCodeBuild::start().await.expect("fake codebuild");
+        let github = Arc::new(FakeGitHub::start().await.expect("fake github"));
+        let codebuild_options =
+            FakeCodeBuildOptions { ssm: Some(emulator.ssm.clone()), ..Default::default() };
+        let codebuild = FakeCodeBuild::start_on(([127, 0, 0, 1], 0).into(), codebuild_options)
+            .await
+            .expect("fake codebuild");
+        // A build's clone succeeds only when its resolved token can read the repository at
+        // the commit in the fake GitHub, as `git fetch` with that token would.
+        let clones = github.clone();
+        codebuild.set_clone_check(Arc::new(move |vars| {
+            let get = |name: &str| vars.get(name).map_or("", String::as_str);
+            clones.can_clone(
+                get("WHALERAY_GIT_TOKEN"),
+                get("WHALERAY_REPOSITORY"),
+                get("WHALERAY_COMMIT_SHA"),
+            )
+        }));
         codebuild
             .create_project(&stack.codebuild_project, whaleray_worker::codebuild::BUILDSPEC)
             .await
@@ -130,13 +146,20 @@ impl TestApp {
                 "http://localhost:5173".parse().unwrap(),
             ],
         };
+        let reader = Arc::new(github_client(&github.url, TEST_PRIVATE_KEY_PEM));
+        let credentials = SsmBuildCredentials::new(
+            emulator.ssm.clone(),
+            reader.clone(),
+            ParameterPrefix::parse(&stack.token_prefix).expect("token prefix"),
+        );
         let deps = Deps {
             store: store.clone(),
-            github: Arc::new(github_client(&github.url, TEST_PRIVATE_KEY_PEM)),
+            github: reader,
             builds: Arc::new(CodeBuildLauncher::new(
                 codebuild_client.clone(),
                 &stack.codebuild_project,
             )),
+            credentials: Arc::new(credentials),
             support: whaleray_detect::SupportPolicy::default_policy(),
             max_receive_count: options.max_receive_count,
             budgets: whaleray_worker::budget::Budgets::default(),

@@ -13,5 +13,6 @@ mod hostile;
 mod lambda_entry;
 mod link_flow;
 mod oauth_link;
+mod private_clone;
 mod webhook_flow;
 mod worker_flow;

@@ -22,6 +22,7 @@ use super::classify::{Call, classify};
 use super::tokens::{IssuedToken, Lease, Scope, TokenCache};
 use super::tree::{self, Listing};
 use super::{AppCredentials, GitHubError, RepoReader, SetupError, TreeEntry};
+use crate::ports::{BuildToken, TokenMinter};
 
 /// Characters escaped in a ref path segment: everything but unreserved characters and `/`.
 const REF_SEGMENT: &AsciiSet =
@@ -335,6 +336,27 @@ impl RepoReader for GitHubClient {
             }
         }
         Ok(bytes)
+    }
+}
+
+#[async_trait]
+impl TokenMinter for GitHubClient {
+    /// Always a new exchange, bypassing the cache: a build may wait in CodeBuild's queue, so
+    /// its token must have its whole hour ahead of it. The local fixed token is handed over as
+    /// it is.
+    #[tracing::instrument(skip_all, fields(%repo))]
+    async fn mint_build_token(
+        &self,
+        installation: InstallationId,
+        repo: &RepoFullName,
+    ) -> Result<BuildToken, GitHubError> {
+        match &self.auth {
+            Auth::Token(token) => Ok(BuildToken { token: token.clone(), expires_at: None }),
+            Auth::App { credentials, .. } => {
+                let issued = self.exchange(credentials, installation, repo).await?;
+                Ok(BuildToken { token: issued.token, expires_at: Some(issued.expires_at) })
+            }
+        }
     }
 }
 

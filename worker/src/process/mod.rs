@@ -269,13 +269,7 @@ async fn start_build(
             return Ok((build_id, claim.inputs));
         }
     }
-    let request = BuildRequest {
-        deployment_id: deployment.id,
-        repository: &deployment.repository,
-        commit: &claim.inputs.commit,
-        plan: &claim.inputs.plan,
-    };
-    let started = deps.builds.start(&request).await;
+    let started = issue_and_start(deps, deployment, &claim.inputs).await;
     if started.is_err()
         && let Err(e) = deps.store.release_build_claim(deployment.id, &claimant).await
     {
@@ -283,6 +277,27 @@ async fn start_build(
         tracing::warn!(%error, "could not release the build claim; it lapses on its own");
     }
     Ok((started?, claim.inputs))
+}
+
+/// Mints and stores the build's clone token (right before StartBuild, so it has its whole
+/// hour ahead of it; under the same parameter name on every attempt), then starts the build.
+async fn issue_and_start(
+    deps: &Deps,
+    deployment: &Deployment,
+    inputs: &BuildInputs,
+) -> Result<String, BuildError> {
+    let token_parameter = deps
+        .credentials
+        .issue(deployment.id, deployment.installation_id, &deployment.repository)
+        .await?;
+    let request = BuildRequest {
+        deployment_id: deployment.id,
+        repository: &deployment.repository,
+        commit: &inputs.commit,
+        plan: &inputs.plan,
+        token_parameter: &token_parameter,
+    };
+    deps.builds.start(&request).await
 }
 
 /// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;

@@ -1,5 +1,6 @@
 //! In-memory fakes shared by the worker's integration tests: a GitHub holding one Vite app
-//! that can fail, and a CodeBuild that counts starts.
+//! that can fail, a CodeBuild that counts starts, and clone credentials that record what was
+//! issued and released.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
@@ -18,6 +19,7 @@ use whaleray_shared::{
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
+use whaleray_worker::credentials::BuildCredentials;
 use whaleray_worker::github::{EntryKind, GitHubError, RepoReader, TreeEntry};
 
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -81,12 +83,15 @@ impl RepoReader for FakeGitHub {
 pub struct FakeBuilds {
     pub starts: AtomicU32,
     pub started: Mutex<HashMap<DeploymentId, String>>,
+    /// The token parameter each start named.
+    pub token_parameters: Mutex<Vec<String>>,
 }
 
 #[async_trait]
 impl BuildLauncher for FakeBuilds {
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
         let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+        self.token_parameters.lock().unwrap().push(request.token_parameter.to_owned());
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
         self.started.lock().unwrap().insert(request.deployment_id, id.clone());
@@ -102,9 +107,37 @@ impl BuildLauncher for FakeBuilds {
     }
 }
 
+/// Clone credentials in memory: `/test/build-tokens/<id>` per deployment.
+#[derive(Default)]
+pub struct FakeCredentials {
+    /// Deployments a token was issued for, once per issue.
+    pub issued: Mutex<Vec<DeploymentId>>,
+    /// Deployments whose token was released.
+    pub released: Mutex<Vec<DeploymentId>>,
+}
+
+#[async_trait]
+impl BuildCredentials for FakeCredentials {
+    async fn issue(
+        &self,
+        deployment: DeploymentId,
+        _installation: InstallationId,
+        _repository: &RepoFullName,
+    ) -> Result<String, BuildError> {
+        self.issued.lock().unwrap().push(deployment);
+        Ok(format!("/test/build-tokens/{deployment}"))
+    }
+
+    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
+        self.released.lock().unwrap().push(deployment);
+        Ok(())
+    }
+}
+
 pub struct World {
     pub store: Arc<MemoryStore>,
     pub builds: Arc<FakeBuilds>,
+    pub credentials: Arc<FakeCredentials>,
     pub deps: Deps,
     pub job: InspectionJob,
 }
@@ -112,6 +145,7 @@ pub struct World {
 pub async fn world(github_failures: u32, permanent: bool) -> World {
     let store = Arc::new(MemoryStore::default());
     let builds = Arc::new(FakeBuilds::default());
+    let credentials = Arc::new(FakeCredentials::default());
     let deployment = Deployment::new(
         UserId::parse("u").unwrap(),
         RepoFullName::parse("acme/site").unwrap(),
@@ -124,11 +158,12 @@ pub async fn world(github_failures: u32, permanent: bool) -> World {
         store: store.clone(),
         github: Arc::new(FakeGitHub { failures: AtomicU32::new(github_failures), permanent }),
         builds: builds.clone(),
+        credentials: credentials.clone(),
         support: SupportPolicy::default_policy(),
         max_receive_count: 3,
         budgets: whaleray_worker::budget::Budgets::default(),
     };
-    World { store, builds, deps, job }
+    World { store, builds, credentials, deps, job }
 }
 
 /// Inputs as another worker's claim would have pinned them: the Vite plan at `SHA`.

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use whaleray_shared::config::Env;
 use whaleray_tests::github::keys::{OTHER_PRIVATE_KEY_PEM, TEST_APP_ID, TEST_PRIVATE_KEY_PEM};
 use whaleray_tests::github::{FakeGitHub, FakeOptions, Injection};
+use whaleray_worker::credentials::{ParameterPrefix, SsmBuildCredentials};
 use whaleray_worker::github::{Credentials, GitHubClient};
 use whaleray_worker::{Deps, WorkerConfig};
 
@@ -23,7 +24,8 @@ async fn a_token_expiring_mid_run_is_refreshed_once_and_the_job_goes_on() {
     let (body, stats) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(stats.retried, 0, "refreshed within the attempt");
-    assert_eq!(app.github.requests("access_tokens"), 2, "{}", counts(&app));
+    // Two for the reads (the first token expired), one minted for the build itself.
+    assert_eq!(app.github.requests("access_tokens"), 3, "{}", counts(&app));
     assert_eq!(app.github.requests("tree"), 2, "{}", counts(&app));
     assert_eq!(app.github.requests("commit"), 1, "{}", counts(&app));
 }
@@ -56,10 +58,10 @@ async fn a_token_within_five_minutes_of_expiry_is_replaced_before_use() {
     }
     worker.stop().await;
     // Every request exchanges anew rather than risk a token that lapses mid-run: one
-    // exchange per GitHub read, and not one read refused.
+    // exchange per GitHub read, and not one read refused; plus each build's own token.
     let reads =
         app.github.requests("commit") + app.github.requests("tree") + app.github.requests("blob");
-    assert_eq!(app.github.requests("access_tokens"), reads, "{}", counts(&app));
+    assert_eq!(app.github.requests("access_tokens"), reads + 2, "{}", counts(&app));
     assert_eq!(app.github.requests("commit"), 2, "{}", counts(&app));
 }
 
@@ -116,7 +118,8 @@ async fn the_production_wiring_reads_the_key_from_secrets_manager_by_arn() {
     app.deps = deps;
     let (body, _) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
-    assert_eq!(app.github.requests("access_tokens"), 1, "{}", counts(&app));
+    // One for the reads, one minted for the build.
+    assert_eq!(app.github.requests("access_tokens"), 2, "{}", counts(&app));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -129,11 +132,18 @@ async fn the_local_fixed_token_reads_repositories_without_an_exchange() {
     .await
     .unwrap();
     github.add_repo(vite_repo("acme/site"));
-    app.deps.github = Arc::new(
+    let client = Arc::new(
         GitHubClient::new(&github.url, Credentials::Token(SecretString::from("local-dev-token")))
             .unwrap(),
     );
-    app.github = github;
+    app.deps.github = client.clone();
+    // The build gets the fixed token too, stored like a minted one.
+    app.deps.credentials = Arc::new(SsmBuildCredentials::new(
+        app.emulator.ssm.clone(),
+        client,
+        ParameterPrefix::parse(&app.stack.token_prefix).unwrap(),
+    ));
+    app.github = Arc::new(github);
     let (body, _) = deploy_and_settle(&app, "acme/site").await;
     assert_eq!(body["status"], "BUILDING", "{body}");
     assert_eq!(app.github.requests("access_tokens"), 0, "{}", counts(&app));
