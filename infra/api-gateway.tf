@@ -10,9 +10,15 @@ resource "aws_apigatewayv2_api" "http" {
     # Exactly the front end and the Vite dev server: credentialed requests cannot use "*".
     allow_origins     = local.cors_allow_origins
     allow_credentials = true
-    allow_headers     = ["authorization", "content-type"]
+    allow_headers     = ["authorization", "content-type", "idempotency-key"]
     allow_methods     = ["GET", "POST", "DELETE", "OPTIONS"]
-    max_age           = 600
+    # What front-end scripts may read: the new deployment's URL and the limit headers
+    # (the same list as the API's own CORS layer, api/src/guards/mod.rs).
+    expose_headers = [
+      "location", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+      "idempotent-replayed",
+    ]
+    max_age = 600
   }
 }
 

@@ -105,3 +105,30 @@ resource "aws_dynamodb_table" "webhook_deliveries" {
 
   deletion_protection_enabled = var.deletion_protection
 }
+
+# API state: Idempotency-Key records and per-user / per-installation rate-limit buckets, one
+# item per key (hash key `pk`). Every item carries `expiresAt` (Unix seconds) and TTL removes
+# it once expired; the API treats an expired item as absent, since TTL deletes lazily.
+resource "aws_dynamodb_table" "api_state" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; the items (hashed request fingerprints, stored API answers, token counts) are short-lived and not secrets.
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is pointless for state that expires within 24 hours and is rebuilt by the next request.
+  name         = local.names.api_state_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}

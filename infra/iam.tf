@@ -62,6 +62,12 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.arns.installations_table]
       },
       {
+        Sid      = "IdempotencyKeysAndRateLimits"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        Resource = [local.arns.api_state_table]
+      },
+      {
         Sid      = "EnqueueInspection"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]

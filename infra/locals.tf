@@ -7,6 +7,7 @@ locals {
     installations_table     = "${var.name_prefix}-installations"
     app_installations_table = "${var.name_prefix}-github-installations"
     deliveries_table        = "${var.name_prefix}-webhook-deliveries"
+    api_state_table         = "${var.name_prefix}-api-state"
     job_queue               = "${var.name_prefix}-inspection-jobs"
     dead_letter_queue       = "${var.name_prefix}-inspection-jobs-dlq"
     codebuild_project       = "${var.name_prefix}-build"
@@ -57,6 +58,7 @@ locals {
     installations_table     = "${local.arn_prefix.dynamodb}:table/${local.names.installations_table}"
     app_installations_table = "${local.arn_prefix.dynamodb}:table/${local.names.app_installations_table}"
     deliveries_table        = "${local.arn_prefix.dynamodb}:table/${local.names.deliveries_table}"
+    api_state_table         = "${local.arn_prefix.dynamodb}:table/${local.names.api_state_table}"
     codebuild_project       = "${local.arn_prefix.codebuild}:project/${local.names.codebuild_project}"
     # Secrets Manager appends six random characters to a secret's ARN; `-??????` is AWS's
     # documented way to name one secret in a policy before it exists.
@@ -84,6 +86,9 @@ locals {
     GITHUB_CLIENT_SECRET_ARN   = aws_secretsmanager_secret.oauth_client.arn
     GITHUB_OAUTH_URL           = var.github_oauth_url
     GITHUB_API_URL             = var.github_api_url
+    API_STATE_TABLE            = aws_dynamodb_table.api_state.name
+    USER_RATE_LIMIT            = var.user_rate_limit
+    INSTALLATION_RATE_LIMIT    = var.installation_rate_limit
     JOB_QUEUE_URL              = aws_sqs_queue.jobs.url
     FRONTEND_URL               = "https://${var.domain_name}"
     RUST_LOG                   = var.rust_log

@@ -23,6 +23,11 @@ output "installations_table" {
   value       = aws_dynamodb_table.installations.name
 }
 
+output "api_state_table" {
+  description = "Name of the API state table (idempotency keys, rate-limit buckets)."
+  value       = aws_dynamodb_table.api_state.name
+}
+
 output "codebuild_project" {
   description = "Name of the CodeBuild project."
   value       = aws_codebuild_project.build.name

@@ -270,8 +270,30 @@ variable "job_retention_seconds" {
 # API Gateway
 # ---------------------------------------------------------------------------------------
 
+variable "user_rate_limit" {
+  description = "Per-user limit on the API's POSTs as BURST:PER_SECOND (a token bucket in the API state table, shared by every API instance)."
+  type        = string
+  default     = "20:2"
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]*:[0-9]*\\.?[0-9]+$", var.user_rate_limit))
+    error_message = "user_rate_limit must be BURST:PER_SECOND, e.g. 20:2."
+  }
+}
+
+variable "installation_rate_limit" {
+  description = "Per-installation limit on deployment creates as BURST:PER_SECOND, all of the installation's users together."
+  type        = string
+  default     = "60:5"
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]*:[0-9]*\\.?[0-9]+$", var.installation_rate_limit))
+    error_message = "installation_rate_limit must be BURST:PER_SECOND, e.g. 60:5."
+  }
+}
+
 variable "api_throttling_burst_limit" {
-  description = "Burst limit of the API's $default stage."
+  description = "Burst limit of the API's $default stage (the coarse outer limit over all callers; the per-user limits are in the API)."
   type        = number
   default     = 50
 }

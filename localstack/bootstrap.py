@@ -8,10 +8,11 @@ Run it with the emulator venv's python (boto3 comes with moto):
         --user-id dev-user --installation-id 1001 --account-login octo-org
 
 It creates, by name (an existing resource is left as it is):
-  * DynamoDB `deployments` (hash deploymentId, GSI userId-createdAt-index, PITR on) and
+  * DynamoDB `deployments` (hash deploymentId, GSI userId-createdAt-index, PITR on),
     `whaleray-installations` (hash userId, range installationId N, PITR on),
-    `whaleray-github-installations` (hash installationId N, PITR on) and
-    `whaleray-webhook-deliveries` (hash deliveryId, TTL on expiresAt, PITR on);
+    `whaleray-github-installations` (hash installationId N, PITR on),
+    `whaleray-webhook-deliveries` (hash deliveryId, TTL on expiresAt, PITR on) and
+    `whaleray-api-state` (hash pk, TTL on expiresAt: idempotency keys, rate-limit buckets);
   * SQS `whaleray-inspection-jobs` with a redrive policy to `whaleray-inspection-jobs-dlq`;
   * CodeBuild `whaleray-build` with the buildspec in infra/buildspec.yml and, as Terraform
     does under the emulator, a dummy GITHUB source (builds override the source);
@@ -20,11 +21,11 @@ and puts one installation item per --user-id/--installation-id/--account-login t
 The settings equal the Terraform defaults in infra/ (infra/tests/test_drift.py compares
 them), and the printed lines are what the API and worker read:
 DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, GITHUB_INSTALLATIONS_TABLE, WEBHOOK_DELIVERIES_TABLE,
-JOB_QUEUE_URL, DEAD_LETTER_QUEUE_URL, CODEBUILD_PROJECT and MAX_RECEIVE_COUNT.
+API_STATE_TABLE, JOB_QUEUE_URL, DEAD_LETTER_QUEUE_URL, CODEBUILD_PROJECT and MAX_RECEIVE_COUNT.
 
 Names come from --<name> options, else these environment variables, else the defaults:
 DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, GITHUB_INSTALLATIONS_TABLE, WEBHOOK_DELIVERIES_TABLE,
-JOB_QUEUE_NAME, DEAD_LETTER_QUEUE_NAME,
+API_STATE_TABLE, JOB_QUEUE_NAME, DEAD_LETTER_QUEUE_NAME,
 CODEBUILD_PROJECT. --suffix appends a string to every name (parallel tests).
 The endpoint is AWS_ENDPOINT_URL (or --endpoint-url); the region AWS_REGION, default us-east-1.
 """
@@ -51,6 +52,7 @@ DEFAULT_NAMES = {
     "installations_table": ("INSTALLATIONS_TABLE", "whaleray-installations"),
     "app_installations_table": ("GITHUB_INSTALLATIONS_TABLE", "whaleray-github-installations"),
     "deliveries_table": ("WEBHOOK_DELIVERIES_TABLE", "whaleray-webhook-deliveries"),
+    "api_state_table": ("API_STATE_TABLE", "whaleray-api-state"),
     "job_queue": ("JOB_QUEUE_NAME", "whaleray-inspection-jobs"),
     "dead_letter_queue": ("DEAD_LETTER_QUEUE_NAME", "whaleray-inspection-jobs-dlq"),
     "codebuild_project": ("CODEBUILD_PROJECT", "whaleray-build"),
@@ -136,6 +138,13 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
                 {"AttributeName": "installationId", "KeyType": "RANGE"},
             ],
         )
+    if not table_exists(ddb, names["api_state_table"]):
+        ddb.create_table(
+            TableName=names["api_state_table"],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
     keyed = {"app_installations_table": ("installationId", "N"), "deliveries_table": ("deliveryId", "S")}
     for key, (attribute, kind) in keyed.items():
         if not table_exists(ddb, names[key]):
@@ -159,6 +168,17 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
         ddb.update_continuous_backups(
             TableName=names[key],
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+    # Expired idempotency keys and idle buckets go away on their own (no PITR: state that
+    # expires within a day is not worth restoring).
+    ddb.get_waiter("table_exists").wait(
+        TableName=names["api_state_table"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    ttl = ddb.describe_time_to_live(TableName=names["api_state_table"])["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(
+            TableName=names["api_state_table"],
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"},
         )
 
 
@@ -279,6 +299,7 @@ def main(argv: list[str]) -> int:
         f"INSTALLATIONS_TABLE={names['installations_table']}",
         f"GITHUB_INSTALLATIONS_TABLE={names['app_installations_table']}",
         f"WEBHOOK_DELIVERIES_TABLE={names['deliveries_table']}",
+        f"API_STATE_TABLE={names['api_state_table']}",
         f"JOB_QUEUE_URL={queue_url}",
         f"DEAD_LETTER_QUEUE_URL={dlq_url}",
         f"CODEBUILD_PROJECT={names['codebuild_project']}",

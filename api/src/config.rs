@@ -3,10 +3,16 @@
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use whaleray_shared::config::{ConfigError, Env};
+use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::telemetry::LogFormat;
 
 /// The Vite dev server's origin, always allowed by CORS as in the original design.
 pub const VITE_DEV_ORIGIN: &str = "http://localhost:5173";
+
+/// Default per-user limit on `POST`s: a burst of 20, then 2 a second.
+pub const DEFAULT_USER_RATE_LIMIT: &str = "20:2";
+/// Default per-installation limit on creates: a burst of 60, then 5 a second.
+pub const DEFAULT_INSTALLATION_RATE_LIMIT: &str = "60:5";
 
 /// Where a secret (the webhook secret, the OAuth client secret) comes from.
 #[derive(Debug, Clone)]
@@ -54,6 +60,12 @@ pub struct ApiConfig {
     pub webhook_secret: WebhookSecretSource,
     /// The inspection job queue.
     pub job_queue_url: String,
+    /// The API state table: idempotency keys and rate-limit buckets.
+    pub api_state_table: String,
+    /// Per-user limit on `POST`s (`USER_RATE_LIMIT`, `BURST:PER_SECOND`).
+    pub user_rate_limit: RateLimit,
+    /// Per-installation limit on creates (`INSTALLATION_RATE_LIMIT`, `BURST:PER_SECOND`).
+    pub installation_rate_limit: RateLimit,
     /// The OAuth client for linking; required in Lambda, optional locally (without it the
     /// linking route answers 503 `linking_unavailable`).
     pub oauth: Option<OAuthSettings>,
@@ -82,6 +94,13 @@ impl ApiConfig {
             deliveries_table: env.required("WEBHOOK_DELIVERIES_TABLE"),
             webhook_secret: webhook_secret(&mut env, lambda),
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
+            api_state_table: env.required("API_STATE_TABLE"),
+            user_rate_limit: rate_limit(&mut env, "USER_RATE_LIMIT", DEFAULT_USER_RATE_LIMIT),
+            installation_rate_limit: rate_limit(
+                &mut env,
+                "INSTALLATION_RATE_LIMIT",
+                DEFAULT_INSTALLATION_RATE_LIMIT,
+            ),
             oauth: oauth_settings(&mut env, lambda),
             frontend_url: env.required_url("FRONTEND_URL"),
             lambda,
@@ -120,6 +139,15 @@ impl ApiConfig {
             .filter_map(|origin| HeaderValue::from_str(origin).ok())
             .collect()
     }
+}
+
+fn rate_limit(env: &mut Env, name: &str, default: &str) -> RateLimit {
+    let text = env.optional(name).unwrap_or_else(|| default.to_owned());
+    RateLimit::parse(&text).unwrap_or_else(|problem| {
+        env.problem(format!("{name}: {problem}"));
+        // Never used: start-up stops on the problem just recorded.
+        RateLimit::ONE_PER_SECOND
+    })
 }
 
 /// `GITHUB_CLIENT_ID` with `GITHUB_CLIENT_SECRET_ARN` (Lambda: required) or
@@ -193,6 +221,7 @@ mod tests {
             ("GITHUB_INSTALLATIONS_TABLE", "whaleray-github-installations"),
             ("WEBHOOK_DELIVERIES_TABLE", "whaleray-webhook-deliveries"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("API_STATE_TABLE", "whaleray-api-state"),
             ("FRONTEND_URL", "https://app.example.test"),
         ]
     }
@@ -226,11 +255,28 @@ mod tests {
             "WEBHOOK_DELIVERIES_TABLE",
             "GITHUB_WEBHOOK_SECRET",
             "JOB_QUEUE_URL",
+            "API_STATE_TABLE",
             "FRONTEND_URL",
             "PORT",
         ] {
             assert!(text.contains(name), "{name} not named in {text}");
         }
+    }
+
+    #[test]
+    fn rate_limits_default_to_documented_values_and_malformed_ones_are_named() {
+        let mut vars = base();
+        vars.push(("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"));
+        vars.push(("GITHUB_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:w"));
+        vars.push(("GITHUB_CLIENT_ID", "Iv1.x"));
+        vars.push(("GITHUB_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:o"));
+        let config = ApiConfig::from_env(Env::from_pairs(vars.clone())).unwrap();
+        assert_eq!(config.user_rate_limit, RateLimit::parse(DEFAULT_USER_RATE_LIMIT).unwrap());
+        assert_eq!(config.user_rate_limit.burst(), 20);
+        assert_eq!(config.installation_rate_limit.burst(), 60);
+        vars.push(("USER_RATE_LIMIT", "lots"));
+        let err = ApiConfig::from_env(Env::from_pairs(vars)).unwrap_err();
+        assert!(err.to_string().contains("USER_RATE_LIMIT"), "{err}");
     }
 }
 
@@ -245,6 +291,7 @@ mod webhook_secret_tests {
             ("GITHUB_INSTALLATIONS_TABLE", "g"),
             ("WEBHOOK_DELIVERIES_TABLE", "w"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
+            ("API_STATE_TABLE", "a"),
             ("FRONTEND_URL", "https://app.example.test"),
             ("WHALERAY_DEV_JWT_SECRET", "0123456789abcdef"),
         ];
@@ -282,6 +329,7 @@ mod oauth_tests {
             ("FRONTEND_URL", "https://app.example.test"),
             ("WHALERAY_DEV_JWT_SECRET", "0123456789abcdef"),
             ("GITHUB_WEBHOOK_SECRET", "w"),
+            ("API_STATE_TABLE", "a"),
         ];
         vars.extend_from_slice(extra);
         ApiConfig::from_env(Env::from_pairs(vars))

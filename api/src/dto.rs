@@ -3,6 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use whaleray_shared::domain::{ExceededBudget, PackageManager, Runtime};
 use whaleray_shared::ports::PageCursor;
 use whaleray_shared::{BuildPlan, Deployment, DeploymentId, GitRef, RepoFullName, RootDirectory};
@@ -11,10 +13,11 @@ use crate::error::ApiError;
 use crate::service::DeploymentRequest;
 
 /// The body of `POST /deployments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateDeploymentBody {
-    /// `owner/name`.
+    /// `owner/name` of a repository the WhaleRay GitHub App is installed on.
+    #[schema(example = "acme/vite-app")]
     pub repository: String,
     /// Optional branch; the default branch when absent.
     #[serde(default)]
@@ -47,22 +50,25 @@ impl TryFrom<CreateDeploymentBody> for DeploymentRequest {
 }
 
 /// The answer to `POST /deployments`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedBody {
     /// The new deployment's id.
     pub deployment_id: String,
     /// Always `INSPECTING`.
+    #[schema(schema_with = inspecting)]
     pub status: String,
 }
 
 /// A deployment as `GET /deployments/{id}` shows it to its owner.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Deployment)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentBody {
     /// The id.
     pub deployment_id: String,
     /// INSPECTING, BUILDING, NOT_SUPPORTED or FAILED.
+    #[schema(schema_with = status)]
     pub status: String,
     /// `owner/name`.
     pub repository: String,
@@ -109,7 +115,8 @@ impl From<Deployment> for DeploymentBody {
 }
 
 /// A build plan as the API shows it. The field names are part of the public contract.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = BuildPlan)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanBody {
     /// The framework preset slug, or null when nothing deployable was recognised.
@@ -138,8 +145,9 @@ pub struct PlanBody {
 }
 
 /// A detection budget as the API shows it: `{"budget": "steps" | "valueLength" | "other", ...}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", tag = "budget")]
+#[schema(as = ExceededBudget)]
 pub enum ExceededBody {
     /// Detection stopped after `limit` steps.
     Steps {
@@ -193,13 +201,24 @@ impl From<&BuildPlan> for PlanBody {
 }
 
 /// The answer to `GET /deployments`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentList {
     /// The caller's deployments, newest first.
     pub deployments: Vec<DeploymentBody>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+fn status() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["INSPECTING", "BUILDING", "NOT_SUPPORTED", "FAILED"]))
+        .build()
+}
+
+fn inspecting() -> utoipa::openapi::Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["INSPECTING"])).build()
 }
 
 /// Encodes a page cursor as an opaque URL-safe token.

@@ -6,7 +6,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use whaleray_shared::error::Chain;
+use whaleray_shared::error::{Chain, GuardError};
+use whaleray_shared::rate_limit::Decision;
 use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
 
 use crate::github::oauth::OAuthError;
@@ -67,6 +68,15 @@ pub enum ApiError {
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The `Idempotency-Key` was used before with a different request.
+    #[error("this Idempotency-Key was already used with a different request; use a new key")]
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    RequestInProgress,
+    /// The caller (or the installation) sent too many requests.
+    #[error("too many requests; retry after {} s", .0.reset_seconds().max(1))]
+    RateLimited(Decision),
     /// A dependency is down or throttling; try again.
     #[error("{0}")]
     Unavailable(String),
@@ -100,6 +110,11 @@ impl ApiError {
             Self::LinkingUnavailable(_) => ("linking_unavailable", StatusCode::NOT_IMPLEMENTED),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
+            Self::IdempotencyKeyReused => {
+                ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            Self::RequestInProgress => ("request_in_progress", StatusCode::CONFLICT),
+            Self::RateLimited(_) => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             Self::Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -126,6 +141,22 @@ impl From<ServiceError> for ApiError {
                 Self::Unavailable("the deployment store is unavailable; try again shortly".into())
             }
             ServiceError::Store(e) => Self::Internal(Box::new(e)),
+            ServiceError::RateLimited(decision) => Self::RateLimited(decision),
+            ServiceError::Guard(e) => Self::from(e),
+        }
+    }
+}
+
+impl From<GuardError> for ApiError {
+    fn from(err: GuardError) -> Self {
+        match err.class() {
+            ErrorClass::Retryable => {
+                tracing::warn!(error = %Chain(&err), "request state store unavailable");
+                Self::Unavailable(
+                    "the request state store is unavailable; try again shortly".into(),
+                )
+            }
+            ErrorClass::Permanent => Self::Internal(Box::new(err)),
         }
     }
 }
@@ -215,6 +246,15 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let mut response = (status, Json(ErrorBody { code, message })).into_response();
+        match &self {
+            Self::RateLimited(decision) => {
+                crate::guards::rate_limit::set_headers(response.headers_mut(), decision);
+            }
+            Self::RequestInProgress => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
         if code == "unauthenticated" {
             response
                 .headers_mut()

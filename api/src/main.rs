@@ -8,17 +8,27 @@ use secrecy::SecretString;
 use whaleray_api::auth::Authenticator;
 use whaleray_api::config::{OAuthSettings, SecretSource};
 use whaleray_api::github::oauth::{GitHubUsers, OAuthClient, UserInstallations};
+use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{ApiConfig, AppState, router};
 use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::dynamo::{
-    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `whaleray-api openapi` prints the contract (api/openapi.json) and needs no settings.
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        #[allow(clippy::print_stdout)]
+        {
+            print!("{}", whaleray_api::openapi::document_json());
+        }
+        return Ok(());
+    }
     let config = ApiConfig::from_env(Env::from_process())?;
     telemetry::init(config.log_format);
 
@@ -47,9 +57,15 @@ async fn main() -> anyhow::Result<()> {
             dynamo.clone(),
             &config.app_installations_table,
         )),
-        deliveries: Arc::new(DynamoDeliveryLog::new(dynamo, &config.deliveries_table)),
+        deliveries: Arc::new(DynamoDeliveryLog::new(dynamo.clone(), &config.deliveries_table)),
         webhook_secret,
         github_users,
+        idempotency: Arc::new(DynamoIdempotency::new(dynamo.clone(), &config.api_state_table)),
+        rate_limits: Arc::new(DynamoRateLimits::new(dynamo, &config.api_state_table)),
+        limits: Limits {
+            per_user: config.user_rate_limit,
+            per_installation: config.installation_rate_limit,
+        },
         queue: Arc::new(SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url)),
         auth,
         allowed_origins: config.allowed_origins(),

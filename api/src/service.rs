@@ -3,15 +3,20 @@
 //! The service takes domain values and answers domain values or a [`ServiceError`]; it knows
 //! nothing of HTTP. `error.rs` decides what each failure looks like on the wire.
 
-use whaleray_shared::error::{Chain, QueueError, StoreError};
+use chrono::Utc;
+use whaleray_shared::error::{Chain, GuardError, QueueError, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{
     AppInstallations, DeploymentStore, InstallationDirectory, JobQueue, Page, PageCursor,
+    RateLimitStore,
 };
+use whaleray_shared::rate_limit::{Decision, RateLimit};
 use whaleray_shared::{
     Deployment, DeploymentId, DeploymentStatus, ErrorClass, GitRef, InstallationId,
     InstallationRefusal, RepoFullName, RootDirectory, StatusChange, UserId,
 };
+
+use crate::guards::rate_limit::installation_bucket;
 
 /// A validated request to deploy.
 #[derive(Debug, Clone)]
@@ -54,19 +59,35 @@ pub enum ServiceError {
     /// The store failed.
     #[error("the deployment store failed")]
     Store(#[from] StoreError),
+    /// The installation's rate limit refused the create.
+    #[error("the installation's rate limit is reached")]
+    RateLimited(Decision),
+    /// The rate-limit store failed.
+    #[error("the rate-limit store failed")]
+    Guard(#[from] GuardError),
 }
 
 impl ServiceError {
     /// Whether trying again later can succeed.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::NotInstalled(_) | Self::Refused { .. } | Self::NotFound(_) => {
-                ErrorClass::Permanent
-            }
+            Self::NotInstalled(_)
+            | Self::Refused { .. }
+            | Self::NotFound(_)
+            | Self::RateLimited(_) => ErrorClass::Permanent,
+            Self::Guard(e) => e.class(),
             Self::NotQueued { .. } => ErrorClass::Retryable,
             Self::Store(e) => e.class(),
         }
     }
+}
+
+/// Where creates are counted against their installation's limit.
+pub struct InstallationLimit<'a> {
+    /// The shared buckets.
+    pub buckets: &'a dyn RateLimitStore,
+    /// The limit per installation.
+    pub limit: RateLimit,
 }
 
 /// The caller's installation that may deploy `repository`.
@@ -100,7 +121,8 @@ async fn installation_for(
     })
 }
 
-/// Records a deployment as INSPECTING and queues its inspection.
+/// Records a deployment as INSPECTING and queues its inspection, within the installation's
+/// rate limit (all its users together).
 ///
 /// If the job cannot be queued, the record must not stay INSPECTING with no job behind it:
 /// it is moved to FAILED with the reason, and the caller is told to try again.
@@ -110,11 +132,17 @@ pub async fn create_deployment(
     installations: &dyn InstallationDirectory,
     app_installations: &dyn AppInstallations,
     queue: &dyn JobQueue,
+    limit: InstallationLimit<'_>,
     caller: UserId,
     request: DeploymentRequest,
 ) -> Result<Deployment, ServiceError> {
     let installation_id =
         installation_for(installations, app_installations, &caller, &request.repository).await?;
+    let bucket = installation_bucket(installation_id.get());
+    let decision = limit.buckets.take(&bucket, limit.limit, Utc::now()).await?;
+    if let Decision::Limited { .. } = decision {
+        return Err(ServiceError::RateLimited(decision));
+    }
 
     let mut deployment =
         Deployment::new(caller, request.repository, request.branch, installation_id);
@@ -164,4 +192,54 @@ pub async fn list_deployments(
     after: Option<&PageCursor>,
 ) -> Result<Page, ServiceError> {
     Ok(store.list_for_user(caller, limit, after).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use whaleray_shared::ports::Installation;
+    use whaleray_shared::testing::{
+        MemoryAppInstallations, MemoryInstallations, MemoryQueue, MemoryRateLimits, MemoryStore,
+    };
+    use whaleray_shared::{InstallationId, RepoFullName};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn creates_past_the_installations_limit_are_refused_for_every_user_of_it() {
+        let reported = MemoryAppInstallations::default();
+        let (store, installations, queue, buckets) = (
+            MemoryStore::default(),
+            MemoryInstallations::default(),
+            MemoryQueue::default(),
+            MemoryRateLimits::default(),
+        );
+        let limit = RateLimit::parse("2:0.001").unwrap();
+        let users = [UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap()];
+        for user in &users {
+            let installation_id = InstallationId::new(7).unwrap();
+            installations.add(user, Installation { installation_id, account_login: "acme".into() });
+        }
+        let request = || DeploymentRequest {
+            repository: RepoFullName::parse("acme/site").unwrap(),
+            branch: None,
+            root_directory: None,
+        };
+        let create = |user: &UserId| {
+            create_deployment(
+                &store,
+                &installations,
+                &reported,
+                &queue,
+                InstallationLimit { buckets: &buckets, limit },
+                user.clone(),
+                request(),
+            )
+        };
+        assert!(create(&users[0]).await.is_ok());
+        assert!(create(&users[1]).await.is_ok());
+        let refused = create(&users[1]).await.unwrap_err();
+        assert!(matches!(refused, ServiceError::RateLimited(_)), "{refused:?}");
+        assert_eq!(store.all().len(), 2, "a refused create records nothing");
+        assert_eq!(queue.sent().len(), 2);
+    }
 }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use whaleray_shared::ports::{
-    AppInstallations, DeliveryLog, DeploymentStore, InstallationDirectory, JobQueue,
+    AppInstallations, DeliveryLog, DeploymentStore, IdempotencyStore, InstallationDirectory,
+    JobQueue, RateLimitStore,
 };
 
 use crate::auth::{Authenticator, Identifies};
 use crate::github::oauth::UserInstallations;
+use crate::guards::rate_limit::Limits;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -28,6 +30,12 @@ pub struct AppState {
     pub github_users: Option<Arc<dyn UserInstallations>>,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
+    /// Idempotency keys and their stored answers.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Rate-limit buckets.
+    pub rate_limits: Arc<dyn RateLimitStore>,
+    /// The rate limits applied.
+    pub limits: Limits,
     /// How callers are identified.
     pub auth: Authenticator,
     /// Origins allowed by CORS.

@@ -65,6 +65,12 @@ fn app(
         webhook_secret: SecretString::from("linking-test-webhook-secret"),
         github_users: github,
         queue: Arc::new(MemoryQueue::default()),
+        idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
+        rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),
+        limits: whaleray_api::guards::rate_limit::Limits {
+            per_user: whaleray_shared::rate_limit::RateLimit::parse("1000:100").unwrap(),
+            per_installation: whaleray_shared::rate_limit::RateLimit::parse("1000:100").unwrap(),
+        },
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: vec![],
     };

@@ -49,6 +49,13 @@ impl Api {
             webhook_secret: SecretString::from("router-test-webhook-secret"),
             github_users: None,
             queue: queue.clone(),
+            idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
+            rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),
+            limits: whaleray_api::guards::rate_limit::Limits {
+                per_user: whaleray_shared::rate_limit::RateLimit::parse("1000:100").unwrap(),
+                per_installation: whaleray_shared::rate_limit::RateLimit::parse("1000:100")
+                    .unwrap(),
+            },
             auth: Authenticator::dev(&SecretString::from(SECRET)),
             allowed_origins: vec![],
         };

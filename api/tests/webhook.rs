@@ -11,25 +11,33 @@ use axum::http::{Request, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use whaleray_api::auth::Authenticator;
+use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::github::signature::sign;
+use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::domain::RepositorySelection;
+use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::testing::{
-    MemoryAppInstallations, MemoryDeliveryLog, MemoryInstallations, MemoryQueue, MemoryStore,
+    MemoryAppInstallations, MemoryDeliveryLog, MemoryIdempotency, MemoryInstallations, MemoryQueue,
+    MemoryRateLimits, MemoryStore,
 };
 
 const SECRET: &str = "webhook-secret-for-tests";
+const DEV_SECRET: &str = "dev-secret-long-enough";
 
 struct Harness {
     router: Router,
     installations: Arc<MemoryAppInstallations>,
     deliveries: Arc<MemoryDeliveryLog>,
+    idempotency: Arc<MemoryIdempotency>,
 }
 
 fn harness() -> Harness {
     let installations = Arc::new(MemoryAppInstallations::default());
     let deliveries = Arc::new(MemoryDeliveryLog::default());
+    let idempotency = Arc::new(MemoryIdempotency::default());
+    // One request per user, barely refilled: any POST the guards counted would be refused.
+    let tight = RateLimit::new(1, 0.001).unwrap();
     let state = AppState {
         store: Arc::new(MemoryStore::default()),
         installations: Arc::new(MemoryInstallations::default()),
@@ -38,10 +46,13 @@ fn harness() -> Harness {
         webhook_secret: SecretString::from(SECRET),
         github_users: None,
         queue: Arc::new(MemoryQueue::default()),
-        auth: Authenticator::dev(&SecretString::from("dev-secret-long-enough")),
+        idempotency: idempotency.clone(),
+        rate_limits: Arc::new(MemoryRateLimits::default()),
+        limits: Limits { per_user: tight, per_installation: tight },
+        auth: Authenticator::dev(&SecretString::from(DEV_SECRET)),
         allowed_origins: Vec::new(),
     };
-    Harness { router: router(Arc::new(state)), installations, deliveries }
+    Harness { router: router(Arc::new(state)), installations, deliveries, idempotency }
 }
 
 struct Delivery {
@@ -326,4 +337,41 @@ async fn the_webhook_needs_no_identity_but_deployments_still_do() {
     let request = Request::get("/deployments").body(Body::empty()).unwrap();
     let response = h.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_request_guards_leave_the_webhook_alone() {
+    // A caller that also sends a bearer token and one Idempotency-Key for different
+    // deliveries: each delivery is acted on by its own id, never replayed, refused 422 or
+    // rate-limited (GitHub does not redeliver a refused delivery by itself).
+    let h = harness();
+    let token = mint_dev_token(&SecretString::from(DEV_SECRET), "u-1", 600).unwrap();
+    let mut suspend = created();
+    suspend["action"] = json!("suspend");
+    let deliveries = [
+        ("installation", "g-1", created(), "processed"),
+        ("installation", "g-2", suspend, "processed"),
+        ("ping", "g-3", json!({"zen": "x"}), "pong"),
+    ];
+    for (event, id, payload, expected) in deliveries {
+        let d = Delivery::signed(event, id, &payload);
+        let request = Request::post("/github/webhook")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .header("idempotency-key", "same-key")
+            .header("x-github-event", event)
+            .header("x-github-delivery", id)
+            .header("x-hub-signature-256", d.signature.unwrap())
+            .body(Body::from(d.body))
+            .unwrap();
+        let response = h.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{id}");
+        assert!(!response.headers().contains_key("ratelimit-limit"), "{id} was rate-limited");
+        assert!(!response.headers().contains_key("idempotent-replayed"), "{id} was replayed");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["result"], expected, "{id}");
+    }
+    assert!(h.installations.all()[0].suspended);
+    assert!(h.idempotency.is_empty(), "an Idempotency-Key was recorded for the webhook");
 }

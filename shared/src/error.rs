@@ -147,6 +147,30 @@ impl QueueError {
     }
 }
 
+/// A failure of the idempotency-key store or the rate-limit store.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// A stored item could not be read back.
+    #[error("stored request record is corrupt: {0}")]
+    Corrupt(String),
+    /// The answer is too large to store for replay.
+    #[error("the answer ({0} bytes) is too large to store for replay")]
+    TooLarge(usize),
+    /// The AWS call itself failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+impl GuardError {
+    /// Retryable for AWS outages and throttling; permanent otherwise.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Aws(e) => e.class,
+            Self::Corrupt(_) | Self::TooLarge(_) => ErrorClass::Permanent,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,8 +29,10 @@ pub mod config;
 pub mod domain;
 pub mod dynamo;
 pub mod error;
+pub mod idempotency;
 pub mod job;
 pub mod ports;
+pub mod rate_limit;
 pub mod sqs;
 pub mod telemetry;
 #[cfg(feature = "test-util")]

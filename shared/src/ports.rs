@@ -7,8 +7,10 @@ use crate::domain::{
     AppInstallation, BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus,
     InstallationId, InstallationUpdate, StatusChange, UserId,
 };
-use crate::error::{QueueError, StoreError};
+use crate::error::{GuardError, QueueError, StoreError};
+use crate::idempotency::{Claim, IdempotencyScope, StoredResponse};
 use crate::job::InspectionJob;
+use crate::rate_limit::{Decision, RateLimit};
 
 /// The `deployments` table.
 #[async_trait]
@@ -181,4 +183,43 @@ pub trait DeliveryLog: Send + Sync {
 pub trait JobQueue: Send + Sync {
     /// Sends one job and returns the queue's message id.
     async fn send(&self, job: &InspectionJob) -> Result<String, QueueError>;
+}
+
+/// Idempotency keys and the answers stored with them, shared by every API instance.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `scope` for a request whose body hashes to `fingerprint` (a conditional write:
+    /// of two instances claiming one key at once, exactly one gets `Acquired`).
+    async fn claim(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, GuardError>;
+
+    /// Stores the answer of the request that holds the claim, for replay until the key
+    /// expires. Does nothing if the claim was taken over meanwhile.
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &str,
+        response: &StoredResponse,
+    ) -> Result<(), GuardError>;
+
+    /// Gives the claim up without an answer (the request failed in a way worth retrying), so
+    /// the next request with the key runs afresh.
+    async fn release(&self, scope: &IdempotencyScope, fingerprint: &str) -> Result<(), GuardError>;
+}
+
+/// Token buckets, shared by every API instance.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Takes one token from the bucket named `bucket` under `limit` at `now`; the bucket is
+    /// written only if no other instance changed it meanwhile.
+    async fn take(
+        &self,
+        bucket: &str,
+        limit: RateLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, GuardError>;
 }

@@ -11,12 +11,16 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::domain::{
     Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
 };
-use crate::error::{AwsError, ErrorClass, QueueError, StoreError};
+use crate::error::{AwsError, ErrorClass, GuardError, QueueError, StoreError};
+use crate::idempotency::{
+    Claim, IdempotencyScope, KEY_LIFETIME, LOCK_LIFETIME, MAX_STORED_BODY, StoredResponse,
+};
 use crate::job::InspectionJob;
 use crate::ports::{
-    BuildClaim, BuildInputs, DeploymentStore, Installation, InstallationDirectory, JobQueue, Page,
-    PageCursor,
+    BuildClaim, BuildInputs, DeploymentStore, IdempotencyStore, Installation,
+    InstallationDirectory, JobQueue, Page, PageCursor, RateLimitStore,
 };
+use crate::rate_limit::{Bucket, Decision, RateLimit};
 
 mod github;
 
@@ -302,5 +306,122 @@ impl std::io::Write for CapturedLogs {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Idempotency keys in memory, with the DynamoDB adapter's rules: a claim is a conditional
+/// write, an expired key counts as absent, a lapsed lock may be taken over by the same
+/// request only, and answers over the stored-body limit are refused.
+#[derive(Debug, Default)]
+pub struct MemoryIdempotency {
+    records: Mutex<HashMap<IdempotencyScope, IdempotencyRecord>>,
+}
+
+#[derive(Debug, Clone)]
+struct IdempotencyRecord {
+    fingerprint: String,
+    locked_until: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    response: Option<StoredResponse>,
+}
+
+impl MemoryIdempotency {
+    /// How many keys are stored (expired ones included, as before TTL removes them).
+    pub fn len(&self) -> usize {
+        lock(&self.records).len()
+    }
+
+    /// Whether no key is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn lifetime(duration: std::time::Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn claim(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, GuardError> {
+        let mut records = lock(&self.records);
+        if let Some(old) = records.get(scope).filter(|r| r.expires_at > now) {
+            let lapsed = old.response.is_none() && old.locked_until.is_some_and(|t| t <= now);
+            if old.fingerprint != fingerprint {
+                return Ok(Claim::Mismatch);
+            }
+            if let Some(response) = &old.response {
+                return Ok(Claim::Replay(response.clone()));
+            }
+            if !lapsed {
+                return Ok(Claim::InFlight);
+            }
+        }
+        records.insert(
+            scope.clone(),
+            IdempotencyRecord {
+                fingerprint: fingerprint.to_owned(),
+                locked_until: Some(now + lifetime(LOCK_LIFETIME)),
+                expires_at: now + lifetime(KEY_LIFETIME),
+                response: None,
+            },
+        );
+        Ok(Claim::Acquired)
+    }
+
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &str,
+        response: &StoredResponse,
+    ) -> Result<(), GuardError> {
+        if response.body.len() > MAX_STORED_BODY {
+            return Err(GuardError::TooLarge(response.body.len()));
+        }
+        let mut records = lock(&self.records);
+        if let Some(record) =
+            records.get_mut(scope).filter(|r| r.response.is_none() && r.fingerprint == fingerprint)
+        {
+            record.response = Some(response.clone());
+            record.locked_until = None;
+        }
+        Ok(())
+    }
+
+    async fn release(&self, scope: &IdempotencyScope, fingerprint: &str) -> Result<(), GuardError> {
+        let mut records = lock(&self.records);
+        if records.get(scope).is_some_and(|r| r.response.is_none() && r.fingerprint == fingerprint)
+        {
+            records.remove(scope);
+        }
+        Ok(())
+    }
+}
+
+/// Token buckets in memory, with the same arithmetic as the DynamoDB adapter.
+#[derive(Debug, Default)]
+pub struct MemoryRateLimits {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+#[async_trait]
+impl RateLimitStore for MemoryRateLimits {
+    async fn take(
+        &self,
+        bucket: &str,
+        limit: RateLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, GuardError> {
+        let mut buckets = lock(&self.buckets);
+        let decision = limit.take(buckets.get(bucket).copied(), now.timestamp_millis());
+        if let Decision::Allowed { bucket: next, .. } = decision {
+            buckets.insert(bucket.to_owned(), next);
+        }
+        Ok(decision)
     }
 }

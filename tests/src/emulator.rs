@@ -44,6 +44,8 @@ pub struct Stack {
     pub app_installations_table: String,
     /// The webhook deliveries table.
     pub deliveries_table: String,
+    /// The API state table (idempotency keys, rate-limit buckets).
+    pub api_state_table: String,
     /// The job queue.
     pub queue_url: String,
     /// Its dead-letter queue.
@@ -99,6 +101,7 @@ impl Emulator {
             installations_table: format!("installations-{suffix}"),
             app_installations_table: format!("github-installations-{suffix}"),
             deliveries_table: format!("webhook-deliveries-{suffix}"),
+            api_state_table: format!("api-state-{suffix}"),
             queue_url: String::new(),
             dlq_url: String::new(),
             codebuild_project: format!("build-{suffix}"),
@@ -114,6 +117,7 @@ impl Emulator {
         .await?;
         self.create_keyed_table(&stack.deliveries_table, "deliveryId", ScalarAttributeType::S)
             .await?;
+        self.create_api_state_table(&stack.api_state_table).await?;
         let (queue_url, dlq_url) = self.create_queues(&format!("jobs-{suffix}"), options).await?;
         self.create_project(&stack.codebuild_project).await?;
         Ok(Stack { queue_url, dlq_url, ..stack })
@@ -203,6 +207,40 @@ impl Emulator {
             .send()
             .await
             .with_context(|| format!("creating table {name}"))?;
+        Ok(())
+    }
+
+    /// The API state table as Terraform creates it: hash key `pk`, TTL on `expiresAt`.
+    pub async fn create_api_state_table(&self, name: &str) -> anyhow::Result<()> {
+        use aws_sdk_dynamodb::types::TimeToLiveSpecification;
+        self.dynamo
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("creating table {name}"))?;
+        self.dynamo
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expiresAt")
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("enabling TTL on {name}"))?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use whaleray_shared::DeploymentId;
 
 use crate::auth::Caller;
@@ -15,10 +16,49 @@ use crate::dto::{
     CreateDeploymentBody, CreatedBody, DeploymentBody, DeploymentList, decode_cursor, encode_cursor,
 };
 use crate::error::ApiError;
+use crate::openapi::{ErrorSchema, IdempotencyHeader};
 use crate::service::{self, DeploymentRequest};
 use crate::state::AppState;
 
 /// `POST /deployments`: 202 with the new deployment's id and `INSPECTING`.
+#[utoipa::path(
+    post,
+    path = "/deployments",
+    tag = "deployments",
+    summary = "Deploy a repository",
+    description = "Records the deployment as INSPECTING and queues its inspection; poll `Location` until the status settles.",
+    request_body = CreateDeploymentBody,
+    params(IdempotencyHeader),
+    responses(
+        (status = 202, description = "Accepted: the deployment is INSPECTING", body = CreatedBody,
+            headers(
+                ("Location" = String, description = "The new deployment's URL, `/deployments/{id}`"),
+                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+                ("RateLimit-Remaining" = u32, description = "Requests still allowed now"),
+                ("RateLimit-Reset" = u64, description = "Seconds until the bucket is full again"),
+                ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
+            )),
+        (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_repository`, `invalid_branch`, `invalid_root_directory`, `invalid_idempotency_key`", body = ErrorSchema),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 403, description = "`repository_not_installed`; `installation_deleted`, `installation_suspended` or `repository_not_selected` when GitHub reported the caller's installation uninstalled, suspended, or not granting the repository", body = ErrorSchema),
+        (status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 413, description = "`payload_too_large`", body = ErrorSchema),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
+        (status = 422, description = "`idempotency_key_reused`: the key was used with a different body", body = ErrorSchema),
+        (status = 429, description = "`rate_limited`: the user's (or installation's) bucket is empty", body = ErrorSchema,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
+                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+                ("RateLimit-Remaining" = u32, description = "Always 0"),
+                ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
+            )),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`: a dependency is down; if the job could not be queued the deployment is FAILED", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
@@ -31,6 +71,10 @@ pub async fn create(
         state.installations.as_ref(),
         state.app_installations.as_ref(),
         state.queue.as_ref(),
+        service::InstallationLimit {
+            buckets: state.rate_limits.as_ref(),
+            limit: state.limits.per_installation,
+        },
         caller,
         request,
     )
@@ -48,6 +92,23 @@ pub async fn create(
 }
 
 /// `GET /deployments/{id}`: the record, to its owner only.
+#[utoipa::path(
+    get,
+    path = "/deployments/{id}",
+    tag = "deployments",
+    summary = "Read a deployment",
+    params(("id" = String, Path, description = "The deployment id (a ULID)")),
+    responses(
+        (status = 200, description = "The deployment", body = DeploymentBody),
+        (status = 400, description = "`invalid_deployment_id`", body = ErrorSchema),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 404, description = "`deployment_not_found`: unknown, or someone else's", body = ErrorSchema),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
@@ -60,16 +121,34 @@ pub async fn get(
 }
 
 /// Query of `GET /deployments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// How many to return, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 /// `GET /deployments`: the caller's deployments, newest first.
+#[utoipa::path(
+    get,
+    path = "/deployments",
+    tag = "deployments",
+    summary = "List the caller's deployments",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of deployments, newest first", body = DeploymentList),
+        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorSchema),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,

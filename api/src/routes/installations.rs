@@ -8,28 +8,33 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use whaleray_shared::InstallationId;
 use whaleray_shared::domain::RepositorySelection;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::linking::{self, LinkedInstallation};
+use crate::openapi::{ErrorSchema, IdempotencyHeader};
 use crate::state::AppState;
 
 /// The longest code accepted (GitHub's are 20 characters).
 const MAX_CODE_LEN: usize = 256;
 
 /// Body of `POST /github/installations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LinkInstallations)]
 pub struct LinkBody {
     /// The `code` GitHub put on the App's callback or setup URL.
+    #[schema(example = "a1b2c3d4e5f6a7b8c9d0", min_length = 1, max_length = 256)]
     pub code: String,
 }
 
 /// One linked installation on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Installation)]
 pub struct InstallationBody {
     /// GitHub's installation id.
     pub installation_id: u64,
@@ -38,6 +43,7 @@ pub struct InstallationBody {
     /// Whether a webhook has reported this installation yet.
     pub reported: bool,
     /// `all` or `selected`; null until reported.
+    #[schema(value_type = Option<String>)]
     pub repository_selection: Option<&'static str>,
     /// The selected repositories' names (empty for `all`).
     pub repositories: Vec<String>,
@@ -48,7 +54,8 @@ pub struct InstallationBody {
 }
 
 /// `{"installations": [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InstallationList)]
 pub struct InstallationList {
     /// The caller's linked installations, by id.
     pub installations: Vec<InstallationBody>,
@@ -87,6 +94,43 @@ fn list_body(linked: Vec<LinkedInstallation>) -> InstallationList {
 }
 
 /// `POST /github/installations`: 200 with the caller's links, now exactly what GitHub lists.
+#[utoipa::path(
+    post,
+    path = "/github/installations",
+    tag = "installations",
+    summary = "Link the caller to their GitHub App installations",
+    description = "Exchanges the OAuth `code` GitHub put on the App's callback or setup URL and makes the caller's links exactly the installations GitHub lists for them.",
+    request_body = LinkBody,
+    params(IdempotencyHeader),
+    responses(
+        (status = 200, description = "The caller's links, now what GitHub lists", body = InstallationList,
+            headers(
+                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+                ("RateLimit-Remaining" = u32, description = "Requests still allowed now"),
+                ("RateLimit-Reset" = u64, description = "Seconds until the bucket is full again"),
+                ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
+            )),
+        (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_code` (malformed, or GitHub did not accept it), `oauth_refused`, `invalid_idempotency_key`", body = ErrorSchema),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 413, description = "`payload_too_large`", body = ErrorSchema),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
+        (status = 422, description = "`idempotency_key_reused`: the key was used with a different body", body = ErrorSchema),
+        (status = 429, description = "`rate_limited`: the user's bucket is empty", body = ErrorSchema,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
+                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+                ("RateLimit-Remaining" = u32, description = "Always 0"),
+                ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
+            )),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 501, description = "`linking_unavailable`: no OAuth client is configured here", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`: GitHub or the installations store is unavailable", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn link(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
@@ -115,6 +159,20 @@ pub async fn link(
 }
 
 /// `GET /github/installations`: the caller's links with what GitHub reported of each.
+#[utoipa::path(
+    get,
+    path = "/github/installations",
+    tag = "installations",
+    summary = "List the caller's linked installations",
+    responses(
+        (status = 200, description = "The caller's links, with what GitHub's webhooks reported of each", body = InstallationList),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,
@@ -126,6 +184,23 @@ pub async fn list(
 }
 
 /// `DELETE /github/installations/{id}`: 204, or 404 when the caller has no such link.
+#[utoipa::path(
+    delete,
+    path = "/github/installations/{id}",
+    tag = "installations",
+    summary = "Unlink one installation from the caller",
+    params(("id" = String, Path, description = "GitHub's installation id (a positive number)")),
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = 400, description = "`invalid_installation_id`", body = ErrorSchema),
+        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
+        (status = 404, description = "`installation_not_found`: the caller has no link to it", body = ErrorSchema),
+        (status = 500, description = "`internal_error`", body = ErrorSchema),
+        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn unlink(
     State(state): State<Arc<AppState>>,
     Caller(caller): Caller,

@@ -11,6 +11,7 @@ DEPLOYMENTS_TABLE="${DEPLOYMENTS_TABLE:-deployments}"
 INSTALLATIONS_TABLE="${INSTALLATIONS_TABLE:-whaleray-installations}"
 GITHUB_INSTALLATIONS_TABLE="${GITHUB_INSTALLATIONS_TABLE:-whaleray-github-installations}"
 WEBHOOK_DELIVERIES_TABLE="${WEBHOOK_DELIVERIES_TABLE:-whaleray-webhook-deliveries}"
+API_STATE_TABLE="${API_STATE_TABLE:-whaleray-api-state}"
 JOB_QUEUE_NAME="${JOB_QUEUE_NAME:-whaleray-inspection-jobs}"
 DEAD_LETTER_QUEUE_NAME="${DEAD_LETTER_QUEUE_NAME:-whaleray-inspection-jobs-dlq}"
 CODEBUILD_PROJECT="${CODEBUILD_PROJECT:-whaleray-build}"
@@ -53,6 +54,19 @@ if ! table_exists "$INSTALLATIONS_TABLE"; then
     --key-schema AttributeName=userId,KeyType=HASH AttributeName=installationId,KeyType=RANGE \
     >/dev/null
   log "created table $INSTALLATIONS_TABLE"
+fi
+
+if ! table_exists "$API_STATE_TABLE"; then
+  awslocal dynamodb create-table \
+    --table-name "$API_STATE_TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=pk,AttributeType=S \
+    --key-schema AttributeName=pk,KeyType=HASH \
+    >/dev/null
+  awslocal dynamodb wait table-exists --table-name "$API_STATE_TABLE"
+  awslocal dynamodb update-time-to-live --table-name "$API_STATE_TABLE" \
+    --time-to-live-specification Enabled=true,AttributeName=expiresAt >/dev/null
+  log "created table $API_STATE_TABLE"
 fi
 
 if ! table_exists "$GITHUB_INSTALLATIONS_TABLE"; then
@@ -167,6 +181,7 @@ printf '%s\n' \
   "INSTALLATIONS_TABLE=$INSTALLATIONS_TABLE" \
   "GITHUB_INSTALLATIONS_TABLE=$GITHUB_INSTALLATIONS_TABLE" \
   "WEBHOOK_DELIVERIES_TABLE=$WEBHOOK_DELIVERIES_TABLE" \
+  "API_STATE_TABLE=$API_STATE_TABLE" \
   "JOB_QUEUE_URL=$job_url" \
   "DEAD_LETTER_QUEUE_URL=$dlq_url" \
   "CODEBUILD_PROJECT=$CODEBUILD_PROJECT" \

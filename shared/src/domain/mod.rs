@@ -67,6 +67,9 @@ pub enum DomainError {
     /// An installation id that is not a positive integer.
     #[error("invalid installation id {0:?}: expected a positive integer")]
     InstallationId(String),
+    /// An `Idempotency-Key` header that is empty, too long or not visible ASCII.
+    #[error("invalid Idempotency-Key: {0}")]
+    IdempotencyKey(&'static str),
     /// A framework slug that is not a lowercase word.
     #[error("invalid framework {0:?}: expected a lowercase slug")]
     Framework(String),

@@ -1,19 +1,24 @@
 //! DynamoDB adapters: the `deployments` table, the `whaleray-installations` table (user
-//! links), the `whaleray-github-installations` table (what GitHub reported) and the
-//! `whaleray-webhook-deliveries` table.
+//! links), the `whaleray-github-installations` table (what GitHub reported), the
+//! `whaleray-webhook-deliveries` table and the API state table (idempotency keys and
+//! rate-limit buckets).
 
 mod app_installations;
 mod bounds;
 mod deliveries;
 mod deployments;
+mod idempotency;
 mod installations;
 mod item;
 mod plan_item;
+mod rate_limits;
 
 pub use app_installations::DynamoAppInstallations;
 pub use deliveries::DynamoDeliveryLog;
 pub use deployments::DynamoDeploymentStore;
+pub use idempotency::DynamoIdempotency;
 pub use installations::DynamoInstallations;
+pub use rate_limits::DynamoRateLimits;
 
 /// The name of the `deployments` index on `userId` + `createdAt`.
 pub const USER_INDEX: &str = "userId-createdAt-index";

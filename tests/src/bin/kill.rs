@@ -48,6 +48,9 @@ struct Args {
     /// Give up waiting for the deployments to settle after this many seconds.
     #[arg(long, default_value_t = 900)]
     timeout_seconds: u64,
+    /// Also append every worker log line to this file.
+    #[arg(long)]
+    worker_log: Option<PathBuf>,
 }
 
 /// The poller's visibility lease (`worker/src/poll.rs`): a dead worker's jobs come back after it.
@@ -55,11 +58,12 @@ const LEASE: Duration = Duration::from_secs(30);
 /// The job queue's own visibility timeout, as Terraform sizes it for the Lambda.
 const QUEUE_VISIBILITY_SECONDS: u32 = 365;
 
-/// Which jobs one worker process has started and not finished, from its JSON log lines.
+/// Which jobs one worker process has started and not finished, from its JSON log lines, and
+/// which deployments any worker finished (shared by every process of the run).
 #[derive(Default)]
 struct Jobs {
     open: HashSet<String>,
-    started: u64,
+    finished: Arc<Mutex<HashSet<String>>>,
 }
 
 /// One worker process and what its log says it holds.
@@ -123,7 +127,11 @@ async fn set_up(deployments: usize) -> anyhow::Result<Setup> {
 }
 
 /// Starts `whaleray-worker poll` against the run's resources, reading its log.
-fn spawn_worker(args: &Args, setup: &Setup) -> anyhow::Result<Worker> {
+fn spawn_worker(
+    args: &Args,
+    setup: &Setup,
+    finished: &Arc<Mutex<HashSet<String>>>,
+) -> anyhow::Result<Worker> {
     let mut child = Command::new(&args.worker_bin)
         .arg("poll")
         .env("DEPLOYMENTS_TABLE", &setup.stack.deployments_table)
@@ -146,11 +154,25 @@ fn spawn_worker(args: &Args, setup: &Setup) -> anyhow::Result<Worker> {
         .spawn()
         .with_context(|| format!("starting {}", args.worker_bin.display()))?;
     let stderr = child.stderr.take().context("the worker's stderr")?;
-    let jobs = Arc::new(Mutex::new(Jobs::default()));
+    let jobs = Arc::new(Mutex::new(Jobs { open: HashSet::new(), finished: finished.clone() }));
     let seen = jobs.clone();
+    let mut copy = match &args.worker_log {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?,
+        ),
+        None => None,
+    };
     tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(file) = copy.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
             record(&seen, &line);
         }
     });
@@ -176,11 +198,15 @@ fn record(jobs: &Mutex<Jobs>, line: &str) {
     match message {
         "job started" => {
             jobs.open.insert(deployment.to_owned());
-            jobs.started += 1;
         }
-        "job finished"
-        | "job will be retried"
-        | "last attempt failed; the message goes to the dead-letter queue" => {
+        "job finished" | "last attempt failed; the message goes to the dead-letter queue" => {
+            jobs.open.remove(deployment);
+            jobs.finished
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(deployment.to_owned());
+        }
+        "job will be retried" => {
             jobs.open.remove(deployment);
         }
         _ => {}
@@ -214,11 +240,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     let queued = started.elapsed();
 
-    let mut worker = spawn_worker(&args, &setup)?;
+    let finished = Arc::new(Mutex::new(HashSet::new()));
+    let finished_count = || finished.lock().unwrap_or_else(PoisonError::into_inner).len();
+    let mut worker = spawn_worker(&args, &setup, &finished)?;
     let mut kills: Vec<Kill> = Vec::new();
-    let mut settled: HashSet<DeploymentId> = HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(args.timeout_seconds);
-    // Kill points: evenly spread over the run, by settled count.
+    // Kill points: evenly spread over the run, by jobs finished (from the workers' logs, so
+    // the check is cheap and runs every 100 ms).
     let kill_at: Vec<usize> =
         (1..=args.kills).map(|k| k * args.deployments / (args.kills + 1)).collect();
     loop {
@@ -235,7 +263,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
         }
         let open = worker.jobs.lock().unwrap_or_else(PoisonError::into_inner).open.len();
-        if kills.len() < args.kills && settled.len() >= kill_at[kills.len()] && open > 0 {
+        if kills.len() < args.kills && finished_count() >= kill_at[kills.len()] && open > 0 {
             worker.child.start_kill()?;
             let at = Instant::now();
             worker.child.wait().await?;
@@ -244,29 +272,27 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 jobs.open.iter().filter_map(|id| id.parse().ok()).collect()
             };
             println!(
-                "  kill {} (SIGKILL) at {:.1} s: {} settled, {} jobs held by the dead worker",
+                "  kill {} (SIGKILL) at {:.1} s: {} jobs finished, {} jobs held by the dead worker",
                 kills.len() + 1,
                 started.elapsed().as_secs_f64(),
-                settled.len(),
+                finished_count(),
                 held.len()
             );
             kills.push(Kill { at, held, recovered: HashMap::new() });
-            worker = spawn_worker(&args, &setup)?;
-        }
-        for id in &ids {
-            if settled.contains(id) {
-                continue;
-            }
-            let status = store.get(*id).await?.map(|d| d.status);
-            if status.is_some_and(|s| s.as_str() != "INSPECTING") {
-                settled.insert(*id);
-            }
+            worker = spawn_worker(&args, &setup, &finished)?;
         }
         let recovering = kills.iter().any(|k| k.recovered.len() < k.held.len());
-        if (settled.len() == ids.len() && !recovering) || Instant::now() > deadline {
+        if (finished_count() >= ids.len() && !recovering) || Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The logs said every job finished: the table must agree.
+    let mut settled: HashSet<DeploymentId> = HashSet::new();
+    for id in &ids {
+        if store.get(*id).await?.is_some_and(|d| d.status.as_str() != "INSPECTING") {
+            settled.insert(*id);
+        }
     }
     let total = started.elapsed();
     worker.child.start_kill()?;

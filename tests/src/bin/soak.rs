@@ -16,12 +16,15 @@ use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
-    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{DeploymentStore, JobQueue};
+use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::{CommitSha, DeploymentId, GitRef, InstallationId, RepoFullName};
 use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions};
@@ -235,6 +238,19 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: queue.clone(),
+        idempotency: Arc::new(DynamoIdempotency::new(
+            emulator.dynamo.clone(),
+            &stack.api_state_table,
+        )),
+        rate_limits: Arc::new(DynamoRateLimits::new(
+            emulator.dynamo.clone(),
+            &stack.api_state_table,
+        )),
+        // The soak pushes thousands of creates as one user: its limit is the load itself.
+        limits: Limits {
+            per_user: RateLimit::parse("1000000:1000000").map_err(anyhow::Error::msg)?,
+            per_installation: RateLimit::parse("1000000:1000000").map_err(anyhow::Error::msg)?,
+        },
         auth: Authenticator::dev(&SecretString::from(SECRET)),
         allowed_origins: Vec::new(),
     };

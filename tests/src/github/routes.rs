@@ -56,6 +56,10 @@ pub(crate) async fn gate(
     endpoint: &'static str,
     caller: Caller<'_>,
 ) -> Option<Response> {
+    let latency = shared.lock().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let injection = {
         let mut state = shared.lock();
         state.requests.push((endpoint, Instant::now()));

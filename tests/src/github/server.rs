@@ -53,6 +53,7 @@ pub(crate) struct ServerState {
     pub requests: Vec<(&'static str, Instant)>,
     pub credentials_seen: HashSet<String>,
     pub injections: Vec<Injection>,
+    pub latency: Duration,
     pub oauth: OAuthState,
     pub url: String,
 }
@@ -103,6 +104,7 @@ impl FakeGitHub {
             requests: Vec::new(),
             credentials_seen: HashSet::new(),
             injections: Vec::new(),
+            latency: Duration::ZERO,
             oauth: OAuthState::default(),
             url: url.clone(),
         })));
@@ -113,6 +115,11 @@ impl FakeGitHub {
             }
         });
         Ok(Self { url, shared, task })
+    }
+
+    /// Adds `latency` before every answer, like a real network round trip (benchmarks).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
     }
 
     /// Serves `repo` (replacing one of the same name).

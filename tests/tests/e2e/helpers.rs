@@ -12,10 +12,13 @@ use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
 use whaleray_api::github::oauth::{GitHubUsers, OAuthClient};
+use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
 use whaleray_shared::dynamo::{
-    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoInstallations,
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
+    DynamoInstallations, DynamoRateLimits,
 };
+use whaleray_shared::rate_limit::RateLimit;
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions};
 use whaleray_tests::emulator::{Emulator, Stack, StackOptions};
@@ -46,6 +49,15 @@ pub struct TestApp {
     pub router: Router,
     pub deps: Deps,
     pub store: Arc<DynamoDeploymentStore>,
+}
+
+/// Limits tests rarely reach: a burst of 8 per user refilled slowly (one token in 20 s, so a
+/// test can run into it without the clock interfering) and a generous installation limit.
+pub fn test_limits() -> Limits {
+    Limits {
+        per_user: RateLimit::parse("8:0.05").unwrap(),
+        per_installation: RateLimit::parse("1000:100").unwrap(),
+    }
 }
 
 pub fn vite_repo(name: &str) -> FakeRepo {
@@ -140,6 +152,15 @@ impl TestApp {
                 .unwrap(),
             )),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
+            idempotency: Arc::new(DynamoIdempotency::new(
+                emulator.dynamo.clone(),
+                &stack.api_state_table,
+            )),
+            rate_limits: Arc::new(DynamoRateLimits::new(
+                emulator.dynamo.clone(),
+                &stack.api_state_table,
+            )),
+            limits: test_limits(),
             auth: Authenticator::dev(&SecretString::from(SECRET)),
             allowed_origins: vec![
                 FRONTEND.parse().unwrap(),

@@ -9,11 +9,14 @@ use secrecy::SecretString;
 use tower::ServiceExt;
 use whaleray_api::auth::Authenticator;
 use whaleray_api::{AppState, router};
-use whaleray_shared::dynamo::{DynamoAppInstallations, DynamoDeliveryLog, DynamoInstallations};
+use whaleray_shared::dynamo::{
+    DynamoAppInstallations, DynamoDeliveryLog, DynamoIdempotency, DynamoInstallations,
+    DynamoRateLimits,
+};
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_worker::batch::{BatchOptions, handle_batch};
 
-use crate::helpers::{FRONTEND, TestApp, USER, WEBHOOK_SECRET, vite_repo};
+use crate::helpers::{FRONTEND, TestApp, USER, WEBHOOK_SECRET, test_limits, vite_repo};
 
 /// A batch with a minute to run, as a fresh invocation of the 60 s function has.
 fn batch_options(retries: Option<&whaleray_worker::visibility::Retries>) -> BatchOptions<'_> {
@@ -48,6 +51,15 @@ fn lambda_router(app: &TestApp) -> axum::Router {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
+        idempotency: Arc::new(DynamoIdempotency::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.api_state_table,
+        )),
+        rate_limits: Arc::new(DynamoRateLimits::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.api_state_table,
+        )),
+        limits: test_limits(),
         auth: Authenticator::ApiGateway,
         allowed_origins: vec![FRONTEND.parse().unwrap()],
     }))

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_flow;
+mod api_guards;
 mod build_faults;
 mod dlq_flow;
 mod github_app;
@@ -14,5 +15,6 @@ mod lambda_entry;
 mod link_flow;
 mod oauth_link;
 mod private_clone;
+mod request_guards;
 mod webhook_flow;
 mod worker_flow;
