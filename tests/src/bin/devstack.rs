@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use whaleray_tests::codebuild::{FakeCodeBuild, FakeCodeBuildOptions, Timing, Verdict};
 use whaleray_tests::config::dev_jwt_secret;
 use whaleray_tests::github::keys::{TEST_APP_ID, TEST_PUBLIC_KEY_PEM};
-use whaleray_tests::github::{FakeGitHub, FakeOptions, FakeRepo};
+use whaleray_tests::github::{FakeGitHub, FakeInstallation, FakeOptions, FakeRepo};
 
 /// Local stand-ins for the WhaleRay pipeline.
 #[derive(Parser)]
@@ -44,6 +44,12 @@ enum Command {
         /// A fixed token also accepted for every repository (the worker's GITHUB_TOKEN).
         #[arg(long)]
         token: Option<String>,
+        /// USER:INSTALLATION_ID:ACCOUNT_LOGIN: GitHub user USER can reach that installation
+        /// (all its repositories) through `/user/installations`; repeatable. Codes come from
+        /// `GET /login/oauth/authorize?client_id=..&redirect_uri=..&login=USER`, exchanged with
+        /// the TEST-ONLY OAuth client pair.
+        #[arg(long)]
+        grant: Vec<String>,
     },
     /// Serve a CodeBuild-compatible API holding PROJECT until Ctrl-C: builds move through their
     /// phases and succeed, except builds of the repositories named by --fail, which fail in
@@ -97,7 +103,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve_codebuild(listen, &project, &fail))
         }
-        Command::Github { listen, repos, app_id, public_key, token } => {
+        Command::Github { listen, repos, app_id, public_key, token, grant } => {
+            let grants =
+                grant.iter().map(|g| parse_grant(g)).collect::<anyhow::Result<Vec<_>>>()?;
             let public_key_pem = match public_key {
                 Some(path) => std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?,
@@ -105,19 +113,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let options = FakeOptions { app_id, public_key_pem, static_token: token };
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve_github(listen, options, &repos))
+            runtime.block_on(serve_github(listen, options, &repos, grants))
         }
     }
+}
+
+/// `USER:INSTALLATION_ID:ACCOUNT_LOGIN`.
+fn parse_grant(text: &str) -> anyhow::Result<(String, FakeInstallation)> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(user), Some(id), Some(login)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("--grant {text:?}: expected USER:INSTALLATION_ID:ACCOUNT_LOGIN");
+    };
+    let id: u64 = id.parse().with_context(|| format!("--grant {text:?}: installation id"))?;
+    let installation = FakeInstallation {
+        id,
+        account_id: id,
+        account_login: login.to_owned(),
+        repositories: None,
+        suspended: false,
+    };
+    Ok((user.to_owned(), installation))
 }
 
 async fn serve_github(
     listen: SocketAddr,
     options: FakeOptions,
     repos: &Path,
+    grants: Vec<(String, FakeInstallation)>,
 ) -> anyhow::Result<()> {
     let server = FakeGitHub::start_on(listen, options)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
+    for (user, installation) in grants {
+        server.grant_user(&user, installation);
+    }
     let mut names = Vec::new();
     for owner in read_dirs(repos)? {
         for repo in read_dirs(&owner)? {

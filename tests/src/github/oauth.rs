@@ -2,8 +2,10 @@
 //! and what a user access token can list (`GET /user/installations`,
 //! `GET /user/installations/{id}/repositories`), with GitHub's rules:
 //!
-//! - a code is issued to one user by [`super::FakeGitHub::authorize`] (GitHub's redirect to
-//!   the callback or setup URL), is single-use, and expires after ten minutes;
+//! - a code is issued to one user by [`super::FakeGitHub::authorize`], or by
+//!   `GET /login/oauth/authorize?client_id=..&redirect_uri=..&login=<user>` answering GitHub's
+//!   302 to the redirect URI with `code` (the fake's stand-in for a signed-in user consenting:
+//!   `login` says who), is single-use, and expires after ten minutes;
 //! - the exchange checks the App's client id and secret, and answers its errors as GitHub does:
 //!   status 200 with `{error, error_description, error_uri}` (`incorrect_client_credentials`,
 //!   `bad_verification_code`); JSON only when asked with `Accept: application/json`, form
@@ -133,9 +135,44 @@ impl OAuthState {
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
+        .route("/login/oauth/authorize", get(authorize))
         .route("/login/oauth/access_token", post(exchange))
         .route("/user/installations", get(user_installations))
         .route("/user/installations/{installation}/repositories", get(user_repositories))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    login: Option<String>,
+    state: Option<String>,
+}
+
+/// The user consents: 302 to `redirect_uri` with a fresh `code` (and `state` echoed).
+async fn authorize(State(shared): State<Shared>, Query(query): Query<AuthorizeQuery>) -> Response {
+    let mut state = shared.lock();
+    state.requests.push(("oauth_authorize", Instant::now()));
+    if query.client_id.as_deref() != Some(state.oauth.client_id.as_str()) {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let (Some(redirect), Some(login)) = (query.redirect_uri, query.login) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri and login are required by this fake",
+        );
+    };
+    let code = state.oauth.authorize(&login);
+    let mut target =
+        format!("{redirect}{}code={code}", if redirect.contains('?') { '&' } else { '?' });
+    if let Some(echo) = query.state {
+        let echo = percent_encoding::utf8_percent_encode(&echo, percent_encoding::NON_ALPHANUMERIC);
+        target.push_str(&format!("&state={echo}"));
+    }
+    match HeaderValue::from_str(&target) {
+        Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        Err(_) => message(StatusCode::BAD_REQUEST, "redirect_uri is not a valid URL"),
+    }
 }
 
 #[derive(Deserialize, Default)]

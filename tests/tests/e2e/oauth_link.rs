@@ -98,3 +98,29 @@ async fn github_outages_are_retryable() {
     let err = users.installations_for_code(&github.authorize("octocat")).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Retryable, "{err:?}");
 }
+
+#[tokio::test]
+async fn the_authorize_page_redirects_with_a_code_for_the_named_user() {
+    let github = FakeGitHub::start().await.unwrap();
+    github.grant_user("octocat", installation(7, "acme"));
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = |client_id: &str| {
+        format!(
+            "{}/login/oauth/authorize?client_id={client_id}&login=octocat&state=s%201&redirect_uri=http://localhost:5173/cb",
+            github.url
+        )
+    };
+    let answer = http.get(page(TEST_CLIENT_ID)).send().await.unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::FOUND);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("http://localhost:5173/cb?code="), "{location}");
+    assert!(location.ends_with("&state=s%201"), "{location}");
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let found = client(&github, TEST_CLIENT_SECRET).installations_for_code(code).await.unwrap();
+    assert_eq!(found.len(), 1);
+
+    let unknown = http.get(page("Iv1.someone-else")).send().await.unwrap();
+    assert_eq!(unknown.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(github.pending_codes(), 0);
+}
