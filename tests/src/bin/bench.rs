@@ -249,6 +249,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             emulator.codebuild.clone(),
             &stack.codebuild_project,
         )),
+        tracker: Arc::new(whaleray_worker::codebuild::CodeBuildTracker::new(
+            emulator.codebuild.clone(),
+        )),
         credentials: Arc::new(tokens),
         support: whaleray_detect::SupportPolicy::default_policy(),
         max_receive_count: 5,
