@@ -152,7 +152,9 @@ pub async fn inspect(
     match run(deps, &deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
-        Err(Failure::Busy) => Err(Retry { error: JobError::Busy, wait: Some(CLAIM_RETRY_WAIT) }),
+        Err(Failure::Busy) => {
+            Err(Retry { error: JobError::Busy, wait: Some(claim_retry_wait(receive_count)) })
+        }
         Err(Failure::Permanent(error)) => {
             tracing::warn!(error = %Chain(&error), "the job failed for good");
             fail(deps, &deployment, error.reason()).await
@@ -240,14 +242,22 @@ async fn start_and_record(
 /// harmless: the taker-over searches for its build first and otherwise sends identical
 /// parameters under the same idempotency token.
 pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(60);
-/// How long a duplicate waits before looking again when another worker holds the claim. A
-/// live holder has recorded BUILDING by then, and the duplicate is absorbed. A dead holder's
-/// claim has lapsed by then even if it was taken a moment before this receive, so the
-/// duplicate takes over instead of spending the message's receives (every one counts towards
-/// the dead-letter queue's `maxReceiveCount`) on a claim that is still live: with the 10 s
-/// wait this replaced, a worker killed right after claiming left its message in the
-/// dead-letter queue and the deployment INSPECTING (found by the kill test).
-pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
+/// How long a message that meets another worker's live claim waits before looking again, on
+/// its first delivery: by then a live holder has usually recorded BUILDING, and the duplicate
+/// is absorbed.
+pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
+/// How long it waits when it meets a live claim on a later delivery: long enough for the claim
+/// to lapse even if it was taken a moment before. A redelivered message that meets a claim is
+/// usually the one whose worker died holding it, and every receive counts towards the
+/// dead-letter queue's `maxReceiveCount`: with 10 s waits a worker killed right after claiming
+/// left its message in the dead-letter queue and the deployment INSPECTING (the kill test).
+pub const CLAIM_LAPSE_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
+
+/// The wait before a message that met a live claim looks again (see [`CLAIM_RETRY_WAIT`] and
+/// [`CLAIM_LAPSE_WAIT`]).
+fn claim_retry_wait(receive_count: u32) -> Duration {
+    if receive_count <= 1 { CLAIM_RETRY_WAIT } else { CLAIM_LAPSE_WAIT }
+}
 
 /// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
 /// concurrent duplicates start one build. The first claim pins commit and plan, so every
@@ -360,5 +370,18 @@ mod tests {
             actual: DeploymentStatus::Building,
         };
         assert!(matches!(Failure::from(conflict), Failure::Settled(DeploymentStatus::Building)));
+    }
+}
+
+#[cfg(test)]
+mod claim_wait_tests {
+    use super::*;
+
+    #[test]
+    fn a_redelivered_message_waits_until_the_claim_it_met_has_lapsed() {
+        assert_eq!(claim_retry_wait(1), CLAIM_RETRY_WAIT);
+        for receive in 2..=5 {
+            assert!(claim_retry_wait(receive) > BUILD_CLAIM_LEASE, "receive {receive}");
+        }
     }
 }
