@@ -617,8 +617,14 @@ def check_policy_arns_exist(resources: list[Resource], report: Report) -> None:
     """State only: every ARN an identity policy names is the ARN of a resource created here.
 
     The policies build ARNs from names (locals.tf); this proves those strings match what
-    AWS (or the emulator) really assigned, secrets' random suffix included.
+    AWS (or the emulator) really assigned, secrets' random suffix included. The one
+    exception is the build-token parameter path: the worker creates those parameters at run
+    time, one per build, so no resource here matches; `check_ssm` holds those grants to
+    exactly that path instead.
     """
+    worker = find_worker(resources)
+    prefix = _function_env(worker).get("BUILD_TOKEN_PARAMETER_PREFIX") if worker else None
+    runtime_suffix = f":parameter{prefix}/*" if prefix else None
     created = set()
     for r in resources:
         arn = r.values.get("arn")
@@ -629,6 +635,8 @@ def check_policy_arns_exist(resources: list[Resource], report: Report) -> None:
     for r in by_type(resources, "aws_iam_role_policy"):
         for stmt in _as_list(json.loads(r.values.get("policy") or "{}").get("Statement")):
             for pattern in _as_list(stmt.get("Resource")):
+                if runtime_suffix and pattern.startswith("arn:aws:ssm:") and pattern.endswith(runtime_suffix):
+                    continue
                 base = pattern[:-2] if pattern.endswith(":*") else pattern
                 # fnmatch treats [ ] specially; ARNs here never contain them.
                 if not any(fnmatch.fnmatchcase(arn, base) for arn in created):
