@@ -9,8 +9,12 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use common::{pinned_inputs, world};
+use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
-use whaleray_shared::{DeploymentId, DeploymentStatus};
+use whaleray_shared::{
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    UserId,
+};
 use whaleray_worker::process::{Outcome, inspect};
 
 #[tokio::test]
@@ -46,6 +50,26 @@ async fn a_permanent_failure_fails_at_once_with_a_readable_reason() {
     assert!(reason.contains("could not find"), "{reason}");
     assert_eq!(w.stored().await.status, DeploymentStatus::Failed);
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_commit_pinned_at_creation_is_built_without_resolving_the_branch() {
+    // This GitHub cannot resolve a branch: only a deployment pinned to a commit gets past it.
+    let w = world(0, true).await;
+    let pinned = CommitSha::parse(&"c".repeat(40)).unwrap();
+    let deployment = Deployment::new(
+        UserId::parse("u").unwrap(),
+        RepoFullName::parse("acme/site").unwrap(),
+        Some(GitRef::parse("main").unwrap()),
+        InstallationId::new(1).unwrap(),
+    )
+    .pinned_to(pinned.clone());
+    w.store.create(&deployment).await.unwrap();
+    let outcome = inspect(&w.deps, &InspectionJob::for_deployment(&deployment), 1).await.unwrap();
+    assert!(matches!(outcome, Outcome::Building { .. }), "{outcome:?}");
+    let stored = w.store.get(deployment.id).await.unwrap().unwrap();
+    assert_eq!(stored.commit_sha, Some(pinned));
+    assert_eq!(stored.status, DeploymentStatus::Building);
 }
 
 #[tokio::test]
