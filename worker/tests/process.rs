@@ -13,7 +13,7 @@ use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::{
     CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
-    UserId,
+    StatusChange, UserId,
 };
 use whaleray_worker::process::{Outcome, inspect};
 
@@ -124,6 +124,29 @@ async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
     assert!(retry.wait.is_some(), "{retry:?}");
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
     assert_eq!(w.stored().await.status, DeploymentStatus::Inspecting);
+}
+
+#[tokio::test]
+async fn a_duplicate_whose_claim_holder_records_building_meanwhile_is_absorbed_in_place() {
+    let w = world(0, false).await;
+    let id = w.job.deployment_id;
+    let until = Utc::now() + chrono::Duration::minutes(2);
+    w.store.claim_build(id, "live-worker", until, &pinned_inputs()).await.unwrap();
+    let holder = {
+        let store = w.store.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            let change = StatusChange {
+                build_id: Some("whaleray-build:holder".into()),
+                ..StatusChange::to(DeploymentStatus::Building)
+            };
+            store.transition(id, DeploymentStatus::Inspecting, change).await.unwrap();
+        }
+    };
+    // A later delivery (receive count 2): before, it went back to the queue for 65 s.
+    let (outcome, ()) = tokio::join!(inspect(&w.deps, &w.job, 2), holder);
+    assert_eq!(outcome.unwrap(), Outcome::AlreadySettled { status: DeploymentStatus::Building });
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0, "the duplicate started nothing");
 }
 
 #[tokio::test]

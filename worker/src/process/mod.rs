@@ -12,7 +12,7 @@ use std::time::Duration;
 use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::BuildInputs;
-use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
+use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, ErrorClass, StatusChange};
 
 use crate::budget::Exceeded;
 use crate::deps::Deps;
@@ -152,9 +152,12 @@ pub async fn inspect(
     match run(deps, &deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
-        Err(Failure::Busy) => {
-            Err(Retry { error: JobError::Busy, wait: Some(claim_retry_wait(receive_count)) })
-        }
+        Err(Failure::Busy) => match watch_claim(deps, id).await {
+            Some(status) => Ok(Outcome::AlreadySettled { status }),
+            None => {
+                Err(Retry { error: JobError::Busy, wait: Some(claim_retry_wait(receive_count)) })
+            }
+        },
         Err(Failure::Permanent(error)) => {
             tracing::warn!(error = %Chain(&error), "the job failed for good");
             fail(deps, &deployment, error.reason()).await
@@ -252,6 +255,32 @@ pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
 /// dead-letter queue's `maxReceiveCount`: with 10 s waits a worker killed right after claiming
 /// left its message in the dead-letter queue and the deployment INSPECTING (the kill test).
 pub const CLAIM_LAPSE_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
+
+/// How long a job that meets another worker's live claim watches the record in place before
+/// giving its message back. A live holder records BUILDING within a second or two (mint a
+/// token, store it, one StartBuild), so a duplicate delivery is absorbed here without spending
+/// one of its receives, whichever of the copies SQS delivered first; only a holder that is
+/// slow or dead sends the message back to wait (see [`claim_retry_wait`]). Short enough to fit
+/// the Lambda's slack after inspection (`batch::AFTER_INSPECTION`).
+pub const CLAIM_WATCH: Duration = Duration::from_secs(5);
+/// How often the record is read while watching a claim.
+const CLAIM_WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// Reads the deployment every [`CLAIM_WATCH_EVERY`] for up to [`CLAIM_WATCH`]: the status it
+/// settled in once the claim's holder moved it on, or `None` while it is still INSPECTING (or
+/// cannot be read; the message then goes back to the queue as before).
+async fn watch_claim(deps: &Deps, id: DeploymentId) -> Option<DeploymentStatus> {
+    let until = tokio::time::Instant::now() + CLAIM_WATCH;
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(CLAIM_WATCH_EVERY).await;
+        match deps.store.get(id).await {
+            Ok(Some(d)) if d.status != DeploymentStatus::Inspecting => return Some(d.status),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return None,
+        }
+    }
+    None
+}
 
 /// The wait before a message that met a live claim looks again (see [`CLAIM_RETRY_WAIT`] and
 /// [`CLAIM_LAPSE_WAIT`]).
