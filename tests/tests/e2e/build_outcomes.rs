@@ -94,7 +94,9 @@ async fn with_every_event_lost_the_sweep_still_ends_every_build() {
     let options = SweepOptions { building_older_than: Duration::ZERO, ..SweepOptions::default() };
     let queue =
         whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url);
-    let report = sweep(app.store.as_ref(), &queue, app.deps.tracker.as_ref(), options).await;
+    let report =
+        sweep(app.store.as_ref(), &queue, whaleray_worker::sweep::Builds::of(&app.deps), options)
+            .await;
     feed.abort();
 
     assert!(report.errors.is_empty(), "{report:?}");
@@ -104,6 +106,8 @@ async fn with_every_event_lost_the_sweep_still_ends_every_build() {
     let still = app.store.list_building(chrono::Utc::now(), 100).await.unwrap();
     assert!(still.is_empty(), "left BUILDING: {still:?}");
 
-    let again = sweep(app.store.as_ref(), &queue, app.deps.tracker.as_ref(), options).await;
+    let again =
+        sweep(app.store.as_ref(), &queue, whaleray_worker::sweep::Builds::of(&app.deps), options)
+            .await;
     assert!(again.reconciled.is_empty() && again.errors.is_empty(), "{again:?}");
 }

@@ -19,7 +19,7 @@ use whaleray_shared::{
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
-use whaleray_worker::credentials::BuildCredentials;
+use whaleray_worker::credentials::{BuildCredentials, ReleaseCredentials};
 use whaleray_worker::github::{EntryKind, GitHubError, RepoReader, TreeEntry};
 
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -127,7 +127,11 @@ impl BuildCredentials for FakeCredentials {
         self.issued.lock().unwrap().push(deployment);
         Ok(format!("/test/build-tokens/{deployment}"))
     }
+}
 
+#[async_trait]
+impl ReleaseCredentials for FakeCredentials {
+    /// Like SSM's DeleteParameter with `ParameterNotFound` accepted: any release succeeds.
     async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
         self.released.lock().unwrap().push(deployment);
         Ok(())
