@@ -85,13 +85,22 @@ pub struct FakeBuilds {
     pub started: Mutex<HashMap<DeploymentId, String>>,
     /// The token parameter each start named.
     pub token_parameters: Mutex<Vec<String>>,
+    /// Refuse every start for good (CodeBuild's `InvalidInputException`).
+    pub refuse: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
 impl BuildLauncher for FakeBuilds {
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
-        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         self.token_parameters.lock().unwrap().push(request.token_parameter.to_owned());
+        if self.refuse.load(Ordering::SeqCst) {
+            return Err(BuildError::Aws(whaleray_shared::error::AwsError {
+                operation: "codebuild:StartBuild",
+                class: whaleray_shared::ErrorClass::Permanent,
+                source: "InvalidInputException: refused by the test".into(),
+            }));
+        }
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
         self.started.lock().unwrap().insert(request.deployment_id, id.clone());
