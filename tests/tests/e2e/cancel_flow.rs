@@ -62,7 +62,8 @@ async fn a_cancel_while_building_stops_the_build_and_ends_canceled() {
     let events = app.codebuild.take_events();
     let stopped = |e: &Value| e["detail"]["build-status"] == "STOPPED";
     assert!(events.iter().any(stopped), "{events:?}");
-    whaleray_worker::event_feed::deliver(app.store.as_ref(), events).await;
+    let credentials = app.deps.credentials.as_ref();
+    whaleray_worker::event_feed::deliver(app.store.as_ref(), credentials, events).await;
     assert_eq!(app.deployment(&id).await["status"], "CANCELED");
     assert_eq!(app.builds().await, [build_id], "one build, stopped");
 }
@@ -86,7 +87,8 @@ async fn a_build_that_already_ended_keeps_its_outcome() {
     );
     assert_eq!(app.codebuild.status(&build_id), Some("SUCCEEDED"));
 
-    whaleray_worker::event_feed::deliver(app.store.as_ref(), app.codebuild.take_events()).await;
+    let (credentials, events) = (app.deps.credentials.as_ref(), app.codebuild.take_events());
+    whaleray_worker::event_feed::deliver(app.store.as_ref(), credentials, events).await;
     assert_eq!(app.deployment(&id).await["status"], "SUCCEEDED");
     let (status, body) = cancel(&app, &id, USER).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");

@@ -349,8 +349,10 @@ impl TestApp {
     /// `whaleray-worker poll` does with `BUILD_EVENTS_URL`, until the returned task is aborted.
     pub fn start_event_feed(&self) -> tokio::task::JoinHandle<()> {
         let url = format!("{}{EVENT_FEED_PATH}", self.codebuild.url);
-        let store = self.deps.store.clone();
-        tokio::spawn(async move { whaleray_worker::event_feed::run(&url, store.as_ref()).await })
+        let (store, credentials) = (self.deps.store.clone(), self.deps.credentials.clone());
+        tokio::spawn(async move {
+            whaleray_worker::event_feed::run(&url, store.as_ref(), credentials.as_ref()).await
+        })
     }
 
     /// Every build id CodeBuild knows for this stack's project, oldest first.

@@ -20,7 +20,7 @@ use whaleray_shared::{
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
-use whaleray_worker::credentials::BuildCredentials;
+use whaleray_worker::credentials::{BuildCredentials, ReleaseCredentials};
 use whaleray_worker::github::{EntryKind, GitHubError, RepoReader, TreeEntry};
 
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -91,13 +91,22 @@ pub struct FakeBuilds {
     /// When set, every start cancels its deployment in this store before answering: the
     /// owner's cancel landing between the build claim and the BUILDING write.
     pub cancel_on_start: Mutex<Option<Arc<MemoryStore>>>,
+    /// Refuse every start for good (CodeBuild's `InvalidInputException`).
+    pub refuse: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
 impl BuildLauncher for FakeBuilds {
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
-        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         self.token_parameters.lock().unwrap().push(request.token_parameter.to_owned());
+        if self.refuse.load(Ordering::SeqCst) {
+            return Err(BuildError::Aws(whaleray_shared::error::AwsError {
+                operation: "codebuild:StartBuild",
+                class: whaleray_shared::ErrorClass::Permanent,
+                source: "InvalidInputException: refused by the test".into(),
+            }));
+        }
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
         self.started.lock().unwrap().insert(request.deployment_id, id.clone());
@@ -146,7 +155,11 @@ impl BuildCredentials for FakeCredentials {
         self.issued.lock().unwrap().push(deployment);
         Ok(format!("/test/build-tokens/{deployment}"))
     }
+}
 
+#[async_trait]
+impl ReleaseCredentials for FakeCredentials {
+    /// Like SSM's DeleteParameter with `ParameterNotFound` accepted: any release succeeds.
     async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
         self.released.lock().unwrap().push(deployment);
         Ok(())
