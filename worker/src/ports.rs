@@ -182,6 +182,10 @@ pub trait BuildLauncher: Send + Sync {
         deployment: DeploymentId,
         since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError>;
+
+    /// Stops build `build_id` (a deployment canceled while its build was being started). A
+    /// build that already ended, or that CodeBuild does not know, is no error: nothing runs.
+    async fn stop(&self, build_id: &str) -> Result<(), BuildError>;
 }
 
 /// The most messages one SQS receive returns.

@@ -248,4 +248,8 @@ impl BuildLauncher for Builds {
     ) -> Result<Option<String>, BuildError> {
         Ok(None)
     }
+
+    async fn stop(&self, _: &str) -> Result<(), BuildError> {
+        Ok(())
+    }
 }

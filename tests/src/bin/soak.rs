@@ -262,6 +262,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: queue.clone(),
+        builds: Arc::new(whaleray_api::builds::CodeBuildStopper::new(codebuild_client.clone())),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),
             &stack.api_state_table,

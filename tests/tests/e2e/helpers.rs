@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::builds::CodeBuildStopper;
 use whaleray_api::github::oauth::{GitHubUsers, OAuthClient};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
@@ -165,6 +166,7 @@ impl TestApp {
                 .unwrap(),
             )),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
+            builds: Arc::new(CodeBuildStopper::new(codebuild_client.clone())),
             idempotency: Arc::new(DynamoIdempotency::new(
                 emulator.dynamo.clone(),
                 &stack.api_state_table,

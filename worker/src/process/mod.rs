@@ -146,6 +146,11 @@ pub async fn inspect(
             return Ok(Outcome::Missing);
         }
     };
+    if deployment.status == DeploymentStatus::Canceled && deployment.plan.is_some() {
+        // Canceled after a build claim pinned its inputs: the claim holder may have started a
+        // build and died before recording it. It must not run on.
+        stop_unrecorded_build(deps, &deployment).await?;
+    }
     if deployment.status != DeploymentStatus::Inspecting {
         // Canceled or failed after an earlier attempt stored a clone token: no build of ours
         // will use it (a build that did start reports its end, which releases it too).
@@ -259,8 +264,30 @@ async fn start_and_record(
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
-    deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
-    Ok(Outcome::Building { build_id })
+    match deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await {
+        Ok(_) => Ok(Outcome::Building { build_id }),
+        Err(StoreError::Conflict { actual: DeploymentStatus::Canceled, .. }) => {
+            // The owner canceled while this build was being started (the cancel's write won
+            // the race against this one): stop it rather than leave it running unrecorded.
+            tracing::warn!(%build_id, "the deployment was canceled while its build started; stopping it");
+            deps.builds.stop(&build_id).await?;
+            Err(Failure::Settled(DeploymentStatus::Canceled))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stops the build a canceled deployment's claim holder may have started without recording
+/// it. A failure to look or to stop keeps the message for another try.
+async fn stop_unrecorded_build(deps: &Deps, deployment: &Deployment) -> Result<(), Retry> {
+    let retry = |e: BuildError| Retry { error: e.into(), wait: None };
+    let since = deployment.created_at - chrono::Duration::minutes(1);
+    let found = deps.builds.find_started(deployment.id, since).await.map_err(retry)?;
+    if let Some(build_id) = found {
+        tracing::warn!(%build_id, "stopping the build of a canceled deployment");
+        deps.builds.stop(&build_id).await.map_err(retry)?;
+    }
+    Ok(())
 }
 
 /// How long a claim to start a build lasts: beyond minting the clone token, storing it and one

@@ -15,7 +15,8 @@ use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{BuildInputs, DeploymentStore};
 use whaleray_shared::testing::MemoryStore;
 use whaleray_shared::{
-    CommitSha, Deployment, DeploymentId, GitRef, InstallationId, RepoFullName, UserId,
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    StatusChange, UserId,
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
@@ -85,6 +86,11 @@ pub struct FakeBuilds {
     pub started: Mutex<HashMap<DeploymentId, String>>,
     /// The token parameter each start named.
     pub token_parameters: Mutex<Vec<String>>,
+    /// The builds stopped, in order.
+    pub stopped: Mutex<Vec<String>>,
+    /// When set, every start cancels its deployment in this store before answering: the
+    /// owner's cancel landing between the build claim and the BUILDING write.
+    pub cancel_on_start: Mutex<Option<Arc<MemoryStore>>>,
     /// Refuse every start for good (CodeBuild's `InvalidInputException`).
     pub refuse: std::sync::atomic::AtomicBool,
 }
@@ -104,6 +110,14 @@ impl BuildLauncher for FakeBuilds {
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
         self.started.lock().unwrap().insert(request.deployment_id, id.clone());
+        let canceling = self.cancel_on_start.lock().unwrap().clone();
+        if let Some(store) = canceling {
+            let cancel = StatusChange::to(DeploymentStatus::Canceled);
+            store
+                .transition(request.deployment_id, DeploymentStatus::Inspecting, cancel)
+                .await
+                .unwrap();
+        }
         Ok(id)
     }
 
@@ -113,6 +127,11 @@ impl BuildLauncher for FakeBuilds {
         _since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError> {
         Ok(self.started.lock().unwrap().get(&deployment).cloned())
+    }
+
+    async fn stop(&self, build_id: &str) -> Result<(), BuildError> {
+        self.stopped.lock().unwrap().push(build_id.to_owned());
+        Ok(())
     }
 }
 
