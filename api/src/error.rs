@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use whaleray_shared::error::{Chain, GuardError};
 use whaleray_shared::rate_limit::Decision;
-use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
+use whaleray_shared::{DeploymentStatus, ErrorClass, InstallationRefusal, RepoFullName};
 
+use crate::cancel::CancelError;
 use crate::github::oauth::OAuthError;
 use crate::linking::LinkError;
 use crate::service::ServiceError;
@@ -62,6 +63,16 @@ pub enum ApiError {
     /// No such deployment for this caller.
     #[error("deployment {0} not found")]
     DeploymentNotFound(String),
+    /// The deployment's status does not allow the request; the body names the status.
+    #[error("{message}")]
+    DeploymentConflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What is wrong, for a person.
+        message: String,
+        /// The deployment's current status.
+        status: DeploymentStatus,
+    },
     /// No such route.
     #[error("no route for {0}")]
     RouteNotFound(String),
@@ -89,6 +100,8 @@ pub enum ApiError {
 struct ErrorBody<'a> {
     code: &'a str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
 }
 
 impl ApiError {
@@ -108,6 +121,7 @@ impl ApiError {
             Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
             Self::InstallationNotLinked(_) => ("installation_not_found", StatusCode::NOT_FOUND),
             Self::LinkingUnavailable(_) => ("linking_unavailable", StatusCode::NOT_IMPLEMENTED),
+            Self::DeploymentConflict { code, .. } => (code, StatusCode::CONFLICT),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             Self::IdempotencyKeyReused => {
@@ -143,6 +157,28 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(e) => Self::Internal(Box::new(e)),
             ServiceError::RateLimited(decision) => Self::RateLimited(decision),
             ServiceError::Guard(e) => Self::from(e),
+        }
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(err: CancelError) -> Self {
+        let message = err.to_string();
+        match err {
+            CancelError::NotFound(id) => Self::DeploymentNotFound(id.to_string()),
+            CancelError::Final { status, .. } => {
+                Self::DeploymentConflict { code: "deployment_final", message, status }
+            }
+            CancelError::BuildEnded { status, .. } => {
+                Self::DeploymentConflict { code: "build_already_ended", message, status }
+            }
+            e if e.class() == ErrorClass::Retryable => {
+                tracing::warn!(error = %Chain(&e), "cancel dependency unavailable");
+                Self::Unavailable(
+                    "the deployment store or CodeBuild is unavailable; try again shortly".into(),
+                )
+            }
+            e => Self::Internal(Box::new(e)),
         }
     }
 }
@@ -245,7 +281,12 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(ErrorBody { code, message })).into_response();
+        let deployment_status = match &self {
+            Self::DeploymentConflict { status, .. } => Some(status.as_str()),
+            _ => None,
+        };
+        let body = ErrorBody { code, message, status: deployment_status };
+        let mut response = (status, Json(body)).into_response();
         match &self {
             Self::RateLimited(decision) => {
                 crate::guards::rate_limit::set_headers(response.headers_mut(), decision);
