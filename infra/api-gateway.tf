@@ -51,6 +51,7 @@ locals {
     "GET /deployments",
     "GET /deployments/{id}",
     "POST /deployments/{id}/cancel",
+    "POST /deployments/{id}/redeploy",
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",

@@ -93,6 +93,7 @@ EXPECTED_ROUTES = {
     "GET /deployments",
     "GET /deployments/{id}",
     "POST /deployments/{id}/cancel",
+    "POST /deployments/{id}/redeploy",
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",

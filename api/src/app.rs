@@ -46,6 +46,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(deployments::list, deployments::create))
         .routes(routes!(deployments::get))
         .routes(routes!(deployments::cancel))
+        .routes(routes!(deployments::redeploy))
         .routes(routes!(installations::list, installations::link))
         .routes(routes!(installations::unlink))
         .routes(routes!(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BODY)))

@@ -142,10 +142,16 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
+        let err_message = err.to_string();
         match err {
             ServiceError::NotInstalled(repo) => Self::NotInstalled(repo.to_string()),
             ServiceError::Refused { repository, reason } => refusal(&repository, reason),
             ServiceError::NotFound(id) => Self::DeploymentNotFound(id.to_string()),
+            ServiceError::NoCommit { status, .. } => Self::DeploymentConflict {
+                code: "commit_not_resolved",
+                message: err_message,
+                status,
+            },
             ServiceError::NotQueued { .. } => Self::Unavailable(
                 "the deployment could not be queued; it was marked FAILED, please deploy again"
                     .into(),

@@ -35,6 +35,7 @@ pub const ERROR_CODES: &[&str] = &[
     "method_not_allowed",
     "deployment_final",
     "build_already_ended",
+    "commit_not_resolved",
     "request_in_progress",
     "payload_too_large",
     "unsupported_media_type",
@@ -55,7 +56,7 @@ pub struct ErrorSchema {
     /// What went wrong, for a person.
     pub message: String,
     /// The deployment's current status, on a 409 about a deployment (`deployment_final`,
-    /// `build_already_ended`).
+    /// `build_already_ended`, `commit_not_resolved`).
     #[schema(schema_with = deployment_status)]
     pub status: Option<String>,
 }
@@ -391,6 +392,8 @@ mod tests {
         ] {
             codes.push(ApiError::from(refused).code_and_status().0.to_owned());
         }
+        let no_commit = crate::service::ServiceError::NoCommit { id, status };
+        codes.push(ApiError::from(no_commit).code_and_status().0.to_owned());
         // Codes of 400 answers are chosen where they are raised: collect them from the source.
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![src];

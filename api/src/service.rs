@@ -13,7 +13,7 @@ use whaleray_shared::ports::{
 use whaleray_shared::rate_limit::{Decision, RateLimit};
 use whaleray_shared::{
     Deployment, DeploymentId, DeploymentStatus, ErrorClass, GitRef, InstallationId,
-    InstallationRefusal, RepoFullName, RootDirectory, StatusChange, UserId,
+    InstallationRefusal, RepoFullName, RootDirectory, StatusChange, Trigger, UserId,
 };
 
 use crate::guards::rate_limit::installation_bucket;
@@ -47,6 +47,16 @@ pub enum ServiceError {
     /// No such deployment, or not the caller's.
     #[error("deployment {0} not found")]
     NotFound(DeploymentId),
+    /// A redeploy of a deployment that never resolved a commit: there is nothing to pin.
+    #[error(
+        "deployment {id} never resolved a commit ({status}), so it cannot be redeployed; deploy its branch instead"
+    )]
+    NoCommit {
+        /// The deployment asked to be redeployed.
+        id: DeploymentId,
+        /// Its current status.
+        status: DeploymentStatus,
+    },
     /// The job could not be queued; the deployment was marked FAILED.
     #[error("the inspection of deployment {id} could not be queued")]
     NotQueued {
@@ -74,6 +84,7 @@ impl ServiceError {
             Self::NotInstalled(_)
             | Self::Refused { .. }
             | Self::NotFound(_)
+            | Self::NoCommit { .. }
             | Self::RateLimited(_) => ErrorClass::Permanent,
             Self::Guard(e) => e.class(),
             Self::NotQueued { .. } => ErrorClass::Retryable,
@@ -137,16 +148,70 @@ pub async fn create_deployment(
     request: DeploymentRequest,
 ) -> Result<Deployment, ServiceError> {
     let installation_id =
-        installation_for(installations, app_installations, &caller, &request.repository).await?;
+        admit(installations, app_installations, &limit, &caller, &request.repository).await?;
+    let mut deployment =
+        Deployment::new(caller, request.repository, request.branch, installation_id);
+    deployment.root_directory = request.root_directory;
+    record_and_queue(store, queue, deployment).await
+}
+
+/// Records a redeploy of the caller's deployment `id` and queues its inspection: the same
+/// repository, branch and root directory, pinned to the commit `id` resolved, so the build
+/// is of that commit whatever the branch points at now. The installation gate and its rate
+/// limit apply as to a create.
+#[tracing::instrument(skip_all, fields(redeploy_of = %id))]
+pub async fn redeploy(
+    store: &dyn DeploymentStore,
+    installations: &dyn InstallationDirectory,
+    app_installations: &dyn AppInstallations,
+    queue: &dyn JobQueue,
+    limit: InstallationLimit<'_>,
+    caller: UserId,
+    id: DeploymentId,
+) -> Result<Deployment, ServiceError> {
+    let old = get_deployment(store, &caller, id).await?;
+    let Some(commit) = old.commit_sha.clone() else {
+        return Err(ServiceError::NoCommit { id, status: old.status });
+    };
+    let installation_id =
+        admit(installations, app_installations, &limit, &caller, &old.repository).await?;
+    let mut deployment =
+        Deployment::new(caller, old.repository, old.branch, installation_id).pinned_to(commit);
+    deployment.root_directory = old.root_directory;
+    deployment.trigger = Trigger::Redeploy;
+    deployment.redeploy_of = Some(old.id);
+    deployment.project_id = old.project_id;
+    record_and_queue(store, queue, deployment).await
+}
+
+/// The caller's installation that may deploy `repository`, once its rate limit allows one
+/// more deployment.
+async fn admit(
+    installations: &dyn InstallationDirectory,
+    app_installations: &dyn AppInstallations,
+    limit: &InstallationLimit<'_>,
+    caller: &UserId,
+    repository: &RepoFullName,
+) -> Result<InstallationId, ServiceError> {
+    let installation_id =
+        installation_for(installations, app_installations, caller, repository).await?;
     let bucket = installation_bucket(installation_id.get());
     let decision = limit.buckets.take(&bucket, limit.limit, Utc::now()).await?;
     if let Decision::Limited { .. } = decision {
         return Err(ServiceError::RateLimited(decision));
     }
+    Ok(installation_id)
+}
 
-    let mut deployment =
-        Deployment::new(caller, request.repository, request.branch, installation_id);
-    deployment.root_directory = request.root_directory;
+/// Stores `deployment` (INSPECTING) and queues its inspection.
+///
+/// If the job cannot be queued, the record must not stay INSPECTING with no job behind it:
+/// it is moved to FAILED with the reason, and the caller is told to try again.
+async fn record_and_queue(
+    store: &dyn DeploymentStore,
+    queue: &dyn JobQueue,
+    deployment: Deployment,
+) -> Result<Deployment, ServiceError> {
     store.create(&deployment).await?;
 
     let job = InspectionJob::for_deployment(&deployment);

@@ -171,3 +171,46 @@ async fn an_installation_github_has_not_reported_is_judged_by_the_link() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(api.queue.sent().len(), 1);
 }
+
+#[tokio::test]
+async fn a_redeploy_from_a_since_uninstalled_installation_is_refused_like_a_create() {
+    let api = Api::new();
+    api.report(selected(&["web"])).await;
+    let (status, body) = api.deploy("acme/web").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = whaleray_shared::DeploymentId::parse(body["deploymentId"].as_str().unwrap()).unwrap();
+    let resolved = whaleray_shared::StatusChange {
+        commit_sha: Some(whaleray_shared::CommitSha::parse(&"c".repeat(40)).unwrap()),
+        ..whaleray_shared::StatusChange::to(whaleray_shared::DeploymentStatus::NotSupported)
+    };
+    let inspecting = whaleray_shared::DeploymentStatus::Inspecting;
+    whaleray_shared::ports::DeploymentStore::transition(
+        api.store.as_ref(),
+        id,
+        inspecting,
+        resolved,
+    )
+    .await
+    .unwrap();
+    let mut delete = InstallationUpdate::account(42, "acme");
+    delete.deleted = true;
+    api.report(delete).await;
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/deployments/{id}/redeploy"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", api.token))
+        .body(Body::empty())
+        .unwrap();
+    let response = api.app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("installation_deleted")),
+        "{body}"
+    );
+    assert_eq!(api.store.all().len(), 1, "nothing new stored");
+    assert_eq!(api.queue.sent().len(), 1, "nothing new queued");
+}

@@ -397,3 +397,60 @@ async fn cancel_of_someone_elses_or_an_unknown_deployment_is_404() {
         "invalid_deployment_id",
     );
 }
+
+impl Api {
+    async fn redeploy_as(
+        &self,
+        id: &str,
+        token: &str,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let uri = format!("/deployments/{id}/redeploy");
+        self.send(self.request(Method::POST, &uri, token)).await
+    }
+}
+
+#[tokio::test]
+async fn a_redeploy_pins_the_old_commit_and_names_where_it_came_from() {
+    let api = Api::new();
+    let id = api.created().await;
+    let sha = "a".repeat(40);
+    let change = StatusChange {
+        commit_sha: Some(whaleray_shared::CommitSha::parse(&sha).unwrap()),
+        build_id: Some("whaleray-build:1".into()),
+        ..StatusChange::to(DeploymentStatus::Building)
+    };
+    api.store.transition(id, DeploymentStatus::Inspecting, change).await.unwrap();
+
+    let (status, body, headers) = api.redeploy_as(&id.to_string(), &api.token).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "INSPECTING");
+    let new_id = body["deploymentId"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, id.to_string());
+    assert_eq!(headers[header::LOCATION], format!("/deployments/{new_id}").as_str());
+    let (status, new) = api.get(&format!("/deployments/{new_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{new}");
+    assert_eq!(new["commitSha"], sha.as_str(), "{new}");
+    assert_eq!(new["trigger"], "redeploy", "{new}");
+    assert_eq!(new["redeployOf"], id.to_string(), "{new}");
+    assert_eq!(new["repository"], "acme/web", "{new}");
+    let sent = api.queue.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].deployment_id.to_string(), new_id);
+    assert_eq!(api.status_of(id).await, DeploymentStatus::Building, "the old one is untouched");
+}
+
+#[tokio::test]
+async fn a_redeploy_needs_a_resolved_commit_and_the_callers_own_deployment() {
+    let api = Api::new();
+    let id = api.created().await;
+    let (status, body, _) = api.redeploy_as(&id.to_string(), &api.token).await;
+    check_error((status, body.clone()), StatusCode::CONFLICT, "commit_not_resolved");
+    assert_eq!(body["status"], "INSPECTING", "{body}");
+    let stranger = api.token_for("u-2");
+    let (status, body, _) = api.redeploy_as(&id.to_string(), &stranger).await;
+    check_error((status, body), StatusCode::NOT_FOUND, "deployment_not_found");
+    let (status, body, _) = api.redeploy_as("nope", &api.token).await;
+    check_error((status, body), StatusCode::BAD_REQUEST, "invalid_deployment_id");
+    assert_eq!(api.store.all().len(), 1, "nothing new stored");
+    assert_eq!(api.queue.sent().len(), 1, "nothing new queued");
+}

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use whaleray_shared::DeploymentId;
+use whaleray_shared::{Deployment, DeploymentId};
 
 use crate::auth::Caller;
 use crate::dto::{
@@ -68,6 +68,11 @@ pub async fn create(
         request,
     )
     .await?;
+    Ok(accepted(&deployment))
+}
+
+/// 202 with the new deployment's id and status, and its URL in `Location`.
+fn accepted(deployment: &Deployment) -> Response {
     let location = format!("/deployments/{}", deployment.id);
     let body = CreatedBody {
         deployment_id: deployment.id.to_string(),
@@ -77,7 +82,7 @@ pub async fn create(
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    Ok(response)
+    response
 }
 
 /// `GET /deployments/{id}`: the record, to its owner only.
@@ -183,4 +188,57 @@ pub async fn cancel(
         crate::cancel::cancel_deployment(state.store.as_ref(), state.builds.as_ref(), &caller, id)
             .await?;
     Ok(Json(canceled.into()))
+}
+
+/// `POST /deployments/{id}/redeploy`: 202 with a new deployment of the same commit.
+#[utoipa::path(
+    post,
+    path = "/deployments/{id}/redeploy",
+    tag = "deployments",
+    summary = "Redeploy a deployment's commit",
+    description = "Records a new deployment (`trigger: redeploy`, `redeployOf` the old id) of the same repository, branch and root directory, pinned to the commit the old one resolved: it builds that commit even if the branch has moved since. Admitted like a create: the installation must still permit the repository, and the installation's rate limit applies.",
+    params(("id" = String, Path, description = "The deployment to redeploy (a ULID)"), IdempotencyHeader),
+    responses(
+        CommonErrors,
+        GuardErrors,
+        (status = 202, description = "Accepted: the new deployment is INSPECTING", body = CreatedBody,
+            headers(("Location" = String, description = "The new deployment's URL, `/deployments/{id}`"))),
+        (status = 400, description = "`invalid_deployment_id`, `invalid_idempotency_key`", body = ErrorSchema),
+        (status = 403, description = "`repository_not_installed`; `installation_deleted`, `installation_suspended` or `repository_not_selected` when GitHub reported the caller's installation uninstalled, suspended, or not granting the repository", body = ErrorSchema),
+        (status = 404, description = "`deployment_not_found`: unknown, or someone else's", body = ErrorSchema),
+        (status = 409, description = "`commit_not_resolved`: the deployment never resolved a commit (`status` is its current status); `request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait (`request_in_progress` only)"))),
+        (status = 429, description = "`rate_limited`: the user's (or installation's) bucket is empty", body = ErrorSchema,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
+                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+                ("RateLimit-Remaining" = u32, description = "Always 0"),
+                ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
+            )),
+        (status = 503, description = "`service_unavailable`: a dependency is down; if the job could not be queued the new deployment is FAILED", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn redeploy(
+    State(state): State<Arc<AppState>>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = DeploymentId::parse(&id)
+        .map_err(|e| ApiError::bad_request("invalid_deployment_id", e.to_string()))?;
+    let deployment = service::redeploy(
+        state.store.as_ref(),
+        state.installations.as_ref(),
+        state.app_installations.as_ref(),
+        state.queue.as_ref(),
+        service::InstallationLimit {
+            buckets: state.rate_limits.as_ref(),
+            limit: state.limits.per_installation,
+        },
+        caller,
+        id,
+    )
+    .await?;
+    Ok(accepted(&deployment))
 }
