@@ -12,6 +12,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_branch",
     "invalid_root_directory",
     "invalid_deployment_id",
+    "invalid_project_id",
     "invalid_query",
     "invalid_cursor",
     "invalid_code",
@@ -27,9 +28,11 @@ pub const ERROR_CODES: &[&str] = &[
     "installation_suspended",
     "repository_not_selected",
     "deployment_not_found",
+    "project_not_found",
     "installation_not_found",
     "route_not_found",
     "method_not_allowed",
+    "project_exists",
     "request_in_progress",
     "payload_too_large",
     "unsupported_media_type",
@@ -43,12 +46,15 @@ pub const ERROR_CODES: &[&str] = &[
 /// The body of every error answer.
 #[derive(Debug, serde::Serialize, ToSchema)]
 #[schema(as = Error)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorSchema {
     /// Stable, machine-readable: one of the listed codes.
     #[schema(schema_with = error_code)]
     pub code: String,
     /// What went wrong, for a person.
     pub message: String,
+    /// With `project_exists` only: the id of the caller's existing project.
+    pub project_id: Option<String>,
 }
 
 fn error_code() -> utoipa::openapi::Object {
@@ -87,6 +93,7 @@ pub struct IdempotencyHeader {
     tags(
         (name = "deployments", description = "Deployments of a repository"),
         (name = "installations", description = "The caller's links to GitHub App installations"),
+        (name = "projects", description = "Connected repositories: a push to the production branch deploys"),
         (name = "github", description = "GitHub App webhook deliveries (public, signed)")
     )
 )]
@@ -261,6 +268,8 @@ mod tests {
             ApiError::MissingHeader("x"),
             ApiError::NotInstalled("x".into()),
             ApiError::DeploymentNotFound("x".into()),
+            ApiError::ProjectNotFound("x".into()),
+            ApiError::ProjectExists("x".into()),
             ApiError::InstallationNotLinked("x".into()),
             ApiError::LinkingUnavailable("x".into()),
             ApiError::RouteNotFound("x".into()),

@@ -9,6 +9,7 @@ mod deployment_id;
 mod git_ref;
 mod ids;
 mod installation;
+mod project;
 mod repo;
 mod root_dir;
 mod status;
@@ -19,13 +20,14 @@ pub use build_plan::{
     Runtime, ShellCommand,
 };
 pub use deployment::{Deployment, StatusChange};
-pub use deployment_id::DeploymentId;
+pub use deployment_id::{DeploymentId, ProjectId};
 pub use git_ref::{CommitSha, GitRef};
 pub use ids::{InstallationId, UserId};
 pub use installation::{
     AppInstallation, InstallationRefusal, InstallationUpdate, RepositoriesChange,
     RepositorySelection, SelectionKind,
 };
+pub use project::Project;
 pub use repo::RepoFullName;
 pub use root_dir::RootDirectory;
 pub use status::DeploymentStatus;
@@ -36,6 +38,9 @@ pub enum DomainError {
     /// The deployment id is not a ULID.
     #[error("invalid deployment id {0:?}: expected a 26-character ULID")]
     DeploymentId(String),
+    /// The project id is not a ULID.
+    #[error("invalid project id {0:?}: expected a 26-character ULID")]
+    ProjectId(String),
     /// The repository full name breaks GitHub's naming rules.
     #[error("invalid repository {value:?}: {why}")]
     Repository {
