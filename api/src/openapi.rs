@@ -2,7 +2,10 @@
 //! `GET /openapi.json` and committed as `api/openapi.json` (a test keeps the two identical).
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::{HeaderBuilder, RefOr};
+use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
+
+use crate::guards::UNGUARDED_POSTS;
 
 /// Every error `code` the API answers with, in the order the README lists them.
 pub const ERROR_CODES: &[&str] = &[
@@ -77,6 +80,88 @@ pub struct IdempotencyHeader {
     idempotency_key: Option<String>,
 }
 
+/// The error answers every authenticated route can give: 401, 500 and 503.
+///
+/// A route lists this first in `responses(..)`; a tuple it lists later for the same status
+/// (a 503 that says more) replaces the shared one.
+#[derive(Debug, IntoResponses)]
+pub enum CommonErrors {
+    /// No valid identity.
+    #[response(status = 401, description = "`unauthenticated`")]
+    Unauthenticated(ErrorSchema),
+    /// A bug; the cause is logged.
+    #[response(status = 500, description = "`internal_error`")]
+    Internal(ErrorSchema),
+    /// A dependency is down.
+    #[response(status = 503, description = "`service_unavailable`",
+        headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    Unavailable(ErrorSchema),
+}
+
+/// The error answers the request guards and the JSON body give every guarded `POST` (see
+/// `crate::guards`): 409, 413, 415, 422 and 429. A route's own tuple for the same status
+/// replaces the shared one.
+#[derive(Debug, IntoResponses)]
+pub enum GuardErrors {
+    /// The first request with this key is still running.
+    #[response(status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running",
+        headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    InProgress(ErrorSchema),
+    /// The body is over the limit.
+    #[response(status = 413, description = "`payload_too_large`")]
+    PayloadTooLarge(ErrorSchema),
+    /// The body is not JSON.
+    #[response(status = 415, description = "`unsupported_media_type`")]
+    UnsupportedMediaType(ErrorSchema),
+    /// The key came back with another body.
+    #[response(
+        status = 422,
+        description = "`idempotency_key_reused`: the key was used with a different body"
+    )]
+    KeyReused(ErrorSchema),
+    /// The user's bucket is empty.
+    #[response(status = 429, description = "`rate_limited`: the user's bucket is empty",
+        headers(
+            ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
+            ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
+            ("RateLimit-Remaining" = u32, description = "Always 0"),
+            ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
+        ))]
+    RateLimited(ErrorSchema),
+}
+
+/// Documents the headers the guards put on every success of a guarded `POST` (the
+/// `RateLimit-*` headers, and `Idempotent-Replayed` on a replay), so no route repeats them.
+fn document_guard_headers(document: &mut utoipa::openapi::OpenApi) {
+    let headers = [
+        ("RateLimit-Limit", u32::schema(), "Requests allowed at once"),
+        ("RateLimit-Remaining", u32::schema(), "Requests still allowed now"),
+        ("RateLimit-Reset", u64::schema(), "Seconds until the bucket is full again"),
+        (
+            "Idempotent-Replayed",
+            String::schema(),
+            "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        ),
+    ];
+    for (path, item) in &mut document.paths.paths {
+        if UNGUARDED_POSTS.contains(&path.as_str()) {
+            continue;
+        }
+        let Some(operation) = item.post.as_mut() else { continue };
+        for (status, response) in &mut operation.responses.responses {
+            let RefOr::T(response) = response else { continue };
+            if !status.starts_with('2') {
+                continue;
+            }
+            for (name, schema, description) in &headers {
+                let header =
+                    HeaderBuilder::new().schema(schema.clone()).description(Some(*description));
+                response.headers.insert((*name).to_owned(), header.build());
+            }
+        }
+    }
+}
+
 /// The base document the routes add their paths to.
 #[derive(OpenApi)]
 #[openapi(
@@ -123,7 +208,8 @@ impl Modify for BearerAuth {
 
 /// The document as JSON text, exactly as committed in `api/openapi.json`.
 pub fn document_json() -> String {
-    let document = crate::app::api_routes().into_openapi();
+    let mut document = crate::app::api_routes().into_openapi();
+    document_guard_headers(&mut document);
     let mut text = document.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "the OpenAPI document did not serialise");
         "{}".to_owned()

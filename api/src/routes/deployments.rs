@@ -16,7 +16,7 @@ use crate::dto::{
     CreateDeploymentBody, CreatedBody, DeploymentBody, DeploymentList, decode_cursor, encode_cursor,
 };
 use crate::error::ApiError;
-use crate::openapi::{ErrorSchema, IdempotencyHeader};
+use crate::openapi::{CommonErrors, ErrorSchema, GuardErrors, IdempotencyHeader};
 use crate::service::{self, DeploymentRequest};
 use crate::state::AppState;
 
@@ -30,22 +30,12 @@ use crate::state::AppState;
     request_body = CreateDeploymentBody,
     params(IdempotencyHeader),
     responses(
+        CommonErrors,
+        GuardErrors,
         (status = 202, description = "Accepted: the deployment is INSPECTING", body = CreatedBody,
-            headers(
-                ("Location" = String, description = "The new deployment's URL, `/deployments/{id}`"),
-                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
-                ("RateLimit-Remaining" = u32, description = "Requests still allowed now"),
-                ("RateLimit-Reset" = u64, description = "Seconds until the bucket is full again"),
-                ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
-            )),
+            headers(("Location" = String, description = "The new deployment's URL, `/deployments/{id}`"))),
         (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_repository`, `invalid_branch`, `invalid_root_directory`, `invalid_idempotency_key`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 403, description = "`repository_not_installed`; `installation_deleted`, `installation_suspended` or `repository_not_selected` when GitHub reported the caller's installation uninstalled, suspended, or not granting the repository", body = ErrorSchema),
-        (status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 413, description = "`payload_too_large`", body = ErrorSchema),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
-        (status = 422, description = "`idempotency_key_reused`: the key was used with a different body", body = ErrorSchema),
         (status = 429, description = "`rate_limited`: the user's (or installation's) bucket is empty", body = ErrorSchema,
             headers(
                 ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
@@ -53,7 +43,6 @@ use crate::state::AppState;
                 ("RateLimit-Remaining" = u32, description = "Always 0"),
                 ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
             )),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
         (status = 503, description = "`service_unavailable`: a dependency is down; if the job could not be queued the deployment is FAILED", body = ErrorSchema,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
@@ -99,13 +88,10 @@ pub async fn create(
     summary = "Read a deployment",
     params(("id" = String, Path, description = "The deployment id (a ULID)")),
     responses(
+        CommonErrors,
         (status = 200, description = "The deployment", body = DeploymentBody),
         (status = 400, description = "`invalid_deployment_id`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 404, description = "`deployment_not_found`: unknown, or someone else's", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -140,12 +126,9 @@ pub struct ListQuery {
     summary = "List the caller's deployments",
     params(ListQuery),
     responses(
+        CommonErrors,
         (status = 200, description = "A page of deployments, newest first", body = DeploymentList),
         (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]

@@ -15,7 +15,7 @@ use whaleray_shared::domain::RepositorySelection;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::linking::{self, LinkedInstallation};
-use crate::openapi::{ErrorSchema, IdempotencyHeader};
+use crate::openapi::{CommonErrors, ErrorSchema, GuardErrors, IdempotencyHeader};
 use crate::state::AppState;
 
 /// The longest code accepted (GitHub's are 20 characters).
@@ -103,28 +103,10 @@ fn list_body(linked: Vec<LinkedInstallation>) -> InstallationList {
     request_body = LinkBody,
     params(IdempotencyHeader),
     responses(
-        (status = 200, description = "The caller's links, now what GitHub lists", body = InstallationList,
-            headers(
-                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
-                ("RateLimit-Remaining" = u32, description = "Requests still allowed now"),
-                ("RateLimit-Reset" = u64, description = "Seconds until the bucket is full again"),
-                ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
-            )),
+        CommonErrors,
+        GuardErrors,
+        (status = 200, description = "The caller's links, now what GitHub lists", body = InstallationList),
         (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_code` (malformed, or GitHub did not accept it), `oauth_refused`, `invalid_idempotency_key`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
-        (status = 409, description = "`request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 413, description = "`payload_too_large`", body = ErrorSchema),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
-        (status = 422, description = "`idempotency_key_reused`: the key was used with a different body", body = ErrorSchema),
-        (status = 429, description = "`rate_limited`: the user's bucket is empty", body = ErrorSchema,
-            headers(
-                ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
-                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
-                ("RateLimit-Remaining" = u32, description = "Always 0"),
-                ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
-            )),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
         (status = 501, description = "`linking_unavailable`: no OAuth client is configured here", body = ErrorSchema),
         (status = 503, description = "`service_unavailable`: GitHub or the installations store is unavailable", body = ErrorSchema,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -165,11 +147,8 @@ pub async fn link(
     tag = "installations",
     summary = "List the caller's linked installations",
     responses(
+        CommonErrors,
         (status = 200, description = "The caller's links, with what GitHub's webhooks reported of each", body = InstallationList),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -191,13 +170,10 @@ pub async fn list(
     summary = "Unlink one installation from the caller",
     params(("id" = String, Path, description = "GitHub's installation id (a positive number)")),
     responses(
+        CommonErrors,
         (status = 204, description = "Unlinked"),
         (status = 400, description = "`invalid_installation_id`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 404, description = "`installation_not_found`: the caller has no link to it", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
