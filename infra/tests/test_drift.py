@@ -79,7 +79,8 @@ def from_terraform(plan: dict) -> dict:
         v = r["values"]
         if r["type"] == "aws_dynamodb_table":
             gsis = {
-                g["name"]: {"hash": g["hash_key"], "range": g.get("range_key"), "projection": g["projection_type"]}
+                # Terraform plans an index without a range key as range_key "" (the API omits it).
+                g["name"]: {"hash": g["hash_key"], "range": g.get("range_key") or None, "projection": g["projection_type"]}
                 for g in v.get("global_secondary_index") or []
             }
             out["tables"][v["name"]] = table_shape(

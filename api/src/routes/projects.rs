@@ -15,7 +15,7 @@ use whaleray_shared::{GitRef, RepoFullName, RootDirectory};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::openapi::{ErrorSchema, IdempotencyHeader};
+use crate::openapi::{CommonErrors, ErrorSchema, GuardErrors, IdempotencyHeader};
 use crate::projects::{self, NewProject};
 use crate::state::AppState;
 
@@ -127,35 +127,17 @@ fn project_id(id: &str) -> Result<ProjectId, ApiError> {
     request_body = CreateProjectBody,
     params(IdempotencyHeader),
     responses(
+        CommonErrors,
+        GuardErrors,
         (status = 201, description = "Created", body = ProjectBody,
-            headers(
-                ("Location" = String, description = "The project's URL, `/projects/{id}`"),
-                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
-                ("RateLimit-Remaining" = u32, description = "Requests still allowed now"),
-                ("RateLimit-Reset" = u64, description = "Seconds until the bucket is full again"),
-                ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
-            )),
+            headers(("Location" = String, description = "The project's URL, `/projects/{id}`"))),
         (status = 400, description = "`invalid_json`, `invalid_request`, `invalid_repository`, `invalid_branch`, `invalid_root_directory`, `invalid_idempotency_key`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 403, description = "`repository_not_installed`, `installation_deleted`, `installation_suspended`, `repository_not_selected` (as for `POST /deployments`)", body = ErrorSchema),
         (status = 409, description = "`project_exists` (the body's `projectId` and `Location` name the existing project), or `request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
             headers(
                 ("Location" = String, description = "With `project_exists`: the existing project's URL"),
                 ("Retry-After" = u64, description = "With `request_in_progress`: seconds to wait"),
             )),
-        (status = 413, description = "`payload_too_large`", body = ErrorSchema),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
-        (status = 422, description = "`idempotency_key_reused`: the key was used with a different body", body = ErrorSchema),
-        (status = 429, description = "`rate_limited`: the user's bucket is empty", body = ErrorSchema,
-            headers(
-                ("Retry-After" = u64, description = "Seconds until the next request is allowed"),
-                ("RateLimit-Limit" = u32, description = "Requests allowed at once"),
-                ("RateLimit-Remaining" = u32, description = "Always 0"),
-                ("RateLimit-Reset" = u64, description = "Seconds until the next request is allowed"),
-            )),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -189,11 +171,8 @@ pub async fn create(
     tag = "projects",
     summary = "List the caller's projects",
     responses(
+        CommonErrors,
         (status = 200, description = "The caller's projects, oldest first", body = ProjectList),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -213,13 +192,10 @@ pub async fn list(
     summary = "Read a project",
     params(("id" = String, Path, description = "The project id (a ULID)")),
     responses(
+        CommonErrors,
         (status = 200, description = "The project", body = ProjectBody),
         (status = 400, description = "`invalid_project_id`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 404, description = "`project_not_found`: unknown, or someone else's", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -242,15 +218,12 @@ pub async fn get(
     params(("id" = String, Path, description = "The project id (a ULID)")),
     request_body = UpdateProjectBody,
     responses(
+        CommonErrors,
         (status = 200, description = "The project as changed", body = ProjectBody),
         (status = 400, description = "`invalid_project_id`, `invalid_json`, `invalid_request` (no `productionBranch`, or another field), `invalid_branch`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 404, description = "`project_not_found`: unknown, or someone else's", body = ErrorSchema),
         (status = 413, description = "`payload_too_large`", body = ErrorSchema),
         (status = 415, description = "`unsupported_media_type`", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
@@ -284,13 +257,10 @@ pub async fn update(
     description = "Pushes no longer deploy it. Its deployments stay.",
     params(("id" = String, Path, description = "The project id (a ULID)")),
     responses(
+        CommonErrors,
         (status = 204, description = "Deleted"),
         (status = 400, description = "`invalid_project_id`", body = ErrorSchema),
-        (status = 401, description = "`unauthenticated`", body = ErrorSchema),
         (status = 404, description = "`project_not_found`: unknown, or someone else's", body = ErrorSchema),
-        (status = 500, description = "`internal_error`", body = ErrorSchema),
-        (status = 503, description = "`service_unavailable`", body = ErrorSchema,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []))
 )]
