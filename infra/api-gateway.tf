@@ -50,6 +50,7 @@ locals {
     "POST /deployments",
     "GET /deployments",
     "GET /deployments/{id}",
+    "POST /deployments/{id}/cancel",
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",

@@ -68,6 +68,14 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.arns.api_state_table]
       },
       {
+        # POST /deployments/{id}/cancel stops a BUILDING deployment's build itself
+        # (api/src/builds.rs); StopBuild is authorised on the project the build belongs to.
+        Sid      = "StopCanceledBuilds"
+        Effect   = "Allow"
+        Action   = ["codebuild:StopBuild"]
+        Resource = [local.arns.codebuild_project]
+      },
+      {
         Sid      = "EnqueueInspection"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
@@ -188,10 +196,11 @@ resource "aws_iam_role_policy" "worker" {
       },
       {
         # ListBuildsForProject + BatchGetBuilds: finding a build an earlier attempt of the
-        # same job already started (worker/src/codebuild.rs find_started).
+        # same job already started (worker/src/codebuild.rs find_started). StopBuild: a build
+        # started for a deployment its owner canceled meanwhile (worker/src/process).
         Sid      = "StartAndWatchBuilds"
         Effect   = "Allow"
-        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"]
+        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StopBuild"]
         Resource = [local.arns.codebuild_project]
       },
       {

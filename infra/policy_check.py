@@ -95,6 +95,7 @@ EXPECTED_ROUTES = {
     "POST /deployments",
     "GET /deployments",
     "GET /deployments/{id}",
+    "POST /deployments/{id}/cancel",
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",
@@ -442,6 +443,41 @@ def check_ssm(resources: list[Resource], report: Report) -> None:
             report.fail(f"{r.address}: SSM actions {sorted(granted)} != {sorted(expected)}")
 
 
+# The CodeBuild actions each role policy may hold, all on the builds project alone: the
+# worker starts, finds, watches and (for a deployment canceled while its build started)
+# stops builds; the API stops a canceled deployment's build.
+CODEBUILD_GRANTS = {
+    "aws_iam_role_policy.worker": {
+        "codebuild:StartBuild",
+        "codebuild:BatchGetBuilds",
+        "codebuild:ListBuildsForProject",
+        "codebuild:StopBuild",
+    },
+    "aws_iam_role_policy.api": {"codebuild:StopBuild"},
+}
+
+
+def check_codebuild_grants(resources: list[Resource], report: Report) -> None:
+    names = {str(p.values.get("name")) for p in by_type(resources, "aws_codebuild_project")}
+    suffixes = tuple(f":project/{name}" for name in names)
+    for r in by_type(resources, "aws_iam_role_policy"):
+        text = r.values.get("policy")
+        if not r.known("policy") or not text:
+            continue
+        granted: set[str] = set()
+        for stmt in _as_list(json.loads(text).get("Statement")):
+            actions = {str(a) for a in _as_list(stmt.get("Action")) if str(a).lower().startswith("codebuild:")}
+            if not actions or stmt.get("Effect") != "Allow":
+                continue
+            granted |= actions
+            outside = [str(x) for x in _as_list(stmt.get("Resource")) if not str(x).endswith(suffixes)]
+            if outside:
+                report.fail(f"{r.address}: {sorted(actions)} on {outside}, not only the builds project")
+        expected = CODEBUILD_GRANTS.get(r.address, set())
+        if granted != expected:
+            report.fail(f"{r.address}: CodeBuild actions {sorted(granted)} != {sorted(expected)}")
+
+
 # ---------------------------------------------------------------------------------------
 # API Gateway
 # ---------------------------------------------------------------------------------------
@@ -705,6 +741,7 @@ def run_checks(doc: dict[str, Any], emulator: bool | None = None) -> Report:
     check_iam(resources, report)
     check_ssm(resources, report)
     check_projects(resources, report)
+    check_codebuild_grants(resources, report)
     check_api(resources, report)
     check_functions(resources, report)
     check_codebuild(resources, report)

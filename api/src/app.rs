@@ -45,6 +45,7 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(deployments::list, deployments::create))
         .routes(routes!(deployments::get))
+        .routes(routes!(deployments::cancel))
         .routes(routes!(installations::list, installations::link))
         .routes(routes!(installations::unlink))
         .routes(routes!(projects::list, projects::create))

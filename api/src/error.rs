@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use whaleray_shared::error::{Chain, GuardError};
 use whaleray_shared::rate_limit::Decision;
-use whaleray_shared::{ErrorClass, InstallationRefusal, RepoFullName};
+use whaleray_shared::{DeploymentStatus, ErrorClass, InstallationRefusal, RepoFullName};
 
+use crate::cancel::CancelError;
 use crate::github::oauth::OAuthError;
 use crate::linking::LinkError;
 use crate::projects::ProjectError;
@@ -69,6 +70,16 @@ pub enum ApiError {
     /// The caller already has a project on this repository and root directory (its id).
     #[error("you already have project {0} on this repository and root directory")]
     ProjectExists(String),
+    /// The deployment's status does not allow the request; the body names the status.
+    #[error("{message}")]
+    DeploymentConflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What is wrong, for a person.
+        message: String,
+        /// The deployment's current status.
+        status: DeploymentStatus,
+    },
     /// No such route.
     #[error("no route for {0}")]
     RouteNotFound(String),
@@ -100,6 +111,8 @@ struct ErrorBody<'a> {
     /// With `project_exists`: the existing project.
     #[serde(skip_serializing_if = "Option::is_none")]
     project_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
 }
 
 impl ApiError {
@@ -121,6 +134,7 @@ impl ApiError {
             Self::ProjectExists(_) => ("project_exists", StatusCode::CONFLICT),
             Self::InstallationNotLinked(_) => ("installation_not_found", StatusCode::NOT_FOUND),
             Self::LinkingUnavailable(_) => ("linking_unavailable", StatusCode::NOT_IMPLEMENTED),
+            Self::DeploymentConflict { code, .. } => (code, StatusCode::CONFLICT),
             Self::RouteNotFound(_) => ("route_not_found", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             Self::IdempotencyKeyReused => {
@@ -167,6 +181,28 @@ impl From<ProjectError> for ApiError {
             ProjectError::NotFound(id) => Self::ProjectNotFound(id.to_string()),
             ProjectError::Exists(id) => Self::ProjectExists(id.to_string()),
             ProjectError::Store(e) => Self::from(ServiceError::Store(e)),
+        }
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(err: CancelError) -> Self {
+        let message = err.to_string();
+        match err {
+            CancelError::NotFound(id) => Self::DeploymentNotFound(id.to_string()),
+            CancelError::Final { status, .. } => {
+                Self::DeploymentConflict { code: "deployment_final", message, status }
+            }
+            CancelError::BuildEnded { status, .. } => {
+                Self::DeploymentConflict { code: "build_already_ended", message, status }
+            }
+            e if e.class() == ErrorClass::Retryable => {
+                tracing::warn!(error = %Chain(&e), "cancel dependency unavailable");
+                Self::Unavailable(
+                    "the deployment store or CodeBuild is unavailable; try again shortly".into(),
+                )
+            }
+            e => Self::Internal(Box::new(e)),
         }
     }
 }
@@ -273,7 +309,12 @@ impl IntoResponse for ApiError {
             Self::ProjectExists(id) => Some(id.as_str()),
             _ => None,
         };
-        let mut response = (status, Json(ErrorBody { code, message, project_id })).into_response();
+        let deployment_status = match &self {
+            Self::DeploymentConflict { status, .. } => Some(status.as_str()),
+            _ => None,
+        };
+        let body = ErrorBody { code, message, project_id, status: deployment_status };
+        let mut response = (status, Json(body)).into_response();
         match &self {
             Self::ProjectExists(id) => {
                 if let Ok(value) = HeaderValue::from_str(&format!("/projects/{id}")) {

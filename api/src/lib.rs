@@ -18,6 +18,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod builds;
+pub mod cancel;
 pub mod config;
 pub mod dto;
 pub mod error;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::SecretString;
 use whaleray_api::auth::Authenticator;
+use whaleray_api::builds::CodeBuildStopper;
 use whaleray_api::config::{OAuthSettings, SecretSource};
 use whaleray_api::github::oauth::{GitHubUsers, OAuthClient, UserInstallations};
 use whaleray_api::guards::rate_limit::Limits;
@@ -68,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             per_installation: config.installation_rate_limit,
         },
         queue: Arc::new(SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk), &config.job_queue_url)),
+        builds: Arc::new(CodeBuildStopper::new(aws_sdk_codebuild::Client::new(&sdk))),
         auth,
         allowed_origins: config.allowed_origins(),
     });

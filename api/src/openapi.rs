@@ -36,6 +36,8 @@ pub const ERROR_CODES: &[&str] = &[
     "route_not_found",
     "method_not_allowed",
     "project_exists",
+    "deployment_final",
+    "build_already_ended",
     "request_in_progress",
     "payload_too_large",
     "unsupported_media_type",
@@ -58,6 +60,18 @@ pub struct ErrorSchema {
     pub message: String,
     /// With `project_exists` only: the id of the caller's existing project.
     pub project_id: Option<String>,
+    /// The deployment's current status, on a 409 about a deployment (`deployment_final`,
+    /// `build_already_ended`).
+    #[schema(schema_with = deployment_status)]
+    pub status: Option<String>,
+}
+
+fn deployment_status() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(whaleray_shared::DeploymentStatus::ALL.iter().map(|s| s.as_str())))
+        .description(Some("The deployment's current status."))
+        .build()
 }
 
 fn error_code() -> utoipa::openapi::Object {
@@ -376,6 +390,14 @@ mod tests {
         ] {
             let refused =
                 crate::service::ServiceError::Refused { repository: repository.clone(), reason };
+            codes.push(ApiError::from(refused).code_and_status().0.to_owned());
+        }
+        let id = whaleray_shared::DeploymentId::generate();
+        let status = whaleray_shared::DeploymentStatus::Building;
+        for refused in [
+            crate::cancel::CancelError::Final { id, status },
+            crate::cancel::CancelError::BuildEnded { id, status },
+        ] {
             codes.push(ApiError::from(refused).code_and_status().0.to_owned());
         }
         // Codes of 400 answers are chosen where they are raised: collect them from the source.

@@ -10,6 +10,7 @@ use whaleray_shared::ports::{
 };
 
 use crate::auth::{Authenticator, Identifies};
+use crate::builds::BuildStopper;
 use crate::github::oauth::UserInstallations;
 use crate::guards::rate_limit::Limits;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub github_users: Option<Arc<dyn UserInstallations>>,
     /// The inspection job queue.
     pub queue: Arc<dyn JobQueue>,
+    /// Stops builds (a canceled deployment's).
+    pub builds: Arc<dyn BuildStopper>,
     /// Idempotency keys and their stored answers.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Rate-limit buckets.

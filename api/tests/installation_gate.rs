@@ -56,6 +56,7 @@ impl Api {
             webhook_secret: SecretString::from("gate-test-webhook-secret"),
             github_users: None,
             queue: queue.clone(),
+            builds: Arc::new(whaleray_api::builds::MemoryBuilds::default()),
             idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
             rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),
             limits: whaleray_api::guards::rate_limit::Limits {

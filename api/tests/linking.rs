@@ -66,6 +66,7 @@ fn app(
         webhook_secret: SecretString::from("linking-test-webhook-secret"),
         github_users: github,
         queue: Arc::new(MemoryQueue::default()),
+        builds: Arc::new(whaleray_api::builds::MemoryBuilds::default()),
         idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
         rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),
         limits: whaleray_api::guards::rate_limit::Limits {

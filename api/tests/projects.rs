@@ -56,6 +56,7 @@ impl Api {
             webhook_secret: SecretString::from("projects-test-webhook-secret"),
             github_users: None,
             queue: Arc::new(MemoryQueue::default()),
+            builds: Arc::new(whaleray_api::builds::MemoryBuilds::default()),
             idempotency: Arc::new(MemoryIdempotency::default()),
             rate_limits: Arc::new(MemoryRateLimits::default()),
             limits: Limits { per_user: generous, per_installation: generous },

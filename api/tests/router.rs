@@ -12,12 +12,13 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::builds::MemoryBuilds;
 use whaleray_api::{AppState, router};
 use whaleray_shared::ports::{DeploymentStore, Installation};
 use whaleray_shared::testing::{
     MemoryAppInstallations, MemoryDeliveryLog, MemoryInstallations, MemoryQueue, MemoryStore,
 };
-use whaleray_shared::{DeploymentId, DeploymentStatus, InstallationId, UserId};
+use whaleray_shared::{DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId};
 
 const SECRET: &str = "a-test-secret-of-enough-length";
 
@@ -25,6 +26,7 @@ struct Api {
     app: Router,
     store: Arc<MemoryStore>,
     queue: Arc<MemoryQueue>,
+    builds: Arc<MemoryBuilds>,
     token: String,
 }
 
@@ -33,6 +35,7 @@ impl Api {
     fn new() -> Self {
         let store = Arc::new(MemoryStore::default());
         let queue = Arc::new(MemoryQueue::default());
+        let builds = Arc::new(MemoryBuilds::default());
         let installations = Arc::new(MemoryInstallations::default());
         installations.add(
             &UserId::parse("u-1").unwrap(),
@@ -50,6 +53,7 @@ impl Api {
             webhook_secret: SecretString::from("router-test-webhook-secret"),
             github_users: None,
             queue: queue.clone(),
+            builds: builds.clone(),
             idempotency: Arc::new(whaleray_shared::testing::MemoryIdempotency::default()),
             rate_limits: Arc::new(whaleray_shared::testing::MemoryRateLimits::default()),
             limits: whaleray_api::guards::rate_limit::Limits {
@@ -61,7 +65,7 @@ impl Api {
             allowed_origins: vec![],
         };
         let token = mint_dev_token(&SecretString::from(SECRET), "u-1", 600).unwrap();
-        Self { app: router(Arc::new(state)), store, queue, token }
+        Self { app: router(Arc::new(state)), store, queue, builds, token }
     }
 
     fn token_for(&self, sub: &str) -> String {
@@ -271,4 +275,126 @@ async fn a_job_that_cannot_be_queued_is_503_and_the_deployment_failed() {
     assert!(stored[0].reason.as_deref().is_some_and(|r| r.contains("could not be queued")));
     let reread = api.store.get(stored[0].id).await.unwrap().unwrap();
     assert_eq!(reread.status, DeploymentStatus::Failed);
+}
+
+impl Api {
+    /// A new deployment of `acme/web`, INSPECTING.
+    async fn created(&self) -> DeploymentId {
+        let (status, body, _) = self.post(r#"{"repository": "acme/web"}"#).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        DeploymentId::parse(body["deploymentId"].as_str().unwrap()).unwrap()
+    }
+
+    /// Moves `id` from INSPECTING to BUILDING with build `build_id`.
+    async fn building(&self, id: DeploymentId, build_id: &str) {
+        let change = StatusChange {
+            build_id: Some(build_id.to_owned()),
+            ..StatusChange::to(DeploymentStatus::Building)
+        };
+        self.store.transition(id, DeploymentStatus::Inspecting, change).await.unwrap();
+    }
+
+    async fn cancel_as(&self, id: &str, token: &str) -> (StatusCode, Value) {
+        let uri = format!("/deployments/{id}/cancel");
+        let (status, body, _) = self.send(self.request(Method::POST, &uri, token)).await;
+        (status, body)
+    }
+
+    async fn cancel(&self, id: DeploymentId) -> (StatusCode, Value) {
+        self.cancel_as(&id.to_string(), &self.token).await
+    }
+
+    async fn status_of(&self, id: DeploymentId) -> DeploymentStatus {
+        self.store.get(id).await.unwrap().unwrap().status
+    }
+}
+
+#[tokio::test]
+async fn cancel_of_an_inspecting_deployment_answers_it_canceled() {
+    let api = Api::new();
+    let id = api.created().await;
+    let (status, body) = api.cancel(id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "CANCELED");
+    assert_eq!(body["deploymentId"], id.to_string());
+    assert!(body["reason"].as_str().is_some_and(|r| r.contains("canceled")), "{body}");
+    assert_eq!(api.status_of(id).await, DeploymentStatus::Canceled);
+    assert!(api.builds.stopped().is_empty(), "no build to stop");
+}
+
+#[tokio::test]
+async fn cancel_of_a_building_deployment_stops_its_build_first() {
+    let api = Api::new();
+    let id = api.created().await;
+    api.building(id, "whaleray-build:7").await;
+    api.builds.run("whaleray-build:7");
+    let (status, body) = api.cancel(id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "CANCELED");
+    assert_eq!(api.builds.stopped(), ["whaleray-build:7"]);
+    assert_eq!(api.status_of(id).await, DeploymentStatus::Canceled);
+}
+
+#[tokio::test]
+async fn a_build_that_already_ended_keeps_its_outcome_and_the_cancel_is_409() {
+    let api = Api::new();
+    let id = api.created().await;
+    api.building(id, "whaleray-build:8").await;
+    api.builds.end("whaleray-build:8");
+    let (status, body) = api.cancel(id).await;
+    check_error((status, body.clone()), StatusCode::CONFLICT, "build_already_ended");
+    assert_eq!(body["status"], "BUILDING", "{body}");
+    assert_eq!(api.status_of(id).await, DeploymentStatus::Building, "nothing written");
+
+    // Once the outcome is recorded, a cancel says the deployment is final, with its status.
+    let change = StatusChange::to(DeploymentStatus::Succeeded);
+    api.store.transition(id, DeploymentStatus::Building, change).await.unwrap();
+    let (status, body) = api.cancel(id).await;
+    check_error((status, body.clone()), StatusCode::CONFLICT, "deployment_final");
+    assert_eq!(body["status"], "SUCCEEDED", "{body}");
+    assert!(api.builds.stopped().is_empty());
+}
+
+#[tokio::test]
+async fn a_final_deployment_is_not_canceled_and_a_failed_one_is() {
+    let api = Api::new();
+    for end in [DeploymentStatus::NotSupported, DeploymentStatus::Canceled] {
+        let id = api.created().await;
+        api.store
+            .transition(id, DeploymentStatus::Inspecting, StatusChange::to(end))
+            .await
+            .unwrap();
+        let (status, body) = api.cancel(id).await;
+        check_error((status, body.clone()), StatusCode::CONFLICT, "deployment_final");
+        assert_eq!(body["status"], end.as_str(), "{body}");
+        assert_eq!(api.status_of(id).await, end);
+    }
+    let failed = api.created().await;
+    let change = StatusChange::failed("GitHub could not find acme/web");
+    api.store.transition(failed, DeploymentStatus::Inspecting, change).await.unwrap();
+    let (status, body) = api.cancel(failed).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("CANCELED")), "{body}");
+}
+
+#[tokio::test]
+async fn cancel_of_someone_elses_or_an_unknown_deployment_is_404() {
+    let api = Api::new();
+    let id = api.created().await;
+    let stranger = api.token_for("u-2");
+    check_error(
+        api.cancel_as(&id.to_string(), &stranger).await,
+        StatusCode::NOT_FOUND,
+        "deployment_not_found",
+    );
+    assert_eq!(api.status_of(id).await, DeploymentStatus::Inspecting);
+    check_error(
+        api.cancel(DeploymentId::generate()).await,
+        StatusCode::NOT_FOUND,
+        "deployment_not_found",
+    );
+    check_error(
+        api.cancel_as("nope", &api.token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_deployment_id",
+    );
 }

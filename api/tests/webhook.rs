@@ -47,6 +47,7 @@ fn harness() -> Harness {
         webhook_secret: SecretString::from(SECRET),
         github_users: None,
         queue: Arc::new(MemoryQueue::default()),
+        builds: Arc::new(whaleray_api::builds::MemoryBuilds::default()),
         idempotency: idempotency.clone(),
         rate_limits: Arc::new(MemoryRateLimits::default()),
         limits: Limits { per_user: tight, per_installation: tight },

@@ -158,6 +158,12 @@ class BrokenPlansFail(unittest.TestCase):
             ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": table}, "grants on whaleray-projects"),
             ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:DeleteItem"], "Resource": f"{table}/index/repositoryKey-index"}, "Query only"),
             ("aws_iam_role_policy.worker", {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": table}, "only the API role"),
+    def test_codebuild_actions_beyond_each_roles_own(self):
+        project = "arn:aws:codebuild:us-east-1:123456789012:project/whaleray-build"
+        cases = [
+            ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["codebuild:StartBuild"], "Resource": project}, "CodeBuild actions"),
+            ("aws_iam_role_policy.codebuild", {"Effect": "Allow", "Action": ["codebuild:StopBuild"], "Resource": project}, "CodeBuild actions"),
+            ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["codebuild:StopBuild"], "Resource": "arn:aws:codebuild:us-east-1:123456789012:project/other"}, "not only the builds project"),
         ]
         for address, statement, expected in cases:
             with self.subTest(address=address, statement=statement):
@@ -173,6 +179,13 @@ class BrokenPlansFail(unittest.TestCase):
             ))
 
         self.assert_rejected(mutate, "queries indexes []")
+    def test_api_without_stop_build_cannot_cancel(self):
+        def mutate(doc):
+            set_policy(doc, "aws_iam_role_policy.api", lambda p: p.update(
+                Statement=[st for st in p["Statement"] if st.get("Sid") != "StopCanceledBuilds"]
+            ))
+
+        self.assert_rejected(mutate, "aws_iam_role_policy.api: CodeBuild actions [] != ['codebuild:StopBuild']")
 
     def test_codebuild_without_its_clone_token_read(self):
         def mutate(doc):

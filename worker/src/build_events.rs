@@ -9,7 +9,7 @@ use whaleray_shared::ports::DeploymentStore;
 use whaleray_shared::{BuildLogs, BuildState};
 
 use crate::outcome::{self, Recorded};
-use crate::ports::{BuildReport, build_id_of};
+use crate::ports::{BuildReport, ReleaseCredentials, build_id_of};
 
 /// The event's `detail-type`.
 pub const DETAIL_TYPE: &str = "CodeBuild Build State Change";
@@ -73,14 +73,16 @@ fn context_message(phase: &CodeBuildPhase) -> Option<String> {
     })
 }
 
-/// Handles one event: parse, then record. Unknown builds and settled deployments are
-/// acknowledged (`Ok`) and change nothing.
+/// Handles one event: parse, then record (which deletes an ended build's clone token from
+/// `credentials`). Unknown builds and settled deployments are acknowledged (`Ok`) and change
+/// no status.
 pub async fn handle(
     store: &dyn DeploymentStore,
+    credentials: &dyn ReleaseCredentials,
     event: Value,
 ) -> Result<Recorded, BuildEventError> {
     let report = parse(event)?;
-    let recorded = outcome::record(store, &report).await?;
+    let recorded = outcome::record(store, credentials, &report).await?;
     tracing::info!(build_id = %report.build_id, state = report.state.as_str(), ?recorded, "build state change");
     Ok(recorded)
 }

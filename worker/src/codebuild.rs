@@ -149,6 +149,23 @@ impl BuildLauncher for CodeBuildLauncher {
         }
         Ok(None)
     }
+
+    async fn stop(&self, build_id: &str) -> Result<(), BuildError> {
+        match self.client.stop_build().id(build_id).send().await {
+            Ok(_) => Ok(()),
+            // The API reference documents InvalidInputException (the build is no longer in
+            // progress: the id came from CodeBuild itself) and ResourceNotFoundException.
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_invalid_input_exception() || s.is_resource_not_found_exception()
+                }) =>
+            {
+                tracing::info!(%build_id, error = %e, "nothing to stop");
+                Ok(())
+            }
+            Err(e) => Err(aws_error("codebuild:StopBuild", e).into()),
+        }
+    }
 }
 
 /// The most ids one `BatchGetBuilds` call takes (API reference: 1 to 100).

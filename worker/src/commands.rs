@@ -18,6 +18,7 @@ use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry::{self, LogFormat};
 use whaleray_worker::codebuild::CodeBuildTracker;
 use whaleray_worker::config::OperatorConfig;
+use whaleray_worker::credentials::SsmTokenReleaser;
 use whaleray_worker::replay::{self, ReplayOptions, Replayer};
 use whaleray_worker::sweep::{self, SweepOptions};
 use whaleray_worker::{operator, wiring};
@@ -143,7 +144,12 @@ pub async fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         ..SweepOptions::default()
     };
     let tracker = CodeBuildTracker::new(aws_sdk_codebuild::Client::new(&setup.sdk));
-    let report = sweep::sweep(setup.store().as_ref(), &main_queue, &tracker, options).await;
+    let credentials = SsmTokenReleaser::new(
+        aws_sdk_ssm::Client::new(&setup.sdk),
+        setup.config.build_token_prefix.clone(),
+    );
+    let builds = sweep::Builds { tracker: &tracker, credentials: &credentials };
+    let report = sweep::sweep(setup.store().as_ref(), &main_queue, builds, options).await;
     operator::write_sweep(&mut std::io::stdout().lock(), &report)?;
     // A lone error is repeated with its cause chain; several are listed on standard output.
     let mut errors = report.errors.into_iter();

@@ -249,7 +249,8 @@ fn private_key_pem(env: &mut Env, pem: String) -> Option<PrivateKeySource> {
 }
 
 /// What the operator commands (`replay-dlq`, `sweep`, `queues`) need: no GitHub or CodeBuild
-/// settings, so an operator's shell needs only the table and the two queues.
+/// settings, so an operator's shell needs only the table and the two queues (and, where the
+/// stack names its own, the build tokens' SSM path, which the sweep deletes ended builds' from).
 #[derive(Debug, Clone)]
 pub struct OperatorConfig {
     /// The `deployments` table.
@@ -258,15 +259,18 @@ pub struct OperatorConfig {
     pub job_queue_url: String,
     /// The dead-letter queue.
     pub dead_letter_queue_url: String,
+    /// Where the builds' clone tokens live (`BUILD_TOKEN_PARAMETER_PREFIX`, optional).
+    pub build_token_prefix: ParameterPrefix,
 }
 
 impl OperatorConfig {
-    /// Reads the three settings, naming every missing one.
+    /// Reads the settings, naming every missing or invalid one.
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let config = Self {
             deployments_table: env.required("DEPLOYMENTS_TABLE"),
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
             dead_letter_queue_url: env.required_url("DEAD_LETTER_QUEUE_URL"),
+            build_token_prefix: build_token_prefix(&mut env),
         };
         env.finish()?;
         Ok(config)
@@ -456,5 +460,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.dead_letter_queue_url, "http://127.0.0.1:1/123/q-dlq");
+        assert_eq!(config.build_token_prefix, ParameterPrefix::local_default());
+        let err = OperatorConfig::from_env(Env::from_pairs([
+            ("DEPLOYMENTS_TABLE", "d"),
+            ("JOB_QUEUE_URL", "http://127.0.0.1:1/123/q"),
+            ("DEAD_LETTER_QUEUE_URL", "http://127.0.0.1:1/123/q-dlq"),
+            ("BUILD_TOKEN_PARAMETER_PREFIX", "/aws/x"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("BUILD_TOKEN_PARAMETER_PREFIX is invalid"), "{err}");
     }
 }

@@ -21,7 +21,7 @@ use whaleray_shared::aws::aws_error;
 use whaleray_shared::{DeploymentId, InstallationId, RepoFullName};
 
 use crate::github::GitHubError;
-pub use crate::ports::{BuildCredentials, BuildError, BuildToken, TokenMinter};
+pub use crate::ports::{BuildCredentials, BuildError, BuildToken, ReleaseCredentials, TokenMinter};
 
 /// The largest value a standard-tier parameter holds (4 KB).
 pub const MAX_STANDARD_VALUE_BYTES: usize = 4096;
@@ -79,6 +79,36 @@ impl std::fmt::Display for ParameterPrefix {
     }
 }
 
+/// Deletes build tokens from SSM Parameter Store: all the operator's sweep needs (no GitHub).
+#[derive(Debug, Clone)]
+pub struct SsmTokenReleaser {
+    ssm: Client,
+    prefix: ParameterPrefix,
+}
+
+impl SsmTokenReleaser {
+    /// Releases the tokens stored under `prefix`.
+    pub fn new(ssm: Client, prefix: ParameterPrefix) -> Self {
+        Self { ssm, prefix }
+    }
+}
+
+#[async_trait]
+impl ReleaseCredentials for SsmTokenReleaser {
+    /// `DeleteParameter`; `ParameterNotFound` (never stored, or already deleted) is success.
+    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
+        let name = self.prefix.name_for(deployment);
+        match self.ssm.delete_parameter().name(&name).send().await {
+            Ok(_) => {
+                tracing::info!(parameter = %name, "deleted the build's clone token");
+                Ok(())
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(()),
+            Err(e) => Err(aws_error("ssm:DeleteParameter", e).into()),
+        }
+    }
+}
+
 /// Build tokens in SSM Parameter Store, minted by `minter` (the GitHub App client).
 #[derive(Clone)]
 pub struct SsmBuildCredentials {
@@ -97,6 +127,13 @@ impl SsmBuildCredentials {
     /// Credentials stored under `prefix`, minted by `minter`.
     pub fn new(ssm: Client, minter: Arc<dyn TokenMinter>, prefix: ParameterPrefix) -> Self {
         Self { ssm, minter, prefix }
+    }
+}
+
+#[async_trait]
+impl ReleaseCredentials for SsmBuildCredentials {
+    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
+        SsmTokenReleaser::new(self.ssm.clone(), self.prefix.clone()).release(deployment).await
     }
 }
 
@@ -133,17 +170,76 @@ impl BuildCredentials for SsmBuildCredentials {
         tracing::info!(parameter = %name, expires_at = ?minted.expires_at, "stored the build's clone token");
         Ok(name)
     }
+}
 
+/// Build tokens in memory, for tests: SSM's rules where they matter to callers. An issue
+/// stores (overwriting) `/memory/build-tokens/<id>`; a release deletes it, and one already
+/// gone is no error (SSM's `ParameterNotFound`, which the adapter accepts); an injected
+/// outage fails releases as a retryable `ssm:DeleteParameter` error.
+#[derive(Debug, Default)]
+pub struct MemoryCredentials {
+    stored: std::sync::Mutex<std::collections::BTreeSet<DeploymentId>>,
+    releases: std::sync::atomic::AtomicUsize,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryCredentials {
+    /// Whether `deployment`'s token is stored.
+    pub fn holds(&self, deployment: DeploymentId) -> bool {
+        self.lock().contains(&deployment)
+    }
+
+    /// How many tokens are stored.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no token is stored.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// How many releases were asked for (failed ones included).
+    pub fn releases(&self) -> usize {
+        self.releases.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes every release fail (`true`) or work again (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<DeploymentId>> {
+        self.stored.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl ReleaseCredentials for MemoryCredentials {
     async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
-        let name = self.prefix.name_for(deployment);
-        match self.ssm.delete_parameter().name(&name).send().await {
-            Ok(_) => {
-                tracing::info!(parameter = %name, "deleted the build's clone token");
-                Ok(())
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(()),
-            Err(e) => Err(aws_error("ssm:DeleteParameter", e).into()),
+        self.releases.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(BuildError::Aws(whaleray_shared::error::AwsError {
+                operation: "ssm:DeleteParameter",
+                class: whaleray_shared::ErrorClass::Retryable,
+                source: "injected SSM outage".into(),
+            }));
         }
+        self.lock().remove(&deployment);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BuildCredentials for MemoryCredentials {
+    async fn issue(
+        &self,
+        deployment: DeploymentId,
+        _installation: InstallationId,
+        _repository: &RepoFullName,
+    ) -> Result<String, BuildError> {
+        self.lock().insert(deployment);
+        Ok(format!("/memory/build-tokens/{deployment}"))
     }
 }
 

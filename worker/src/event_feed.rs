@@ -8,6 +8,7 @@ use serde_json::Value;
 use whaleray_shared::ports::DeploymentStore;
 
 use crate::build_events;
+use crate::ports::ReleaseCredentials;
 
 /// How often the feed is read.
 pub const FEED_INTERVAL: Duration = Duration::from_millis(500);
@@ -15,26 +16,30 @@ pub const FEED_INTERVAL: Duration = Duration::from_millis(500);
 /// Reads `url` every [`FEED_INTERVAL`] until the task is dropped. Failures are logged and
 /// the next read goes on: events, like EventBridge's, are best effort, and the sweep's
 /// reconciliation records any build whose event was lost.
-pub async fn run(url: &str, store: &dyn DeploymentStore) {
+pub async fn run(url: &str, store: &dyn DeploymentStore, credentials: &dyn ReleaseCredentials) {
     let client = reqwest::Client::new();
     let mut interval = tokio::time::interval(FEED_INTERVAL);
     loop {
         interval.tick().await;
         match fetch(&client, url).await {
-            Ok(events) => deliver(store, events).await,
+            Ok(events) => deliver(store, credentials, events).await,
             Err(e) => tracing::warn!(error = %e, url, "could not read the build event feed"),
         }
     }
 }
 
 /// Hands each event to the Lambda's handler, in the order received.
-pub async fn deliver(store: &dyn DeploymentStore, events: Vec<Value>) {
+pub async fn deliver(
+    store: &dyn DeploymentStore,
+    credentials: &dyn ReleaseCredentials,
+    events: Vec<Value>,
+) {
     for event in events {
         if !build_events::is_build_state_change(&event) {
             tracing::warn!("skipping an event that is not a CodeBuild Build State Change");
             continue;
         }
-        if let Err(e) = build_events::handle(store, event).await {
+        if let Err(e) = build_events::handle(store, credentials, event).await {
             tracing::error!(error = %e, "a build state change could not be recorded");
         }
     }

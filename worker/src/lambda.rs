@@ -71,12 +71,18 @@ impl LambdaWorker {
             return serde_json::to_value(response).map_err(EventError::Malformed);
         }
         if build_events::is_build_state_change(&event) {
-            let recorded = build_events::handle(self.deps.store.as_ref(), event).await?;
+            let recorded = build_events::handle(
+                self.deps.store.as_ref(),
+                self.deps.credentials.as_ref(),
+                event,
+            )
+            .await?;
             return Ok(serde_json::json!({ "recorded": format!("{recorded:?}") }));
         }
         if event.get("whaleray").and_then(Value::as_str) == Some("sweep") {
-            let (store, tracker) = (self.deps.store.as_ref(), self.deps.tracker.as_ref());
-            let report = sweep(store, self.queue.as_ref(), tracker, self.sweep).await;
+            let builds = crate::sweep::Builds::of(&self.deps);
+            let report =
+                sweep(self.deps.store.as_ref(), self.queue.as_ref(), builds, self.sweep).await;
             return serde_json::to_value(report).map_err(EventError::Malformed);
         }
         Err(EventError::Unrecognised)

@@ -110,8 +110,10 @@ async fn poll(concurrency: Option<usize>) -> anyhow::Result<()> {
     let (config, sdk, deps) = worker().await?;
     // Local runs only: the fake CodeBuild's build events, instead of EventBridge's.
     let feed = config.build_events_url.clone().map(|url| {
-        let store = deps.store.clone();
-        tokio::spawn(async move { event_feed::run(&url, store.as_ref()).await })
+        let (store, credentials) = (deps.store.clone(), deps.credentials.clone());
+        tokio::spawn(
+            async move { event_feed::run(&url, store.as_ref(), credentials.as_ref()).await },
+        )
     });
     let poller = wiring::poller(&config, &sdk, deps, concurrency);
     tracing::info!(queue = %config.job_queue_url, grace = ?poller.grace, "whaleray-worker polling");

@@ -4,12 +4,19 @@
 //! The write is conditional on BUILDING, so a late, repeated or reordered report can never
 //! move a deployment backwards or change an outcome already recorded: whichever report of a
 //! finished build arrives first wins, and every later one is acknowledged and ignored.
+//!
+//! A finished build no longer needs its clone token: the deployment's SSM parameter is
+//! deleted ([`ReleaseCredentials::release`]) once the status is written, and again on any
+//! later report of that build finding the deployment settled (a delete that failed is retried
+//! by the next duplicate event or sweep; one already gone is no error). A failed delete never
+//! holds back the status: it is logged, and the token, an installation token, lapses on its
+//! own within the hour GitHub gives it.
 
-use whaleray_shared::error::StoreError;
+use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::ports::DeploymentStore;
-use whaleray_shared::{DeploymentStatus, StatusChange};
+use whaleray_shared::{DeploymentId, DeploymentStatus, StatusChange};
 
-use crate::ports::{BuildReport, build_id_of};
+use crate::ports::{BuildReport, ReleaseCredentials, build_id_of};
 
 /// What recording a build report did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +41,45 @@ pub enum Ignored {
     NotBuilding(DeploymentStatus),
 }
 
-/// Records `report` on its deployment if it ends the deployment's build.
+/// Records `report` on its deployment if it ends the deployment's build, then releases the
+/// build's clone token from `credentials` (see the module's documentation).
 #[tracing::instrument(skip_all, fields(build_id = %report.build_id, state = report.state.as_str()))]
 pub async fn record(
+    store: &dyn DeploymentStore,
+    credentials: &dyn ReleaseCredentials,
+    report: &BuildReport,
+) -> Result<Recorded, StoreError> {
+    let recorded = record_status(store, report).await?;
+    let ended = match recorded {
+        Recorded::Moved(_) => true,
+        // A finished build of this deployment, reported again: its token may still be there
+        // if the first release failed. A deployment not yet recorded BUILDING keeps its token
+        // (its worker may yet start the build under the same idempotency token).
+        Recorded::Ignored(Ignored::NotBuilding(status)) => {
+            status.is_final() || status == DeploymentStatus::Failed
+        }
+        Recorded::Ignored(_) => false,
+    };
+    if let (true, Some(id)) = (ended, report.deployment) {
+        release(credentials, id).await;
+    }
+    Ok(recorded)
+}
+
+/// Releases `deployment`'s clone token, logging a failure (never returned: the status a
+/// caller is writing does not wait on SSM).
+pub async fn release(credentials: &dyn ReleaseCredentials, deployment: DeploymentId) {
+    if let Err(e) = credentials.release(deployment).await {
+        tracing::warn!(
+            deployment_id = %deployment,
+            error = %Chain(&e),
+            "could not delete the build's clone token; a later report retries, and the token lapses within the hour"
+        );
+    }
+}
+
+/// The status half of [`record`].
+async fn record_status(
     store: &dyn DeploymentStore,
     report: &BuildReport,
 ) -> Result<Recorded, StoreError> {
@@ -73,6 +116,7 @@ pub async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::{BuildCredentials, MemoryCredentials};
     use whaleray_shared::testing::MemoryStore;
     use whaleray_shared::{
         BuildLogs, BuildState, Deployment, DeploymentId, InstallationId, RepoFullName, UserId,
@@ -104,10 +148,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_build_moves_the_deployment_with_phase_logs_and_reason() {
-        let store = MemoryStore::default();
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
         let d = building(&store, "p:1").await;
         let arn = "arn:aws:codebuild:us-east-1:1:build/p:1";
-        let recorded = record(&store, &report(Some(d.id), arn, BuildState::Failed)).await;
+        let recorded = record(&store, &tokens, &report(Some(d.id), arn, BuildState::Failed)).await;
         assert_eq!(recorded.unwrap(), Recorded::Moved(DeploymentStatus::BuildFailed));
         let stored = store.get(d.id).await.unwrap().unwrap();
         assert_eq!(stored.status, DeploymentStatus::BuildFailed);
@@ -122,11 +166,11 @@ mod tests {
 
     #[tokio::test]
     async fn late_repeated_and_foreign_reports_change_nothing() {
-        let store = MemoryStore::default();
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
         let d = building(&store, "p:1").await;
         let done = report(Some(d.id), "p:1", BuildState::Succeeded);
         assert_eq!(
-            record(&store, &done).await.unwrap(),
+            record(&store, &tokens, &done).await.unwrap(),
             Recorded::Moved(DeploymentStatus::Succeeded)
         );
         let cases = [
@@ -145,7 +189,7 @@ mod tests {
         ];
         for (report, why) in cases {
             assert_eq!(
-                record(&store, &report).await.unwrap(),
+                record(&store, &tokens, &report).await.unwrap(),
                 Recorded::Ignored(why),
                 "{report:?}"
             );
@@ -156,17 +200,85 @@ mod tests {
 
     #[tokio::test]
     async fn an_in_progress_report_before_the_end_leaves_it_building() {
-        let store = MemoryStore::default();
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
         let d = building(&store, "p:1").await;
         let running = report(Some(d.id), "p:1", BuildState::InProgress);
         assert_eq!(
-            record(&store, &running).await.unwrap(),
+            record(&store, &tokens, &running).await.unwrap(),
             Recorded::Ignored(Ignored::StillRunning)
         );
         let stopped = report(Some(d.id), "p:1", BuildState::Stopped);
         assert_eq!(
-            record(&store, &stopped).await.unwrap(),
+            record(&store, &tokens, &stopped).await.unwrap(),
             Recorded::Moved(DeploymentStatus::Canceled)
         );
+    }
+
+    /// Stores a token for `d`, as the worker did before StartBuild.
+    async fn issued(tokens: &MemoryCredentials, d: &Deployment) {
+        tokens.issue(d.id, d.installation_id, &d.repository).await.unwrap();
+        assert!(tokens.holds(d.id));
+    }
+
+    #[tokio::test]
+    async fn a_finished_build_deletes_its_token_and_a_repeated_report_deletes_harmlessly() {
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
+        let d = building(&store, "p:1").await;
+        issued(&tokens, &d).await;
+        let done = report(Some(d.id), "p:1", BuildState::Succeeded);
+        assert_eq!(
+            record(&store, &tokens, &done).await.unwrap(),
+            Recorded::Moved(DeploymentStatus::Succeeded)
+        );
+        assert!(!tokens.holds(d.id), "the ended build's token is deleted");
+        assert_eq!(
+            record(&store, &tokens, &done).await.unwrap(),
+            Recorded::Ignored(Ignored::NotBuilding(DeploymentStatus::Succeeded))
+        );
+        assert_eq!(tokens.releases(), 2, "the duplicate released again, without error");
+    }
+
+    #[tokio::test]
+    async fn a_failed_delete_does_not_hold_back_the_status_and_a_later_report_retries_it() {
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
+        let d = building(&store, "p:1").await;
+        issued(&tokens, &d).await;
+        tokens.set_failing(true);
+        let failed = report(Some(d.id), "p:1", BuildState::Failed);
+        assert_eq!(
+            record(&store, &tokens, &failed).await.unwrap(),
+            Recorded::Moved(DeploymentStatus::BuildFailed)
+        );
+        assert_eq!(store.get(d.id).await.unwrap().unwrap().status, DeploymentStatus::BuildFailed);
+        assert!(tokens.holds(d.id), "the outage kept it");
+        tokens.set_failing(false);
+        record(&store, &tokens, &failed).await.unwrap();
+        assert!(!tokens.holds(d.id), "the repeated report deleted it");
+    }
+
+    #[tokio::test]
+    async fn running_foreign_and_not_yet_recorded_builds_keep_the_token() {
+        let (store, tokens) = (MemoryStore::default(), MemoryCredentials::default());
+        let d = building(&store, "p:1").await;
+        issued(&tokens, &d).await;
+        let mut inspecting = Deployment::new(
+            UserId::parse("u").unwrap(),
+            RepoFullName::parse("a/c").unwrap(),
+            None,
+            InstallationId::new(1).unwrap(),
+        );
+        inspecting.id = DeploymentId::generate();
+        store.create(&inspecting).await.unwrap();
+        issued(&tokens, &inspecting).await;
+        for report in [
+            report(Some(d.id), "p:1", BuildState::InProgress),
+            report(Some(d.id), "p:2", BuildState::Failed),
+            // Its worker has not yet recorded BUILDING: it may still need the token.
+            report(Some(inspecting.id), "p:9", BuildState::Succeeded),
+        ] {
+            record(&store, &tokens, &report).await.unwrap();
+        }
+        assert!(tokens.holds(d.id) && tokens.holds(inspecting.id));
+        assert_eq!(tokens.releases(), 0);
     }
 }

@@ -143,11 +143,21 @@ pub trait TokenMinter: Send + Sync {
     ) -> Result<BuildToken, GitHubError>;
 }
 
-/// The per-build clone credential: a token minted right before StartBuild, kept where only
-/// the build can read it under a name derived from the deployment, and removed when the
-/// build ends.
+/// Removes a build's clone credential: the half of [`BuildCredentials`] that needs no GitHub,
+/// so the operator's sweep can release credentials without App keys.
 #[async_trait]
-pub trait BuildCredentials: Send + Sync {
+pub trait ReleaseCredentials: Send + Sync {
+    /// Removes the deployment's credential; a credential already gone is no error, so a second
+    /// release (a duplicate event, the sweep after an event) is harmless. Called when the
+    /// build ends, and when a deployment that may hold one settles without a build.
+    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError>;
+}
+
+/// The per-build clone credential: a token minted right before StartBuild, kept where only
+/// the build can read it under a name derived from the deployment, and removed
+/// ([`ReleaseCredentials::release`]) when the build ends.
+#[async_trait]
+pub trait BuildCredentials: ReleaseCredentials {
     /// Mints a token for `repository` and stores it (replacing an earlier attempt's) under the
     /// deployment's parameter name, which it returns.
     async fn issue(
@@ -156,10 +166,6 @@ pub trait BuildCredentials: Send + Sync {
         installation: InstallationId,
         repository: &RepoFullName,
     ) -> Result<String, BuildError>;
-
-    /// Removes the deployment's credential; a credential already gone is no error. Called
-    /// when the build ends (and by the sweep for deployments already final).
-    async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError>;
 }
 
 /// Starts builds.
@@ -176,6 +182,10 @@ pub trait BuildLauncher: Send + Sync {
         deployment: DeploymentId,
         since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError>;
+
+    /// Stops build `build_id` (a deployment canceled while its build was being started). A
+    /// build that already ended, or that CodeBuild does not know, is no error: nothing runs.
+    async fn stop(&self, build_id: &str) -> Result<(), BuildError>;
 }
 
 /// The most messages one SQS receive returns.

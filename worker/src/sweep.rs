@@ -11,7 +11,13 @@
 //! answers matched by id, never by order), and a finished build moves it to its outcome
 //! through the same conditional write the events use ([`crate::outcome::record`]). A build
 //! CodeBuild has no record of (`buildsNotFound`) ends the deployment BUILD_FAILED, since
-//! nothing would ever report on it.
+//! nothing would ever report on it. Either way the build's clone token is deleted
+//! ([`crate::outcome::release`]): a failed delete is logged and does not hold back the status.
+//!
+//! Leftover tokens are not listed by path: each reconciled or reported end deletes its own and a
+//! repeated event of that build tries again, and a token whose delete failed for good is an
+//! installation token GitHub expires within the hour, so what is left is a dead value under the
+//! deployment's name, not a usable credential (and at most one per deployment).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,7 +28,7 @@ use whaleray_shared::ports::{DeploymentStore, JobQueue};
 use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, StatusChange};
 
 use crate::outcome::{self, Ignored, Recorded};
-use crate::ports::{BuildError, BuildTracker, build_id_of};
+use crate::ports::{BuildError, BuildTracker, ReleaseCredentials, build_id_of};
 
 /// How long a deployment stays BUILDING before the sweep asks CodeBuild about its build:
 /// EventBridge delivers state changes within seconds when it delivers them at all, so a
@@ -51,6 +57,22 @@ impl Default for SweepOptions {
             limit: 500,
             building_older_than: DEFAULT_RECONCILE_AFTER,
         }
+    }
+}
+
+/// What the reconciliation reads and releases.
+#[derive(Clone, Copy)]
+pub struct Builds<'a> {
+    /// CodeBuild: the state of the builds.
+    pub tracker: &'a dyn BuildTracker,
+    /// Where the builds' clone tokens are deleted.
+    pub credentials: &'a dyn ReleaseCredentials,
+}
+
+impl<'a> Builds<'a> {
+    /// The worker's own tracker and credentials.
+    pub fn of(deps: &'a crate::deps::Deps) -> Self {
+        Self { tracker: deps.tracker.as_ref(), credentials: deps.credentials.as_ref() }
     }
 }
 
@@ -116,17 +138,18 @@ fn chains<S: serde::Serializer>(errors: &[SweepError], serializer: S) -> Result<
     serializer.collect_seq(errors.iter().map(|e| Chain(e).to_string()))
 }
 
-/// Runs one sweep: stalled INSPECTING deployments, then BUILDING ones (reconciliation).
+/// Runs one sweep: stalled INSPECTING deployments, then BUILDING ones (reconciliation, which
+/// deletes the clone token of each build it finds ended from `credentials`).
 pub async fn sweep(
     store: &dyn DeploymentStore,
     queue: &dyn JobQueue,
-    tracker: &dyn BuildTracker,
+    builds: Builds<'_>,
     options: SweepOptions,
 ) -> SweepReport {
     let mut report = SweepReport::default();
     // A table that cannot even be listed fails the reconciliation's listing the same way.
     if sweep_stalled(store, queue, options, &mut report).await {
-        reconcile(store, tracker, options, &mut report).await;
+        reconcile(store, builds, options, &mut report).await;
     }
     tracing::info!(
         requeued = report.requeued.len(),
@@ -182,7 +205,7 @@ async fn sweep_stalled(
 /// those that ended.
 async fn reconcile(
     store: &dyn DeploymentStore,
-    tracker: &dyn BuildTracker,
+    Builds { tracker, credentials }: Builds<'_>,
     options: SweepOptions,
     report: &mut SweepReport,
 ) {
@@ -210,7 +233,7 @@ async fn reconcile(
         let Some(owner) = owners.get(build_id_of(&build.build_id)) else { continue };
         let (id, name) = (owner.id, owner.id.to_string());
         build.deployment = Some(id);
-        match outcome::record(store, &build).await {
+        match outcome::record(store, credentials, &build).await {
             Ok(Recorded::Moved(status)) => report.reconciled.push(format!("{name}: {status}")),
             Ok(Recorded::Ignored(Ignored::StillRunning)) => report.still_building.push(name),
             Ok(Recorded::Ignored(_)) => report.skipped.push(name),
@@ -225,7 +248,10 @@ async fn reconcile(
             ..StatusChange::to(DeploymentStatus::BuildFailed)
         };
         match store.transition(id, DeploymentStatus::Building, change).await {
-            Ok(_) => report.reconciled.push(format!("{name}: BUILD_FAILED")),
+            Ok(_) => {
+                outcome::release(credentials, id).await;
+                report.reconciled.push(format!("{name}: BUILD_FAILED"));
+            }
             Err(StoreError::Conflict { .. }) => report.skipped.push(name),
             Err(source) => push_error(report, SweepError::Store { id, source }),
         }
@@ -266,7 +292,15 @@ async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::{BuildCredentials, MemoryCredentials};
     use crate::ports::NoBuildRecords;
+
+    /// A sweep's builds where CodeBuild knows none and no token is stored.
+    fn no_builds() -> Builds<'static> {
+        static TOKENS: std::sync::LazyLock<MemoryCredentials> =
+            std::sync::LazyLock::new(MemoryCredentials::default);
+        Builds { tracker: &NoBuildRecords, credentials: &*TOKENS }
+    }
     use whaleray_shared::testing::{MemoryQueue, MemoryStore};
     use whaleray_shared::{InstallationId, RepoFullName, UserId};
 
@@ -291,7 +325,7 @@ mod tests {
         let give_up = inspecting(&store, 120, 2).await;
         let fresh = inspecting(&store, 1, 0).await;
 
-        let report = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
+        let report = sweep(&store, &queue, no_builds(), SweepOptions::default()).await;
 
         assert_eq!(report.requeued, [requeue.id.to_string()]);
         assert_eq!(report.failed, [give_up.id.to_string()]);
@@ -306,7 +340,7 @@ mod tests {
         assert_eq!((untouched.status, untouched.requeues), (DeploymentStatus::Inspecting, 0));
         assert_eq!(store.get(requeue.id).await.unwrap().unwrap().requeues, 1);
 
-        let again = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
+        let again = sweep(&store, &queue, no_builds(), SweepOptions::default()).await;
         assert!(again.requeued.is_empty(), "a just re-queued deployment is not stalled: {again:?}");
     }
 
@@ -316,7 +350,7 @@ mod tests {
         let stalled = inspecting(&store, 120, 0).await;
         queue.set_failing(true);
 
-        let report = sweep(&store, &queue, &NoBuildRecords, SweepOptions::default()).await;
+        let report = sweep(&store, &queue, no_builds(), SweepOptions::default()).await;
 
         assert!(report.requeued.is_empty(), "{report:?}");
         let [SweepError::Requeue { id, source }] = report.errors.as_slice() else {
@@ -392,7 +426,13 @@ mod tests {
             ended("p:5", BuildState::Succeeded),
         ]);
 
-        let report = sweep(&store, &queue, &tracker, SweepOptions::default()).await;
+        let tokens = MemoryCredentials::default();
+        let ids = [ok.id, failed.id, running.id, lost.id, fresh.id];
+        for d in [&ok, &failed, &running, &lost, &fresh] {
+            tokens.issue(d.id, d.installation_id, &d.repository).await.unwrap();
+        }
+        let builds = Builds { tracker: &tracker, credentials: &tokens };
+        let report = sweep(&store, &queue, builds, SweepOptions::default()).await;
 
         assert!(report.errors.is_empty(), "{report:?}");
         let status = |d: &Deployment| {
@@ -411,5 +451,28 @@ mod tests {
         assert!(lost.reason.unwrap().contains("no record of build p:4"));
         assert_eq!(status(&fresh).await.status, DeploymentStatus::Building, "under the threshold");
         assert_eq!(report.reconciled.len(), 3, "{report:?}");
+        // The ended builds' tokens are gone; the running and the fresh ones keep theirs.
+        let held: Vec<bool> = ids.iter().map(|id| tokens.holds(*id)).collect();
+        assert_eq!(held, [false, false, true, false, true]);
+        // A second sweep finds nothing more to end, and releasing again would be harmless.
+        let again = sweep(&store, &queue, builds, SweepOptions::default()).await;
+        assert!(again.reconciled.is_empty() && again.errors.is_empty(), "{again:?}");
+        tokens.release(ok.id).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_token_delete_does_not_hold_back_reconciliation() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let ok = building(&store, 60, "p:1").await;
+        let tokens = MemoryCredentials::default();
+        tokens.issue(ok.id, ok.installation_id, &ok.repository).await.unwrap();
+        tokens.set_failing(true);
+        let tracker = Known(vec![ended("p:1", BuildState::Succeeded)]);
+        let builds = Builds { tracker: &tracker, credentials: &tokens };
+        let report = sweep(&store, &queue, builds, SweepOptions::default()).await;
+        assert_eq!(report.reconciled, [format!("{}: SUCCEEDED", ok.id)], "{report:?}");
+        assert!(report.errors.is_empty(), "{report:?}");
+        assert_eq!(store.get(ok.id).await.unwrap().unwrap().status, DeploymentStatus::Succeeded);
+        assert_eq!((tokens.releases(), tokens.holds(ok.id)), (1, true));
     }
 }

@@ -116,6 +116,41 @@ async fn a_duplicates_last_delivery_never_fails_a_deployment_another_worker_is_b
 }
 
 #[tokio::test]
+async fn a_build_refused_for_good_after_its_token_was_stored_releases_the_token() {
+    let w = world(0, false).await;
+    w.builds.refuse.store(true, Ordering::SeqCst);
+    let outcome = inspect(&w.deps, &w.job, 1).await.unwrap();
+    let Outcome::Failed { reason } = outcome else { panic!("{outcome:?}") };
+    assert!(reason.contains("the build could not be started"), "{reason}");
+    assert_eq!(*w.credentials.issued.lock().unwrap(), vec![w.job.deployment_id]);
+    assert_eq!(*w.credentials.released.lock().unwrap(), vec![w.job.deployment_id]);
+}
+
+#[tokio::test]
+async fn a_deployment_failed_before_any_build_step_releases_nothing() {
+    let w = world(0, true).await;
+    let outcome = inspect(&w.deps, &w.job, 1).await.unwrap();
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    assert!(w.credentials.released.lock().unwrap().is_empty(), "no token was ever stored");
+}
+
+#[tokio::test]
+async fn a_canceled_deployment_that_held_a_claim_releases_its_token_when_its_job_meets_it() {
+    let w = world(0, false).await;
+    let lapsed = Utc::now() - chrono::Duration::minutes(1);
+    w.store
+        .claim_build(w.job.deployment_id, "dead-worker", lapsed, &pinned_inputs())
+        .await
+        .unwrap();
+    let canceled = whaleray_shared::StatusChange::to(DeploymentStatus::Canceled);
+    w.store.transition(w.job.deployment_id, DeploymentStatus::Inspecting, canceled).await.unwrap();
+    let outcome = inspect(&w.deps, &w.job, 2).await.unwrap();
+    assert_eq!(outcome, Outcome::AlreadySettled { status: DeploymentStatus::Canceled });
+    assert_eq!(*w.credentials.released.lock().unwrap(), vec![w.job.deployment_id]);
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn a_message_for_a_missing_deployment_is_dropped() {
     let w = world(0, false).await;
     let mut job = w.job.clone();

@@ -150,3 +150,37 @@ pub async fn list(
         next_cursor: page.next.as_ref().map(encode_cursor),
     }))
 }
+
+/// `POST /deployments/{id}/cancel`: 200 with the deployment, now CANCELED.
+#[utoipa::path(
+    post,
+    path = "/deployments/{id}/cancel",
+    tag = "deployments",
+    summary = "Cancel a deployment",
+    description = "INSPECTING (or FAILED) becomes CANCELED at once; BUILDING has its CodeBuild build stopped, then becomes CANCELED. A final deployment, or one whose build already ended, is left as it is (409, with its `status`).",
+    params(("id" = String, Path, description = "The deployment id (a ULID)"), IdempotencyHeader),
+    responses(
+        CommonErrors,
+        GuardErrors,
+        (status = 200, description = "The deployment, now CANCELED", body = DeploymentBody),
+        (status = 400, description = "`invalid_deployment_id`, `invalid_idempotency_key`", body = ErrorSchema),
+        (status = 404, description = "`deployment_not_found`: unknown, or someone else's", body = ErrorSchema),
+        (status = 409, description = "`deployment_final`: already NOT_SUPPORTED, SUCCEEDED, BUILD_FAILED or CANCELED; `build_already_ended`: the build completed before it could be stopped, and its outcome is being recorded (`status` is the deployment's current status); `request_in_progress`: a request with this Idempotency-Key is still running", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait (`request_in_progress` only)"))),
+        (status = 503, description = "`service_unavailable`: the deployment store or CodeBuild is unavailable; nothing was changed, or the build is already stopping and its STOPPED state ends the deployment CANCELED", body = ErrorSchema,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeploymentBody>, ApiError> {
+    let id = DeploymentId::parse(&id)
+        .map_err(|e| ApiError::bad_request("invalid_deployment_id", e.to_string()))?;
+    let canceled =
+        crate::cancel::cancel_deployment(state.store.as_ref(), state.builds.as_ref(), &caller, id)
+            .await?;
+    Ok(Json(canceled.into()))
+}

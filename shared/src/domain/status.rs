@@ -22,7 +22,7 @@ pub enum DeploymentStatus {
     /// The build ended without success: a phase failed, it timed out, or CodeBuild itself
     /// faulted. The record names the phase, the reason and the build's logs.
     BuildFailed,
-    /// The owner canceled it (while INSPECTING, or BUILDING with the build stopped).
+    /// The owner canceled it (while INSPECTING or FAILED, or BUILDING with the build stopped).
     Canceled,
 }
 
@@ -52,15 +52,16 @@ impl DeploymentStatus {
     }
 
     /// The state machine: INSPECTING → BUILDING | NOT_SUPPORTED | FAILED | CANCELED,
-    /// BUILDING → SUCCEEDED | BUILD_FAILED | CANCELED, and FAILED → INSPECTING when an
-    /// operator replays the job. NOT_SUPPORTED, SUCCEEDED, BUILD_FAILED and CANCELED never move.
+    /// BUILDING → SUCCEEDED | BUILD_FAILED | CANCELED, FAILED → INSPECTING when an operator
+    /// replays the job, and FAILED → CANCELED when its owner cancels it (a replay then drops
+    /// it). NOT_SUPPORTED, SUCCEEDED, BUILD_FAILED and CANCELED never move.
     pub fn can_transition_to(self, to: Self) -> bool {
         use DeploymentStatus::*;
         matches!(
             (self, to),
             (Inspecting, Building | NotSupported | Failed | Canceled)
                 | (Building, Succeeded | BuildFailed | Canceled)
-                | (Failed, Inspecting)
+                | (Failed, Inspecting | Canceled)
         )
     }
 
@@ -113,6 +114,7 @@ mod tests {
             (Building, BuildFailed),
             (Building, Canceled),
             (Failed, Inspecting),
+            (Failed, Canceled),
         ];
         for from in DeploymentStatus::ALL {
             for to in DeploymentStatus::ALL {

@@ -219,6 +219,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), &stack.queue_url)),
+        builds: Arc::new(whaleray_api::builds::CodeBuildStopper::new(emulator.codebuild.clone())),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),
             &stack.api_state_table,

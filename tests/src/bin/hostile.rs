@@ -27,7 +27,7 @@ use whaleray_tests::github::{FakeGitHub, FakeOptions};
 use whaleray_tests::hostile::Class;
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
-use whaleray_worker::credentials::BuildCredentials;
+use whaleray_worker::credentials::{BuildCredentials, ReleaseCredentials};
 use whaleray_worker::github::{Credentials, GitHubClient};
 
 const TOKEN: &str = "hostile-bench-token";
@@ -222,7 +222,10 @@ impl BuildCredentials for Tokens {
     ) -> Result<String, BuildError> {
         Ok(format!("/whaleray/hostile/build-tokens/{deployment}"))
     }
+}
 
+#[async_trait]
+impl ReleaseCredentials for Tokens {
     async fn release(&self, _: DeploymentId) -> Result<(), BuildError> {
         Ok(())
     }
@@ -244,5 +247,9 @@ impl BuildLauncher for Builds {
         _: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError> {
         Ok(None)
+    }
+
+    async fn stop(&self, _: &str) -> Result<(), BuildError> {
+        Ok(())
     }
 }

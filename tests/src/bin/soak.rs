@@ -43,7 +43,7 @@ use whaleray_worker::github::{
     AppCredentials, Credentials, GitHubClient, GitHubError, RepoReader, TreeEntry,
 };
 use whaleray_worker::poll::Poller;
-use whaleray_worker::sweep::{SweepOptions, sweep};
+use whaleray_worker::sweep::{Builds, SweepOptions, sweep};
 
 /// Soak run of the whole pipeline against the local emulator.
 #[derive(Parser)]
@@ -266,6 +266,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: queue.clone(),
+        builds: Arc::new(whaleray_api::builds::CodeBuildStopper::new(codebuild_client.clone())),
         idempotency: Arc::new(DynamoIdempotency::new(
             emulator.dynamo.clone(),
             &stack.api_state_table,
@@ -317,7 +318,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     // The EventBridge rule's part: state-change events to the worker's handler.
     let feed = {
         let (url, store) = (format!("{}{EVENT_FEED_PATH}", codebuild.url), store.clone());
-        tokio::spawn(async move { whaleray_worker::event_feed::run(&url, store.as_ref()).await })
+        let credentials = deps.credentials.clone();
+        tokio::spawn(async move {
+            whaleray_worker::event_feed::run(&url, store.as_ref(), credentials.as_ref()).await
+        })
     };
 
     // Workers first, so the queue stays shallow while deployments arrive.
@@ -415,7 +419,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let sweep_options =
         SweepOptions { building_older_than: Duration::ZERO, ..SweepOptions::default() };
     let reconciliation =
-        sweep(store.as_ref(), queue.as_ref(), deps.tracker.as_ref(), sweep_options).await;
+        sweep(store.as_ref(), queue.as_ref(), Builds::of(&deps), sweep_options).await;
     let mut statuses = Vec::with_capacity(posted.len());
     for id in &posted {
         statuses.push(store.get(*id).await?.context("a posted deployment is missing")?);

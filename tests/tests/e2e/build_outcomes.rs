@@ -1,6 +1,7 @@
 //! Builds to their end: the fake CodeBuild's state-change events (repeated, reordered, or all
 //! lost) reach the worker's event handler, and the sweep's reconciliation records what the
-//! events did not.
+//! events did not. Either way the build's clone token (an SSM parameter in the emulator) is
+//! deleted when its end is recorded.
 
 use std::time::Duration;
 
@@ -32,6 +33,24 @@ async fn deploy_pass_and_fail(app: &TestApp) -> (String, String) {
     .await;
     worker.stop().await;
     (passes, breaks)
+}
+
+/// Whether the emulator's SSM still holds `deployment`'s clone token.
+async fn token_stored(app: &TestApp, deployment: &str) -> bool {
+    let name = format!("{}/{deployment}", app.stack.token_prefix);
+    match app.emulator.ssm.get_parameter().name(&name).with_decryption(true).send().await {
+        Ok(found) => found.parameter.is_some(),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => false,
+        Err(e) => panic!("ssm:GetParameter {name}: {e:?}"),
+    }
+}
+
+/// A second release of an ended build's token (SSM answers `ParameterNotFound`) is no error.
+async fn release_again(app: &TestApp, deployment: &str) {
+    let id = deployment.parse().unwrap();
+    whaleray_worker::credentials::ReleaseCredentials::release(app.deps.credentials.as_ref(), id)
+        .await
+        .unwrap();
 }
 
 fn assert_failed_in_build(body: &serde_json::Value) {
@@ -71,6 +90,12 @@ async fn repeated_and_reordered_events_end_each_deployment_once_with_its_outcome
     assert_eq!(ok["reason"], serde_json::Value::Null);
     assert_failed_in_build(&app.deployment(&breaks).await);
     assert_eq!(app.builds().await.len(), 2, "one build per deployment");
+    // The event path deleted both tokens (right after writing the status).
+    eventually(|| async {
+        !token_stored(&app, &passes).await && !token_stored(&app, &breaks).await
+    })
+    .await;
+    release_again(&app, &passes).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,11 +115,14 @@ async fn with_every_event_lost_the_sweep_still_ends_every_build() {
     .await;
     assert_eq!(app.deployment(&passes).await["status"], "BUILDING", "no event reached it");
     assert!(app.codebuild.dropped_events() > 0);
+    assert!(token_stored(&app, &passes).await && token_stored(&app, &breaks).await);
 
     let options = SweepOptions { building_older_than: Duration::ZERO, ..SweepOptions::default() };
     let queue =
         whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url);
-    let report = sweep(app.store.as_ref(), &queue, app.deps.tracker.as_ref(), options).await;
+    let report =
+        sweep(app.store.as_ref(), &queue, whaleray_worker::sweep::Builds::of(&app.deps), options)
+            .await;
     feed.abort();
 
     assert!(report.errors.is_empty(), "{report:?}");
@@ -103,7 +131,12 @@ async fn with_every_event_lost_the_sweep_still_ends_every_build() {
     assert_failed_in_build(&app.deployment(&breaks).await);
     let still = app.store.list_building(chrono::Utc::now(), 100).await.unwrap();
     assert!(still.is_empty(), "left BUILDING: {still:?}");
+    // The reconciliation deleted both tokens before it returned.
+    assert!(!token_stored(&app, &passes).await && !token_stored(&app, &breaks).await);
+    release_again(&app, &breaks).await;
 
-    let again = sweep(app.store.as_ref(), &queue, app.deps.tracker.as_ref(), options).await;
+    let again =
+        sweep(app.store.as_ref(), &queue, whaleray_worker::sweep::Builds::of(&app.deps), options)
+            .await;
     assert!(again.reconciled.is_empty() && again.errors.is_empty(), "{again:?}");
 }

@@ -192,7 +192,9 @@ async fn the_sweep_requeues_a_deployment_whose_job_was_lost() {
     let options = SweepOptions { older_than: Duration::ZERO, ..SweepOptions::default() };
     let jobs =
         whaleray_shared::sqs::SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url);
-    let report = sweep(app.store.as_ref(), &jobs, app.deps.tracker.as_ref(), options).await;
+    let report =
+        sweep(app.store.as_ref(), &jobs, whaleray_worker::sweep::Builds::of(&app.deps), options)
+            .await;
     assert_eq!(report.requeued, std::slice::from_ref(&id), "{report:?}");
     let (body, _) = app.run_worker_until_settled(&id).await;
     assert_eq!(body["status"], "BUILDING", "{body}");

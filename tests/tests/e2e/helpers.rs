@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tower::ServiceExt;
 use whaleray_api::auth::{Authenticator, mint_dev_token};
+use whaleray_api::builds::CodeBuildStopper;
 use whaleray_api::github::oauth::{GitHubUsers, OAuthClient};
 use whaleray_api::guards::rate_limit::Limits;
 use whaleray_api::{AppState, router};
@@ -169,6 +170,7 @@ impl TestApp {
                 .unwrap(),
             )),
             queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), queue_url)),
+            builds: Arc::new(CodeBuildStopper::new(codebuild_client.clone())),
             idempotency: Arc::new(DynamoIdempotency::new(
                 emulator.dynamo.clone(),
                 &stack.api_state_table,
@@ -351,8 +353,10 @@ impl TestApp {
     /// `whaleray-worker poll` does with `BUILD_EVENTS_URL`, until the returned task is aborted.
     pub fn start_event_feed(&self) -> tokio::task::JoinHandle<()> {
         let url = format!("{}{EVENT_FEED_PATH}", self.codebuild.url);
-        let store = self.deps.store.clone();
-        tokio::spawn(async move { whaleray_worker::event_feed::run(&url, store.as_ref()).await })
+        let (store, credentials) = (self.deps.store.clone(), self.deps.credentials.clone());
+        tokio::spawn(async move {
+            whaleray_worker::event_feed::run(&url, store.as_ref(), credentials.as_ref()).await
+        })
     }
 
     /// Every build id CodeBuild knows for this stack's project, oldest first.

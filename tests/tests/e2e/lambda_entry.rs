@@ -55,6 +55,7 @@ fn lambda_router(app: &TestApp) -> axum::Router {
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),
+        builds: Arc::new(whaleray_api::builds::CodeBuildStopper::new(app.codebuild_client.clone())),
         idempotency: Arc::new(DynamoIdempotency::new(
             app.emulator.dynamo.clone(),
             &app.stack.api_state_table,

@@ -8,6 +8,7 @@ mod api_flow;
 mod api_guards;
 mod build_faults;
 mod build_outcomes;
+mod cancel_flow;
 mod dlq_flow;
 mod github_app;
 mod helpers;

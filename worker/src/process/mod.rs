@@ -146,10 +146,39 @@ pub async fn inspect(
             return Ok(Outcome::Missing);
         }
     };
+    if deployment.status == DeploymentStatus::Canceled && deployment.plan.is_some() {
+        // Canceled after a build claim pinned its inputs: the claim holder may have started a
+        // build and died before recording it. It must not run on.
+        stop_unrecorded_build(deps, &deployment).await?;
+    }
     if deployment.status != DeploymentStatus::Inspecting {
+        // Canceled or failed after an earlier attempt stored a clone token: no build of ours
+        // will use it (a build that did start reports its end, which releases it too).
+        if matches!(deployment.status, DeploymentStatus::Canceled | DeploymentStatus::Failed)
+            && may_hold_token(&deployment, None)
+        {
+            crate::outcome::release(deps.credentials.as_ref(), id).await;
+        }
         return Ok(Outcome::AlreadySettled { status: deployment.status });
     }
-    match run(deps, &deployment).await {
+    settle(deps, &deployment, receive_count).await
+}
+
+/// Whether `deployment` may hold a clone token: a claim pinned its inputs (an earlier attempt
+/// reached the build step), or `error` is this attempt's failure at that step.
+fn may_hold_token(deployment: &Deployment, error: Option<&JobError>) -> bool {
+    deployment.plan.is_some() || matches!(error, Some(JobError::Build(_)))
+}
+
+/// Runs the attempt and settles what it ended with (FAILED for a permanent failure or the
+/// last attempt's); a build-step failure releases the clone token it may have stored.
+async fn settle(
+    deps: &Deps,
+    deployment: &Deployment,
+    receive_count: u32,
+) -> Result<Outcome, Retry> {
+    let id = deployment.id;
+    match run(deps, deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
         Err(Failure::Busy) => {
@@ -157,7 +186,8 @@ pub async fn inspect(
         }
         Err(Failure::Permanent(error)) => {
             tracing::warn!(error = %Chain(&error), "the job failed for good");
-            fail(deps, &deployment, error.reason()).await
+            let holds = may_hold_token(deployment, Some(&error));
+            fail(deps, deployment, error.reason(), holds).await
         }
         Err(Failure::Retryable { error, .. }) if receive_count >= deps.max_receive_count => {
             tracing::warn!(error = %Chain(&error), "the last attempt failed");
@@ -165,7 +195,8 @@ pub async fn inspect(
                 "gave up after {receive_count} attempts: {}; an operator can replay it",
                 error.reason()
             );
-            match fail(deps, &deployment, reason).await? {
+            let holds = may_hold_token(deployment, Some(&error));
+            match fail(deps, deployment, reason, holds).await? {
                 Outcome::Failed { reason } => Ok(Outcome::GaveUp { reason }),
                 other => Ok(other),
             }
@@ -233,15 +264,44 @@ async fn start_and_record(
         build_id: Some(build_id.clone()),
         ..StatusChange::to(DeploymentStatus::Building)
     };
-    deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await?;
-    Ok(Outcome::Building { build_id })
+    match deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await {
+        Ok(_) => Ok(Outcome::Building { build_id }),
+        Err(StoreError::Conflict { actual: DeploymentStatus::Canceled, .. }) => {
+            // The owner canceled while this build was being started (the cancel's write won
+            // the race against this one): stop it rather than leave it running unrecorded.
+            tracing::warn!(%build_id, "the deployment was canceled while its build started; stopping it");
+            deps.builds.stop(&build_id).await?;
+            Err(Failure::Settled(DeploymentStatus::Canceled))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// How long a claim to start a build lasts: well beyond minting the clone token, storing it
-/// and one StartBuild call with retries (seconds, normally). A holder slower than this is
-/// harmless: the taker-over searches for its build first and otherwise sends identical
-/// parameters under the same idempotency token.
-pub const BUILD_CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// Stops the build a canceled deployment's claim holder may have started without recording
+/// it. A failure to look or to stop keeps the message for another try.
+async fn stop_unrecorded_build(deps: &Deps, deployment: &Deployment) -> Result<(), Retry> {
+    let retry = |e: BuildError| Retry { error: e.into(), wait: None };
+    let since = deployment.created_at - chrono::Duration::minutes(1);
+    let found = deps.builds.find_started(deployment.id, since).await.map_err(retry)?;
+    if let Some(build_id) = found {
+        tracing::warn!(%build_id, "stopping the build of a canceled deployment");
+        deps.builds.stop(&build_id).await.map_err(retry)?;
+    }
+    Ok(())
+}
+
+/// How long a claim to start a build lasts: beyond minting the clone token, storing it and one
+/// StartBuild call with retries (seconds, normally). A holder slower than this is harmless: the
+/// taker-over searches for its build first and otherwise sends identical parameters under the
+/// same idempotency token.
+///
+/// Two thirds of the poller's lease ([`crate::poll::DEFAULT_LEASE`]), so a killed holder's claim
+/// has lapsed by the time its message comes back: the heartbeat last renewed the message at most
+/// a third of a lease before the claim was taken, and the message comes back a whole lease after
+/// that renewal. With a 60 s claim the kill test measured 97 s to recover a killed holder's job
+/// (30 s of lease, then a 65 s wait for the claim); with this one, the lease alone.
+pub const BUILD_CLAIM_LEASE: Duration =
+    Duration::from_secs(crate::poll::DEFAULT_LEASE.as_secs() * 2 / 3);
 /// How long a message that meets another worker's live claim waits before looking again, on
 /// its first delivery: by then a live holder has usually recorded BUILDING, and the duplicate
 /// is absorbed.
@@ -318,12 +378,23 @@ async fn issue_and_start(
     deps.builds.start(&request).await
 }
 
-/// Moves the deployment to FAILED with `reason`. A lost race leaves it as the winner set it;
-/// a store outage keeps the message for another try, so no deployment is left INSPECTING.
-async fn fail(deps: &Deps, deployment: &Deployment, reason: String) -> Result<Outcome, Retry> {
+/// Moves the deployment to FAILED with `reason`, then deletes its clone token if it `holds`
+/// one (no build will use it). A lost race leaves it as the winner set it; a store outage keeps
+/// the message for another try, so no deployment is left INSPECTING.
+async fn fail(
+    deps: &Deps,
+    deployment: &Deployment,
+    reason: String,
+    holds: bool,
+) -> Result<Outcome, Retry> {
     let change = StatusChange::failed(reason.clone());
     match deps.store.transition(deployment.id, DeploymentStatus::Inspecting, change).await {
-        Ok(_) => Ok(Outcome::Failed { reason }),
+        Ok(_) => {
+            if holds {
+                crate::outcome::release(deps.credentials.as_ref(), deployment.id).await;
+            }
+            Ok(Outcome::Failed { reason })
+        }
         Err(StoreError::Conflict { actual, .. }) => Ok(Outcome::AlreadySettled { status: actual }),
         Err(e) => {
             tracing::error!(error = %Chain(&e), %reason, "could not mark the deployment FAILED");
@@ -383,5 +454,14 @@ mod claim_wait_tests {
         for receive in 2..=5 {
             assert!(claim_retry_wait(receive) > BUILD_CLAIM_LEASE, "receive {receive}");
         }
+    }
+
+    #[test]
+    fn a_killed_holders_claim_lapses_before_its_message_comes_back() {
+        // The message comes back a lease after the heartbeat's last renewal, which was at most
+        // a third of a lease before the claim was taken.
+        let lease = crate::poll::DEFAULT_LEASE;
+        assert!(BUILD_CLAIM_LEASE + lease / 3 <= lease, "{BUILD_CLAIM_LEASE:?} vs {lease:?}");
+        assert!(BUILD_CLAIM_LEASE >= Duration::from_secs(15), "room for mint, put and start");
     }
 }

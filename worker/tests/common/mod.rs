@@ -15,11 +15,12 @@ use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::{BuildInputs, DeploymentStore};
 use whaleray_shared::testing::MemoryStore;
 use whaleray_shared::{
-    CommitSha, Deployment, DeploymentId, GitRef, InstallationId, RepoFullName, UserId,
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    StatusChange, UserId,
 };
 use whaleray_worker::Deps;
 use whaleray_worker::codebuild::{BuildError, BuildLauncher, BuildRequest};
-use whaleray_worker::credentials::BuildCredentials;
+use whaleray_worker::credentials::{BuildCredentials, ReleaseCredentials};
 use whaleray_worker::github::{EntryKind, GitHubError, RepoReader, TreeEntry};
 
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -85,16 +86,38 @@ pub struct FakeBuilds {
     pub started: Mutex<HashMap<DeploymentId, String>>,
     /// The token parameter each start named.
     pub token_parameters: Mutex<Vec<String>>,
+    /// The builds stopped, in order.
+    pub stopped: Mutex<Vec<String>>,
+    /// When set, every start cancels its deployment in this store before answering: the
+    /// owner's cancel landing between the build claim and the BUILDING write.
+    pub cancel_on_start: Mutex<Option<Arc<MemoryStore>>>,
+    /// Refuse every start for good (CodeBuild's `InvalidInputException`).
+    pub refuse: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
 impl BuildLauncher for FakeBuilds {
     async fn start(&self, request: &BuildRequest<'_>) -> Result<String, BuildError> {
-        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         self.token_parameters.lock().unwrap().push(request.token_parameter.to_owned());
+        if self.refuse.load(Ordering::SeqCst) {
+            return Err(BuildError::Aws(whaleray_shared::error::AwsError {
+                operation: "codebuild:StartBuild",
+                class: whaleray_shared::ErrorClass::Permanent,
+                source: "InvalidInputException: refused by the test".into(),
+            }));
+        }
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::task::yield_now().await;
         let id = format!("whaleray-build:{n}");
         self.started.lock().unwrap().insert(request.deployment_id, id.clone());
+        let canceling = self.cancel_on_start.lock().unwrap().clone();
+        if let Some(store) = canceling {
+            let cancel = StatusChange::to(DeploymentStatus::Canceled);
+            store
+                .transition(request.deployment_id, DeploymentStatus::Inspecting, cancel)
+                .await
+                .unwrap();
+        }
         Ok(id)
     }
 
@@ -104,6 +127,11 @@ impl BuildLauncher for FakeBuilds {
         _since: DateTime<Utc>,
     ) -> Result<Option<String>, BuildError> {
         Ok(self.started.lock().unwrap().get(&deployment).cloned())
+    }
+
+    async fn stop(&self, build_id: &str) -> Result<(), BuildError> {
+        self.stopped.lock().unwrap().push(build_id.to_owned());
+        Ok(())
     }
 }
 
@@ -127,7 +155,11 @@ impl BuildCredentials for FakeCredentials {
         self.issued.lock().unwrap().push(deployment);
         Ok(format!("/test/build-tokens/{deployment}"))
     }
+}
 
+#[async_trait]
+impl ReleaseCredentials for FakeCredentials {
+    /// Like SSM's DeleteParameter with `ParameterNotFound` accepted: any release succeeds.
     async fn release(&self, deployment: DeploymentId) -> Result<(), BuildError> {
         self.released.lock().unwrap().push(deployment);
         Ok(())
