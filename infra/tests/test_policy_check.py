@@ -158,6 +158,14 @@ class BrokenPlansFail(unittest.TestCase):
             ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": table}, "grants on whaleray-projects"),
             ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:DeleteItem"], "Resource": f"{table}/index/repositoryKey-index"}, "Query only"),
             ("aws_iam_role_policy.worker", {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": table}, "only the API role"),
+        ]
+        for address, statement, expected in cases:
+            with self.subTest(address=address, statement=statement):
+                def mutate(doc, address=address, statement=statement):
+                    set_policy(doc, address, lambda p: p["Statement"].append(statement))
+
+                self.assert_rejected(mutate, expected)
+
     def test_codebuild_actions_beyond_each_roles_own(self):
         project = "arn:aws:codebuild:us-east-1:123456789012:project/whaleray-build"
         cases = [
@@ -179,6 +187,7 @@ class BrokenPlansFail(unittest.TestCase):
             ))
 
         self.assert_rejected(mutate, "queries indexes []")
+
     def test_api_without_stop_build_cannot_cancel(self):
         def mutate(doc):
             set_policy(doc, "aws_iam_role_policy.api", lambda p: p.update(
