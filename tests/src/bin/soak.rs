@@ -347,19 +347,37 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let client = reqwest::Client::new();
     let token = mint_dev_token(&SecretString::from(SECRET), USER, 3600)?;
+    let refused = std::sync::atomic::AtomicUsize::new(0);
     let posted = futures::stream::iter(fates.iter().zip(&duplicates))
         .map(|((name, _), duplicate)| {
             let (client, api, token, store, queue) = (&client, &api, &token, &store, &queue);
+            let refused = &refused;
             async move {
-                let response: Value = client
-                    .post(format!("{api}/deployments"))
-                    .bearer_auth(token)
-                    .json(&json!({ "repository": name }))
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
+                let post = || {
+                    client
+                        .post(format!("{api}/deployments"))
+                        .bearer_auth(token)
+                        .json(&json!({ "repository": name }))
+                        .send()
+                };
+                let mut answer = post().await?;
+                // Eight creates at once as one user contend for one rate-limit bucket item,
+                // and the API refuses a contended take with 429 and `Retry-After` (nothing was
+                // created), which a client honours: at most ten times per create.
+                for _ in 0..10 {
+                    if answer.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+                        break;
+                    }
+                    refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let wait = answer
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()?.parse().ok())
+                        .unwrap_or(1);
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                    answer = post().await?;
+                }
+                let response: Value = answer.error_for_status()?.json().await?;
                 let id =
                     DeploymentId::parse(response["deploymentId"].as_str().unwrap_or_default())?;
                 if *duplicate {
@@ -377,6 +395,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let post_time = started.elapsed();
+    let refused = refused.into_inner();
 
     let duplicates_sent = duplicates.iter().filter(|d| **d).count();
 
@@ -445,6 +464,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .filter(|d| d.reason.as_deref().is_some_and(|r| r.starts_with("gave up")))
         .count();
     let lost = statuses.iter().filter(|d| d.status.as_str() == "INSPECTING").count();
+    // Every build ended and every deployment settled: no clone token may be left in SSM.
+    let tokens_left = stored_tokens(&emulator.ssm, &stack.token_prefix).await?;
 
     println!(
         "whaleray soak: {} deployments, {} workers x {} jobs",
@@ -457,7 +478,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.transient_percent, args.stubborn_percent, args.permanent_percent, duplicates_sent
     );
     println!(
-        "  posted in {:.1} s, settled after {:.1} s",
+        "  posted in {:.1} s ({refused} creates refused 429 and sent again), settled after {:.1} s",
         post_time.as_secs_f64(),
         settle_time.as_secs_f64()
     );
@@ -492,15 +513,31 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         reconciliation.errors.len()
     );
     println!("  left BUILDING after reconciliation: {left_building}");
+    println!("  clone tokens left in SSM: {tokens_left}");
 
     let one_build_each = most_builds <= 1
         && builds.len() == building.len()
         && recorded.len() == building.len()
         && recorded.iter().all(|id| builds.contains(id));
     let dead_letters_accounted = (dead_letters.0 + dead_letters.1) as usize == gave_up;
-    let ok = lost == 0 && one_build_each && dead_letters_accounted && left_building == 0;
+    let ok = lost == 0
+        && one_build_each
+        && dead_letters_accounted
+        && left_building == 0
+        && tokens_left == 0;
     println!("  verdict: {}", if ok { "PASS" } else { "FAIL" });
     Ok(ok)
+}
+
+/// How many parameters SSM holds under `prefix` (GetParametersByPath, every page).
+async fn stored_tokens(ssm: &aws_sdk_ssm::Client, prefix: &str) -> anyhow::Result<usize> {
+    let mut pages =
+        ssm.get_parameters_by_path().path(prefix).recursive(true).into_paginator().send();
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        count += page.context("ssm:GetParametersByPath")?.parameters.unwrap_or_default().len();
+    }
+    Ok(count)
 }
 
 /// How many of `ids` have a recorded build outcome.
