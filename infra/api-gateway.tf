@@ -11,7 +11,7 @@ resource "aws_apigatewayv2_api" "http" {
     allow_origins     = local.cors_allow_origins
     allow_credentials = true
     allow_headers     = ["authorization", "content-type", "idempotency-key"]
-    allow_methods     = ["GET", "POST", "DELETE", "OPTIONS"]
+    allow_methods     = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
     # What front-end scripts may read: the new deployment's URL and the limit headers
     # (the same list as the API's own CORS layer, api/src/guards/mod.rs).
     expose_headers = [
@@ -54,6 +54,11 @@ locals {
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",
+    "POST /projects",
+    "GET /projects",
+    "GET /projects/{id}",
+    "PATCH /projects/{id}",
+    "DELETE /projects/{id}",
   ])
 }
 

@@ -106,6 +106,54 @@ resource "aws_dynamodb_table" "webhook_deliveries" {
   deletion_protection_enabled = var.deletion_protection
 }
 
+# Projects: the repositories users connected for push-to-deploy (api/src/projects.rs). Hash
+# key projectId; guard items keyed "identity#<user, repository, root directory>" make a
+# project's identity unique (written with it in one transaction) and carry neither index
+# attribute. The API lists a user's projects through userId/createdAt, and a push finds every
+# project of its repository through repositoryKey (the lower-case full name).
+resource "aws_dynamodb_table" "projects" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key; the items (user ids, repository names, branch names) are not secrets and a customer managed key only adds cost.
+  name         = local.names.projects_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "projectId"
+
+  attribute {
+    name = "projectId"
+    type = "S"
+  }
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+  attribute {
+    name = "createdAt"
+    type = "S"
+  }
+  attribute {
+    name = "repositoryKey"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.names.projects_user_gsi
+    hash_key        = "userId"
+    range_key       = "createdAt"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = local.names.projects_repository_gsi
+    hash_key        = "repositoryKey"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.deletion_protection
+}
+
 # API state: Idempotency-Key records and per-user / per-installation rate-limit buckets, one
 # item per key (hash key `pk`). Every item carries `expiresAt` (Unix seconds) and TTL removes
 # it once expired; the API treats an expired item as absent, since TTL deletes lazily.

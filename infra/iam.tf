@@ -94,6 +94,23 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.arns.deliveries_table]
       },
       {
+        # /projects: a create puts the project and its identity guard in one transaction
+        # (TransactWriteItems is authorised as its PutItem parts), a delete removes both the
+        # same way (DeleteItem), PATCH is a conditional UpdateItem, reads are GetItem.
+        Sid      = "ProjectItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        Resource = [local.arns.projects_table]
+      },
+      {
+        # GET /projects (userId-createdAt-index) and a push's lookup of its repository's
+        # projects (repositoryKey-index).
+        Sid      = "ProjectsByUserAndRepository"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = [local.arns.projects_user_gsi, local.arns.projects_repository_gsi]
+      },
+      {
         Sid      = "ReadWebhookSecret"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]

@@ -8,6 +8,9 @@ locals {
     app_installations_table = "${var.name_prefix}-github-installations"
     deliveries_table        = "${var.name_prefix}-webhook-deliveries"
     api_state_table         = "${var.name_prefix}-api-state"
+    projects_table          = "${var.name_prefix}-projects"
+    projects_user_gsi       = "userId-createdAt-index"
+    projects_repository_gsi = "repositoryKey-index"
     job_queue               = "${var.name_prefix}-inspection-jobs"
     dead_letter_queue       = "${var.name_prefix}-inspection-jobs-dlq"
     codebuild_project       = "${var.name_prefix}-build"
@@ -60,6 +63,9 @@ locals {
     app_installations_table = "${local.arn_prefix.dynamodb}:table/${local.names.app_installations_table}"
     deliveries_table        = "${local.arn_prefix.dynamodb}:table/${local.names.deliveries_table}"
     api_state_table         = "${local.arn_prefix.dynamodb}:table/${local.names.api_state_table}"
+    projects_table          = "${local.arn_prefix.dynamodb}:table/${local.names.projects_table}"
+    projects_user_gsi       = "${local.arn_prefix.dynamodb}:table/${local.names.projects_table}/index/${local.names.projects_user_gsi}"
+    projects_repository_gsi = "${local.arn_prefix.dynamodb}:table/${local.names.projects_table}/index/${local.names.projects_repository_gsi}"
     codebuild_project       = "${local.arn_prefix.codebuild}:project/${local.names.codebuild_project}"
     # Secrets Manager appends six random characters to a secret's ARN; `-??????` is AWS's
     # documented way to name one secret in a policy before it exists.
@@ -82,6 +88,7 @@ locals {
     INSTALLATIONS_TABLE        = aws_dynamodb_table.installations.name
     GITHUB_INSTALLATIONS_TABLE = aws_dynamodb_table.app_installations.name
     WEBHOOK_DELIVERIES_TABLE   = aws_dynamodb_table.webhook_deliveries.name
+    PROJECTS_TABLE             = aws_dynamodb_table.projects.name
     GITHUB_WEBHOOK_SECRET_ARN  = aws_secretsmanager_secret.webhook.arn
     GITHUB_CLIENT_ID           = var.github_client_id
     GITHUB_CLIENT_SECRET_ARN   = aws_secretsmanager_secret.oauth_client.arn

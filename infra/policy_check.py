@@ -21,6 +21,8 @@ The checks (the traps AWS documents for SQS-driven Lambdas, plus this project's 
     authorizer; no OPTIONS route;
   * both functions are provided.al2023 / bootstrap / arm64 with the expected env keys;
   * the CodeBuild buildspec never expands a WHALERAY_* variable outside double quotes;
+  * the projects table is granted to the API role only: Put/Get/Update/DeleteItem on the
+    table and Query on its two indexes, nothing else;
   * SSM is granted exactly ssm:PutParameter + ssm:DeleteParameter to the worker and
     ssm:GetParameters to CodeBuild, each only on <BUILD_TOKEN_PARAMETER_PREFIX>/* (the
     builds' clone tokens), and to no other role.
@@ -63,6 +65,7 @@ API_ENV_KEYS = {
     "INSTALLATIONS_TABLE",
     "GITHUB_INSTALLATIONS_TABLE",
     "WEBHOOK_DELIVERIES_TABLE",
+    "PROJECTS_TABLE",
     "GITHUB_WEBHOOK_SECRET_ARN",
     "GITHUB_CLIENT_ID",
     "GITHUB_CLIENT_SECRET_ARN",
@@ -96,6 +99,11 @@ EXPECTED_ROUTES = {
     "POST /github/installations",
     "GET /github/installations",
     "DELETE /github/installations/{id}",
+    "POST /projects",
+    "GET /projects",
+    "GET /projects/{id}",
+    "PATCH /projects/{id}",
+    "DELETE /projects/{id}",
     "POST /github/webhook",
 }
 # Routes GitHub calls without a JWT; the function verifies the webhook signature instead.
@@ -649,6 +657,49 @@ def check_codebuild(resources: list[Resource], report: Report) -> None:
             report.fail(f"{p.address}: privileged mode runs user code with Docker-daemon rights")
 
 
+# What the API role may do on the projects table and its indexes (api/src/projects.rs,
+# shared/src/dynamo/projects.rs): TransactWriteItems is authorised as its PutItem/DeleteItem
+# parts. No other role may name the table.
+PROJECT_TABLE_GRANTS = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+PROJECT_INDEX_GRANTS = {"dynamodb:Query"}
+PROJECT_INDEXES = {"userId-createdAt-index", "repositoryKey-index"}
+
+
+def check_projects(resources: list[Resource], report: Report) -> None:
+    """The projects table's grants: exactly the calls the API makes, to the API role only."""
+    api = find_api(resources)
+    name = _function_env(api).get("PROJECTS_TABLE") if api else None
+    if not name or name == UNKNOWN:
+        report.fail("projects: the API function has no known PROJECTS_TABLE")
+        return
+    table_grants: set[str] = set()
+    index_grants: dict[str, set[str]] = {}
+    for r in by_type(resources, "aws_iam_role_policy"):
+        for stmt in _as_list(json.loads(r.values.get("policy") or "{}").get("Statement")):
+            actions = {str(a) for a in _as_list(stmt.get("Action"))}
+            for arn in (str(x) for x in _as_list(stmt.get("Resource"))):
+                if arn.endswith(f":table/{name}"):
+                    target = None
+                elif f":table/{name}/index/" in arn:
+                    target = arn.rsplit("/", 1)[-1]
+                else:
+                    continue
+                if r.address != "aws_iam_role_policy.api":
+                    report.fail(f"{r.address}: only the API role may use the projects table ({arn})")
+                    continue
+                if target is None:
+                    table_grants |= actions
+                else:
+                    index_grants.setdefault(target, set()).update(actions)
+    if table_grants != PROJECT_TABLE_GRANTS:
+        report.fail(f"projects: the API's grants on {name} are {sorted(table_grants)}, expected {sorted(PROJECT_TABLE_GRANTS)}")
+    if set(index_grants) != PROJECT_INDEXES:
+        report.fail(f"projects: the API queries indexes {sorted(index_grants)} of {name}, expected {sorted(PROJECT_INDEXES)}")
+    for index, actions in index_grants.items():
+        if actions != PROJECT_INDEX_GRANTS:
+            report.fail(f"projects: the API's grants on index {index} are {sorted(actions)}, expected Query only")
+
+
 def check_policy_arns_exist(resources: list[Resource], report: Report) -> None:
     """State only: every ARN an identity policy names is the ARN of a resource created here.
 
@@ -689,6 +740,7 @@ def run_checks(doc: dict[str, Any], emulator: bool | None = None) -> Report:
     check_queue_config(doc, resources, report)
     check_iam(resources, report)
     check_ssm(resources, report)
+    check_projects(resources, report)
     check_codebuild_grants(resources, report)
     check_api(resources, report)
     check_functions(resources, report)

@@ -11,7 +11,9 @@ It creates, by name (an existing resource is left as it is):
   * DynamoDB `deployments` (hash deploymentId, GSI userId-createdAt-index, PITR on),
     `whaleray-installations` (hash userId, range installationId N, PITR on),
     `whaleray-github-installations` (hash installationId N, PITR on),
-    `whaleray-webhook-deliveries` (hash deliveryId, TTL on expiresAt, PITR on) and
+    `whaleray-webhook-deliveries` (hash deliveryId, TTL on expiresAt, PITR on),
+    `whaleray-projects` (hash projectId, GSIs userId-createdAt-index and
+    repositoryKey-index, PITR on) and
     `whaleray-api-state` (hash pk, TTL on expiresAt: idempotency keys, rate-limit buckets);
   * SQS `whaleray-inspection-jobs` with a redrive policy to `whaleray-inspection-jobs-dlq`;
   * CodeBuild `whaleray-build` with the buildspec in infra/buildspec.yml and, as Terraform
@@ -21,11 +23,11 @@ and puts one installation item per --user-id/--installation-id/--account-login t
 The settings equal the Terraform defaults in infra/ (infra/tests/test_drift.py compares
 them), and the printed lines are what the API and worker read:
 DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, GITHUB_INSTALLATIONS_TABLE, WEBHOOK_DELIVERIES_TABLE,
-API_STATE_TABLE, JOB_QUEUE_URL, DEAD_LETTER_QUEUE_URL, CODEBUILD_PROJECT and MAX_RECEIVE_COUNT.
+PROJECTS_TABLE, API_STATE_TABLE, JOB_QUEUE_URL, DEAD_LETTER_QUEUE_URL, CODEBUILD_PROJECT and MAX_RECEIVE_COUNT.
 
 Names come from --<name> options, else these environment variables, else the defaults:
 DEPLOYMENTS_TABLE, INSTALLATIONS_TABLE, GITHUB_INSTALLATIONS_TABLE, WEBHOOK_DELIVERIES_TABLE,
-API_STATE_TABLE, JOB_QUEUE_NAME, DEAD_LETTER_QUEUE_NAME,
+PROJECTS_TABLE, API_STATE_TABLE, JOB_QUEUE_NAME, DEAD_LETTER_QUEUE_NAME,
 CODEBUILD_PROJECT. --suffix appends a string to every name (parallel tests).
 The endpoint is AWS_ENDPOINT_URL (or --endpoint-url); the region AWS_REGION, default us-east-1.
 """
@@ -53,6 +55,7 @@ DEFAULT_NAMES = {
     "app_installations_table": ("GITHUB_INSTALLATIONS_TABLE", "whaleray-github-installations"),
     "deliveries_table": ("WEBHOOK_DELIVERIES_TABLE", "whaleray-webhook-deliveries"),
     "api_state_table": ("API_STATE_TABLE", "whaleray-api-state"),
+    "projects_table": ("PROJECTS_TABLE", "whaleray-projects"),
     "job_queue": ("JOB_QUEUE_NAME", "whaleray-inspection-jobs"),
     "dead_letter_queue": ("DEAD_LETTER_QUEUE_NAME", "whaleray-inspection-jobs-dlq"),
     "codebuild_project": ("CODEBUILD_PROJECT", "whaleray-build"),
@@ -161,7 +164,33 @@ def ensure_tables(ddb, names: dict[str, str]) -> None:
         TableName=names["deliveries_table"],
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"},
     )
-    for key in ("deployments_table", "installations_table", "app_installations_table", "deliveries_table"):
+    # Projects: hash projectId; a user's projects by userId/createdAt, a push's by repositoryKey.
+    if not table_exists(ddb, names["projects_table"]):
+        ddb.create_table(
+            TableName=names["projects_table"],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": a, "AttributeType": "S"}
+                for a in ("projectId", "userId", "createdAt", "repositoryKey")
+            ],
+            KeySchema=[{"AttributeName": "projectId", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "userId-createdAt-index",
+                    "KeySchema": [
+                        {"AttributeName": "userId", "KeyType": "HASH"},
+                        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+                {
+                    "IndexName": "repositoryKey-index",
+                    "KeySchema": [{"AttributeName": "repositoryKey", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+            ],
+        )
+    for key in ("deployments_table", "installations_table", "app_installations_table", "deliveries_table", "projects_table"):
         ddb.get_waiter("table_exists").wait(
             TableName=names[key], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
@@ -299,6 +328,7 @@ def main(argv: list[str]) -> int:
         f"INSTALLATIONS_TABLE={names['installations_table']}",
         f"GITHUB_INSTALLATIONS_TABLE={names['app_installations_table']}",
         f"WEBHOOK_DELIVERIES_TABLE={names['deliveries_table']}",
+        f"PROJECTS_TABLE={names['projects_table']}",
         f"API_STATE_TABLE={names['api_state_table']}",
         f"JOB_QUEUE_URL={queue_url}",
         f"DEAD_LETTER_QUEUE_URL={dlq_url}",

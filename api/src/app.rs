@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::guards::{EXPOSED_HEADERS, IDEMPOTENCY_KEY, idempotency, rate_limit};
 use crate::openapi::ApiDoc;
-use crate::routes::{deployments, installations, webhook};
+use crate::routes::{deployments, installations, projects, webhook};
 use crate::state::AppState;
 
 /// Builds the API router over `state`.
@@ -23,7 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(state.allowed_origins.clone()))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, IDEMPOTENCY_KEY])
         .expose_headers(EXPOSED_HEADERS)
         .max_age(std::time::Duration::from_secs(600));
@@ -48,6 +48,8 @@ pub fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(deployments::cancel))
         .routes(routes!(installations::list, installations::link))
         .routes(routes!(installations::unlink))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::get, projects::update, projects::delete))
         .routes(routes!(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_WEBHOOK_BODY)))
 }
 

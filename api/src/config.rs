@@ -56,6 +56,8 @@ pub struct ApiConfig {
     pub app_installations_table: String,
     /// The `whaleray-webhook-deliveries` table.
     pub deliveries_table: String,
+    /// The `whaleray-projects` table.
+    pub projects_table: String,
     /// The webhook secret's source.
     pub webhook_secret: WebhookSecretSource,
     /// The inspection job queue.
@@ -92,6 +94,7 @@ impl ApiConfig {
             installations_table: env.required("INSTALLATIONS_TABLE"),
             app_installations_table: env.required("GITHUB_INSTALLATIONS_TABLE"),
             deliveries_table: env.required("WEBHOOK_DELIVERIES_TABLE"),
+            projects_table: env.required("PROJECTS_TABLE"),
             webhook_secret: webhook_secret(&mut env, lambda),
             job_queue_url: env.required_url("JOB_QUEUE_URL"),
             api_state_table: env.required("API_STATE_TABLE"),
@@ -220,6 +223,7 @@ mod tests {
             ("INSTALLATIONS_TABLE", "whaleray-installations"),
             ("GITHUB_INSTALLATIONS_TABLE", "whaleray-github-installations"),
             ("WEBHOOK_DELIVERIES_TABLE", "whaleray-webhook-deliveries"),
+            ("PROJECTS_TABLE", "whaleray-projects"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
             ("API_STATE_TABLE", "whaleray-api-state"),
             ("FRONTEND_URL", "https://app.example.test"),
@@ -253,6 +257,7 @@ mod tests {
             "INSTALLATIONS_TABLE",
             "GITHUB_INSTALLATIONS_TABLE",
             "WEBHOOK_DELIVERIES_TABLE",
+            "PROJECTS_TABLE",
             "GITHUB_WEBHOOK_SECRET",
             "JOB_QUEUE_URL",
             "API_STATE_TABLE",
@@ -290,6 +295,7 @@ mod webhook_secret_tests {
             ("INSTALLATIONS_TABLE", "i"),
             ("GITHUB_INSTALLATIONS_TABLE", "g"),
             ("WEBHOOK_DELIVERIES_TABLE", "w"),
+            ("PROJECTS_TABLE", "p"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
             ("API_STATE_TABLE", "a"),
             ("FRONTEND_URL", "https://app.example.test"),
@@ -325,6 +331,7 @@ mod oauth_tests {
             ("INSTALLATIONS_TABLE", "i"),
             ("GITHUB_INSTALLATIONS_TABLE", "g"),
             ("WEBHOOK_DELIVERIES_TABLE", "w"),
+            ("PROJECTS_TABLE", "p"),
             ("JOB_QUEUE_URL", "http://127.0.0.1:4566/123456789012/jobs"),
             ("FRONTEND_URL", "https://app.example.test"),
             ("WHALERAY_DEV_JWT_SECRET", "0123456789abcdef"),

@@ -13,6 +13,7 @@ use whaleray_shared::{DeploymentStatus, ErrorClass, InstallationRefusal, RepoFul
 use crate::cancel::CancelError;
 use crate::github::oauth::OAuthError;
 use crate::linking::LinkError;
+use crate::projects::ProjectError;
 use crate::service::ServiceError;
 
 /// Everything a route can answer besides success.
@@ -63,6 +64,12 @@ pub enum ApiError {
     /// No such deployment for this caller.
     #[error("deployment {0} not found")]
     DeploymentNotFound(String),
+    /// No such project for this caller.
+    #[error("project {0} not found")]
+    ProjectNotFound(String),
+    /// The caller already has a project on this repository and root directory (its id).
+    #[error("you already have project {0} on this repository and root directory")]
+    ProjectExists(String),
     /// The deployment's status does not allow the request; the body names the status.
     #[error("{message}")]
     DeploymentConflict {
@@ -97,9 +104,13 @@ pub enum ApiError {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorBody<'a> {
     code: &'a str,
     message: String,
+    /// With `project_exists`: the existing project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
 }
@@ -119,6 +130,8 @@ impl ApiError {
             Self::NotInstalled(_) => ("repository_not_installed", StatusCode::FORBIDDEN),
             Self::InstallationRefused { code, .. } => (code, StatusCode::FORBIDDEN),
             Self::DeploymentNotFound(_) => ("deployment_not_found", StatusCode::NOT_FOUND),
+            Self::ProjectNotFound(_) => ("project_not_found", StatusCode::NOT_FOUND),
+            Self::ProjectExists(_) => ("project_exists", StatusCode::CONFLICT),
             Self::InstallationNotLinked(_) => ("installation_not_found", StatusCode::NOT_FOUND),
             Self::LinkingUnavailable(_) => ("linking_unavailable", StatusCode::NOT_IMPLEMENTED),
             Self::DeploymentConflict { code, .. } => (code, StatusCode::CONFLICT),
@@ -157,6 +170,17 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(e) => Self::Internal(Box::new(e)),
             ServiceError::RateLimited(decision) => Self::RateLimited(decision),
             ServiceError::Guard(e) => Self::from(e),
+        }
+    }
+}
+
+impl From<ProjectError> for ApiError {
+    fn from(err: ProjectError) -> Self {
+        match err {
+            ProjectError::Gate(e) => Self::from(e),
+            ProjectError::NotFound(id) => Self::ProjectNotFound(id.to_string()),
+            ProjectError::Exists(id) => Self::ProjectExists(id.to_string()),
+            ProjectError::Store(e) => Self::from(ServiceError::Store(e)),
         }
     }
 }
@@ -281,13 +305,22 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        let project_id = match &self {
+            Self::ProjectExists(id) => Some(id.as_str()),
+            _ => None,
+        };
         let deployment_status = match &self {
             Self::DeploymentConflict { status, .. } => Some(status.as_str()),
             _ => None,
         };
-        let body = ErrorBody { code, message, status: deployment_status };
+        let body = ErrorBody { code, message, project_id, status: deployment_status };
         let mut response = (status, Json(body)).into_response();
         match &self {
+            Self::ProjectExists(id) => {
+                if let Ok(value) = HeaderValue::from_str(&format!("/projects/{id}")) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+            }
             Self::RateLimited(decision) => {
                 crate::guards::rate_limit::set_headers(response.headers_mut(), decision);
             }

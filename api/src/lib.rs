@@ -27,6 +27,7 @@ pub mod github;
 pub mod guards;
 pub mod linking;
 pub mod openapi;
+pub mod projects;
 pub mod routes;
 pub mod service;
 pub mod state;

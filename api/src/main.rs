@@ -15,7 +15,7 @@ use whaleray_shared::aws::load_sdk_config;
 use whaleray_shared::config::Env;
 use whaleray_shared::dynamo::{
     DynamoAppInstallations, DynamoDeliveryLog, DynamoDeploymentStore, DynamoIdempotency,
-    DynamoInstallations, DynamoRateLimits,
+    DynamoInstallations, DynamoProjects, DynamoRateLimits,
 };
 use whaleray_shared::sqs::SqsJobQueue;
 use whaleray_shared::telemetry;
@@ -59,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
             &config.app_installations_table,
         )),
         deliveries: Arc::new(DynamoDeliveryLog::new(dynamo.clone(), &config.deliveries_table)),
+        projects: Arc::new(DynamoProjects::new(dynamo.clone(), &config.projects_table)),
         webhook_secret,
         github_users,
         idempotency: Arc::new(DynamoIdempotency::new(dynamo.clone(), &config.api_state_table)),

@@ -15,6 +15,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_branch",
     "invalid_root_directory",
     "invalid_deployment_id",
+    "invalid_project_id",
     "invalid_query",
     "invalid_cursor",
     "invalid_code",
@@ -30,9 +31,11 @@ pub const ERROR_CODES: &[&str] = &[
     "installation_suspended",
     "repository_not_selected",
     "deployment_not_found",
+    "project_not_found",
     "installation_not_found",
     "route_not_found",
     "method_not_allowed",
+    "project_exists",
     "deployment_final",
     "build_already_ended",
     "request_in_progress",
@@ -48,12 +51,15 @@ pub const ERROR_CODES: &[&str] = &[
 /// The body of every error answer.
 #[derive(Debug, serde::Serialize, ToSchema)]
 #[schema(as = Error)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorSchema {
     /// Stable, machine-readable: one of the listed codes.
     #[schema(schema_with = error_code)]
     pub code: String,
     /// What went wrong, for a person.
     pub message: String,
+    /// With `project_exists` only: the id of the caller's existing project.
+    pub project_id: Option<String>,
     /// The deployment's current status, on a 409 about a deployment (`deployment_final`,
     /// `build_already_ended`).
     #[schema(schema_with = deployment_status)]
@@ -186,6 +192,7 @@ fn document_guard_headers(document: &mut utoipa::openapi::OpenApi) {
     tags(
         (name = "deployments", description = "Deployments of a repository"),
         (name = "installations", description = "The caller's links to GitHub App installations"),
+        (name = "projects", description = "Connected repositories: a push to the production branch deploys"),
         (name = "github", description = "GitHub App webhook deliveries (public, signed)")
     )
 )]
@@ -361,6 +368,8 @@ mod tests {
             ApiError::MissingHeader("x"),
             ApiError::NotInstalled("x".into()),
             ApiError::DeploymentNotFound("x".into()),
+            ApiError::ProjectNotFound("x".into()),
+            ApiError::ProjectExists("x".into()),
             ApiError::InstallationNotLinked("x".into()),
             ApiError::LinkingUnavailable("x".into()),
             ApiError::RouteNotFound("x".into()),

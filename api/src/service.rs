@@ -97,7 +97,7 @@ pub struct InstallationLimit<'a> {
 /// deleted, suspended or grants the repository, and carries the account's current login (a
 /// rename reaches it, not the link). An installation GitHub has not reported yet is judged by
 /// its link alone: the worker's installation token request still fails for one that is gone.
-async fn installation_for(
+pub(crate) async fn installation_for(
     installations: &dyn InstallationDirectory,
     app_installations: &dyn AppInstallations,
     caller: &UserId,

@@ -6,7 +6,7 @@ use axum::http::HeaderValue;
 use secrecy::SecretString;
 use whaleray_shared::ports::{
     AppInstallations, DeliveryLog, DeploymentStore, IdempotencyStore, InstallationDirectory,
-    JobQueue, RateLimitStore,
+    JobQueue, ProjectStore, RateLimitStore,
 };
 
 use crate::auth::{Authenticator, Identifies};
@@ -20,6 +20,8 @@ pub struct AppState {
     pub store: Arc<dyn DeploymentStore>,
     /// The installations table.
     pub installations: Arc<dyn InstallationDirectory>,
+    /// The projects table.
+    pub projects: Arc<dyn ProjectStore>,
     /// What GitHub reported about each App installation.
     pub app_installations: Arc<dyn AppInstallations>,
     /// Webhook deliveries already acted on.

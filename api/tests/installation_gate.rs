@@ -52,6 +52,7 @@ impl Api {
             installations,
             app_installations: reported.clone(),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
+            projects: Arc::new(whaleray_shared::testing::MemoryProjects::default()),
             webhook_secret: SecretString::from("gate-test-webhook-secret"),
             github_users: None,
             queue: queue.clone(),

@@ -62,6 +62,7 @@ fn app(
         installations: Arc::new(MemoryInstallations::default()),
         app_installations: reported,
         deliveries: Arc::new(MemoryDeliveryLog::default()),
+        projects: Arc::new(whaleray_shared::testing::MemoryProjects::default()),
         webhook_secret: SecretString::from("linking-test-webhook-secret"),
         github_users: github,
         queue: Arc::new(MemoryQueue::default()),

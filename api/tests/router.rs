@@ -49,6 +49,7 @@ impl Api {
             installations,
             app_installations: Arc::new(MemoryAppInstallations::default()),
             deliveries: Arc::new(MemoryDeliveryLog::default()),
+            projects: Arc::new(whaleray_shared::testing::MemoryProjects::default()),
             webhook_secret: SecretString::from("router-test-webhook-secret"),
             github_users: None,
             queue: queue.clone(),

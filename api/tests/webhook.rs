@@ -43,6 +43,7 @@ fn harness() -> Harness {
         installations: Arc::new(MemoryInstallations::default()),
         app_installations: installations.clone(),
         deliveries: deliveries.clone(),
+        projects: Arc::new(whaleray_shared::testing::MemoryProjects::default()),
         webhook_secret: SecretString::from(SECRET),
         github_users: None,
         queue: Arc::new(MemoryQueue::default()),

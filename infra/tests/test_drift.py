@@ -79,7 +79,8 @@ def from_terraform(plan: dict) -> dict:
         v = r["values"]
         if r["type"] == "aws_dynamodb_table":
             gsis = {
-                g["name"]: {"hash": g["hash_key"], "range": g.get("range_key"), "projection": g["projection_type"]}
+                # Terraform plans an index without a range key as range_key "" (the API omits it).
+                g["name"]: {"hash": g["hash_key"], "range": g.get("range_key") or None, "projection": g["projection_type"]}
                 for g in v.get("global_secondary_index") or []
             }
             out["tables"][v["name"]] = table_shape(
@@ -178,7 +179,7 @@ def reset(endpoint: str) -> None:
 
 
 def clean_env(endpoint: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DEPLOYMENTS_", "INSTALLATIONS_", "GITHUB_INSTALLATIONS_", "WEBHOOK_", "API_STATE_", "JOB_", "DEAD_", "CODEBUILD_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DEPLOYMENTS_", "INSTALLATIONS_", "GITHUB_INSTALLATIONS_", "WEBHOOK_", "PROJECTS_", "API_STATE_", "JOB_", "DEAD_", "CODEBUILD_"))}
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_REGION="us-east-1",
@@ -246,7 +247,7 @@ class StacksAgree(unittest.TestCase):
     def test_the_stack_has_the_contract_names(self):
         self.assertEqual(
             set(self.terraform["tables"]),
-            {"deployments", "whaleray-installations", "whaleray-github-installations", "whaleray-webhook-deliveries", "whaleray-api-state"},
+            {"deployments", "whaleray-installations", "whaleray-github-installations", "whaleray-webhook-deliveries", "whaleray-projects", "whaleray-api-state"},
         )
         self.assertEqual(set(self.terraform["queues"]), {"whaleray-inspection-jobs", "whaleray-inspection-jobs-dlq"})
         self.assertEqual(set(self.terraform["codebuild"]), {"whaleray-build"})
@@ -256,7 +257,7 @@ class StacksAgree(unittest.TestCase):
         self.assertEqual(self.bootstrap["installations"], self.init["installations"])
 
     def test_printed_env_lines_agree(self):
-        keys = {"DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "GITHUB_INSTALLATIONS_TABLE", "WEBHOOK_DELIVERIES_TABLE", "API_STATE_TABLE", "JOB_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "CODEBUILD_PROJECT", "MAX_RECEIVE_COUNT"}
+        keys = {"DEPLOYMENTS_TABLE", "INSTALLATIONS_TABLE", "GITHUB_INSTALLATIONS_TABLE", "WEBHOOK_DELIVERIES_TABLE", "PROJECTS_TABLE", "API_STATE_TABLE", "JOB_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "CODEBUILD_PROJECT", "MAX_RECEIVE_COUNT"}
         self.assertEqual(set(self.bootstrap_env), keys)
         self.assertEqual(self.bootstrap_env, self.init_env)
 

@@ -152,6 +152,20 @@ class BrokenPlansFail(unittest.TestCase):
 
                 self.assert_rejected(mutate, expected)
 
+    def test_projects_table_beyond_the_apis_calls(self):
+        table = "arn:aws:dynamodb:us-east-1:123456789012:table/whaleray-projects"
+        cases = [
+            ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": table}, "grants on whaleray-projects"),
+            ("aws_iam_role_policy.api", {"Effect": "Allow", "Action": ["dynamodb:DeleteItem"], "Resource": f"{table}/index/repositoryKey-index"}, "Query only"),
+            ("aws_iam_role_policy.worker", {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": table}, "only the API role"),
+        ]
+        for address, statement, expected in cases:
+            with self.subTest(address=address, statement=statement):
+                def mutate(doc, address=address, statement=statement):
+                    set_policy(doc, address, lambda p: p["Statement"].append(statement))
+
+                self.assert_rejected(mutate, expected)
+
     def test_codebuild_actions_beyond_each_roles_own(self):
         project = "arn:aws:codebuild:us-east-1:123456789012:project/whaleray-build"
         cases = [
@@ -165,6 +179,14 @@ class BrokenPlansFail(unittest.TestCase):
                     set_policy(doc, address, lambda p: p["Statement"].append(statement))
 
                 self.assert_rejected(mutate, expected)
+
+    def test_projects_index_grant_missing(self):
+        def mutate(doc):
+            set_policy(doc, "aws_iam_role_policy.api", lambda p: p.update(
+                Statement=[st for st in p["Statement"] if st.get("Sid") != "ProjectsByUserAndRepository"]
+            ))
+
+        self.assert_rejected(mutate, "queries indexes []")
 
     def test_api_without_stop_build_cannot_cancel(self):
         def mutate(doc):

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AppInstallation, BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus,
-    InstallationId, InstallationUpdate, StatusChange, UserId,
+    AppInstallation, BuildPlan, CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef,
+    InstallationId, InstallationUpdate, Project, ProjectId, RepoFullName, StatusChange, UserId,
 };
 use crate::error::{GuardError, QueueError, StoreError};
 use crate::idempotency::{Claim, IdempotencyScope, StoredResponse};
@@ -186,6 +186,45 @@ pub trait DeliveryLog: Send + Sync {
 
     /// Forgets delivery `id` after acting on it failed, so that a redelivery is acted on.
     async fn forget(&self, id: &str) -> Result<(), StoreError>;
+}
+
+/// What a project create did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectCreate {
+    /// The project was stored.
+    Created,
+    /// The owner already has a project on this repository and root directory: this one.
+    Exists(ProjectId),
+}
+
+/// The projects table (`whaleray-projects`): the repositories users connected, found by id,
+/// by owner, and by repository (for pushes).
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Stores a new project, unless its owner already has one on the same repository and root
+    /// directory (a conditional write on [`Project::identity`]).
+    async fn create(&self, project: &Project) -> Result<ProjectCreate, StoreError>;
+
+    /// Reads one project (a strongly consistent read).
+    async fn get(&self, id: ProjectId) -> Result<Option<Project>, StoreError>;
+
+    /// Every project of `user`, oldest first.
+    async fn list_for_user(&self, user: &UserId) -> Result<Vec<Project>, StoreError>;
+
+    /// Every project (of any user) on `repository`, ignoring case.
+    async fn for_repository(&self, repository: &RepoFullName) -> Result<Vec<Project>, StoreError>;
+
+    /// Sets the production branch (`None`: follow the default branch) if the project exists
+    /// and is `owner`'s (a conditional write). Returns the project as written, or `None`.
+    async fn set_production_branch(
+        &self,
+        id: ProjectId,
+        owner: &UserId,
+        branch: Option<&GitRef>,
+    ) -> Result<Option<Project>, StoreError>;
+
+    /// Deletes the project if it exists and is `owner`'s; `false`, changing nothing, otherwise.
+    async fn delete(&self, id: ProjectId, owner: &UserId) -> Result<bool, StoreError>;
 }
 
 /// Where inspection jobs go.

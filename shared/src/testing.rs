@@ -23,8 +23,10 @@ use crate::ports::{
 use crate::rate_limit::{Bucket, Decision, RateLimit};
 
 mod github;
+mod projects;
 
 pub use github::{MemoryAppInstallations, MemoryDeliveryLog};
+pub use projects::MemoryProjects;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -44,6 +44,8 @@ pub struct Stack {
     pub app_installations_table: String,
     /// The webhook deliveries table.
     pub deliveries_table: String,
+    /// The projects table.
+    pub projects_table: String,
     /// The API state table (idempotency keys, rate-limit buckets).
     pub api_state_table: String,
     /// The job queue.
@@ -101,6 +103,7 @@ impl Emulator {
             installations_table: format!("installations-{suffix}"),
             app_installations_table: format!("github-installations-{suffix}"),
             deliveries_table: format!("webhook-deliveries-{suffix}"),
+            projects_table: format!("projects-{suffix}"),
             api_state_table: format!("api-state-{suffix}"),
             queue_url: String::new(),
             dlq_url: String::new(),
@@ -118,6 +121,7 @@ impl Emulator {
         self.create_keyed_table(&stack.deliveries_table, "deliveryId", ScalarAttributeType::S)
             .await?;
         self.create_api_state_table(&stack.api_state_table).await?;
+        self.create_projects_table(&stack.projects_table).await?;
         let (queue_url, dlq_url) = self.create_queues(&format!("jobs-{suffix}"), options).await?;
         self.create_project(&stack.codebuild_project).await?;
         Ok(Stack { queue_url, dlq_url, ..stack })
@@ -146,6 +150,46 @@ impl Emulator {
             .attribute_definitions(attribute("createdAt")?)
             .key_schema(key("deploymentId", KeyType::Hash)?)
             .global_secondary_indexes(index)
+            .send()
+            .await
+            .with_context(|| format!("creating table {name}"))?;
+        Ok(())
+    }
+
+    /// The projects table as Terraform creates it: hash key `projectId`, an index on
+    /// `userId` + `createdAt` and one on `repositoryKey`.
+    pub async fn create_projects_table(&self, name: &str) -> anyhow::Result<()> {
+        use whaleray_shared::dynamo::{PROJECT_REPOSITORY_INDEX, PROJECT_USER_INDEX};
+        let attribute = |n: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
+        let all = || Projection::builder().projection_type(ProjectionType::All).build();
+        let by_user = GlobalSecondaryIndex::builder()
+            .index_name(PROJECT_USER_INDEX)
+            .key_schema(key("userId", KeyType::Hash)?)
+            .key_schema(key("createdAt", KeyType::Range)?)
+            .projection(all())
+            .build()?;
+        let by_repository = GlobalSecondaryIndex::builder()
+            .index_name(PROJECT_REPOSITORY_INDEX)
+            .key_schema(key("repositoryKey", KeyType::Hash)?)
+            .projection(all())
+            .build()?;
+        self.dynamo
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("projectId")?)
+            .attribute_definitions(attribute("userId")?)
+            .attribute_definitions(attribute("createdAt")?)
+            .attribute_definitions(attribute("repositoryKey")?)
+            .key_schema(key("projectId", KeyType::Hash)?)
+            .global_secondary_indexes(by_user)
+            .global_secondary_indexes(by_repository)
             .send()
             .await
             .with_context(|| format!("creating table {name}"))?;

@@ -2,4 +2,5 @@
 
 pub mod deployments;
 pub mod installations;
+pub mod projects;
 pub mod webhook;

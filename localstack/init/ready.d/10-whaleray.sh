@@ -12,6 +12,7 @@ INSTALLATIONS_TABLE="${INSTALLATIONS_TABLE:-whaleray-installations}"
 GITHUB_INSTALLATIONS_TABLE="${GITHUB_INSTALLATIONS_TABLE:-whaleray-github-installations}"
 WEBHOOK_DELIVERIES_TABLE="${WEBHOOK_DELIVERIES_TABLE:-whaleray-webhook-deliveries}"
 API_STATE_TABLE="${API_STATE_TABLE:-whaleray-api-state}"
+PROJECTS_TABLE="${PROJECTS_TABLE:-whaleray-projects}"
 JOB_QUEUE_NAME="${JOB_QUEUE_NAME:-whaleray-inspection-jobs}"
 DEAD_LETTER_QUEUE_NAME="${DEAD_LETTER_QUEUE_NAME:-whaleray-inspection-jobs-dlq}"
 CODEBUILD_PROJECT="${CODEBUILD_PROJECT:-whaleray-build}"
@@ -92,7 +93,23 @@ awslocal dynamodb wait table-exists --table-name "$WEBHOOK_DELIVERIES_TABLE"
 awslocal dynamodb update-time-to-live --table-name "$WEBHOOK_DELIVERIES_TABLE" \
   --time-to-live-specification Enabled=true,AttributeName=expiresAt >/dev/null
 
-for table in "$DEPLOYMENTS_TABLE" "$INSTALLATIONS_TABLE" "$GITHUB_INSTALLATIONS_TABLE" "$WEBHOOK_DELIVERIES_TABLE"; do
+# Projects: hash projectId; a user's projects by userId/createdAt, a push's by repositoryKey.
+if ! table_exists "$PROJECTS_TABLE"; then
+  awslocal dynamodb create-table \
+    --table-name "$PROJECTS_TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions AttributeName=projectId,AttributeType=S \
+      AttributeName=userId,AttributeType=S AttributeName=createdAt,AttributeType=S \
+      AttributeName=repositoryKey,AttributeType=S \
+    --key-schema AttributeName=projectId,KeyType=HASH \
+    --global-secondary-indexes \
+      'IndexName=userId-createdAt-index,KeySchema=[{AttributeName=userId,KeyType=HASH},{AttributeName=createdAt,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
+      'IndexName=repositoryKey-index,KeySchema=[{AttributeName=repositoryKey,KeyType=HASH}],Projection={ProjectionType=ALL}' \
+    >/dev/null
+  log "created table $PROJECTS_TABLE"
+fi
+
+for table in "$DEPLOYMENTS_TABLE" "$INSTALLATIONS_TABLE" "$GITHUB_INSTALLATIONS_TABLE" "$WEBHOOK_DELIVERIES_TABLE" "$PROJECTS_TABLE"; do
   awslocal dynamodb wait table-exists --table-name "$table"
   awslocal dynamodb update-continuous-backups --table-name "$table" \
     --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true >/dev/null
@@ -181,6 +198,7 @@ printf '%s\n' \
   "INSTALLATIONS_TABLE=$INSTALLATIONS_TABLE" \
   "GITHUB_INSTALLATIONS_TABLE=$GITHUB_INSTALLATIONS_TABLE" \
   "WEBHOOK_DELIVERIES_TABLE=$WEBHOOK_DELIVERIES_TABLE" \
+  "PROJECTS_TABLE=$PROJECTS_TABLE" \
   "API_STATE_TABLE=$API_STATE_TABLE" \
   "JOB_QUEUE_URL=$job_url" \
   "DEAD_LETTER_QUEUE_URL=$dlq_url" \

@@ -10,6 +10,7 @@ mod git_ref;
 mod ids;
 mod installation;
 mod origin;
+mod project;
 mod repo;
 mod root_dir;
 mod status;
@@ -28,6 +29,7 @@ pub use installation::{
     RepositorySelection, SelectionKind,
 };
 pub use origin::{CommitDetails, Trigger};
+pub use project::Project;
 pub use repo::RepoFullName;
 pub use root_dir::RootDirectory;
 pub use status::DeploymentStatus;

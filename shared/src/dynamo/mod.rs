@@ -1,6 +1,6 @@
 //! DynamoDB adapters: the `deployments` table, the `whaleray-installations` table (user
 //! links), the `whaleray-github-installations` table (what GitHub reported), the
-//! `whaleray-webhook-deliveries` table and the API state table (idempotency keys and
+//! `whaleray-webhook-deliveries` table, the `whaleray-projects` table and the API state table (idempotency keys and
 //! rate-limit buckets).
 
 mod app_installations;
@@ -11,6 +11,7 @@ mod idempotency;
 mod installations;
 mod item;
 mod plan_item;
+mod projects;
 mod rate_limits;
 
 pub use app_installations::DynamoAppInstallations;
@@ -18,6 +19,7 @@ pub use deliveries::DynamoDeliveryLog;
 pub use deployments::DynamoDeploymentStore;
 pub use idempotency::DynamoIdempotency;
 pub use installations::DynamoInstallations;
+pub use projects::{DynamoProjects, PROJECT_REPOSITORY_INDEX, PROJECT_USER_INDEX};
 pub use rate_limits::DynamoRateLimits;
 
 /// The name of the `deployments` index on `userId` + `createdAt`.

@@ -212,6 +212,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             emulator.dynamo.clone(),
             &stack.deliveries_table,
         )),
+        projects: Arc::new(whaleray_shared::dynamo::DynamoProjects::new(
+            emulator.dynamo.clone(),
+            &stack.projects_table,
+        )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: Arc::new(SqsJobQueue::new(emulator.sqs.clone(), &stack.queue_url)),

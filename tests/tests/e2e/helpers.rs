@@ -153,6 +153,10 @@ impl TestApp {
                 emulator.dynamo.clone(),
                 &stack.deliveries_table,
             )),
+            projects: Arc::new(whaleray_shared::dynamo::DynamoProjects::new(
+                emulator.dynamo.clone(),
+                &stack.projects_table,
+            )),
             webhook_secret: SecretString::from(WEBHOOK_SECRET),
             github_users: Some(Arc::new(
                 GitHubUsers::new(

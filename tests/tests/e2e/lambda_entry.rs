@@ -48,6 +48,10 @@ fn lambda_router(app: &TestApp) -> axum::Router {
             app.emulator.dynamo.clone(),
             &app.stack.deliveries_table,
         )),
+        projects: Arc::new(whaleray_shared::dynamo::DynamoProjects::new(
+            app.emulator.dynamo.clone(),
+            &app.stack.projects_table,
+        )),
         webhook_secret: SecretString::from(WEBHOOK_SECRET),
         github_users: None,
         queue: Arc::new(SqsJobQueue::new(app.emulator.sqs.clone(), &app.stack.queue_url)),

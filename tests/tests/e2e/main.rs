@@ -17,6 +17,7 @@ mod lambda_entry;
 mod link_flow;
 mod oauth_link;
 mod private_clone;
+mod projects;
 mod request_guards;
 mod webhook_flow;
 mod worker_flow;
