@@ -12,7 +12,7 @@ use std::time::Duration;
 use whaleray_shared::error::{Chain, StoreError};
 use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::BuildInputs;
-use whaleray_shared::{Deployment, DeploymentId, DeploymentStatus, ErrorClass, StatusChange};
+use whaleray_shared::{Deployment, DeploymentStatus, ErrorClass, StatusChange};
 
 use crate::budget::Exceeded;
 use crate::deps::Deps;
@@ -20,12 +20,15 @@ use crate::github::GitHubError;
 use crate::plan::build_plan;
 use crate::ports::{BuildError, BuildRequest};
 
+mod claim;
 mod error;
 mod paths;
 mod remote;
 
 pub use error::JobError;
 
+pub use claim::{BUILD_CLAIM_LEASE, CLAIM_LAPSE_WAIT, CLAIM_RETRY_WAIT, CLAIM_WATCH};
+use claim::{claim_retry_wait, watch_claim};
 use remote::Inspected;
 
 /// How a job ended, when it ended.
@@ -293,61 +296,6 @@ async fn stop_unrecorded_build(deps: &Deps, deployment: &Deployment) -> Result<(
     Ok(())
 }
 
-/// How long a claim to start a build lasts: beyond minting the clone token, storing it and one
-/// StartBuild call with retries (seconds, normally). A holder slower than this is harmless: the
-/// taker-over searches for its build first and otherwise sends identical parameters under the
-/// same idempotency token.
-///
-/// Two thirds of the poller's lease ([`crate::poll::DEFAULT_LEASE`]), so a killed holder's claim
-/// has lapsed by the time its message comes back: the heartbeat last renewed the message at most
-/// a third of a lease before the claim was taken, and the message comes back a whole lease after
-/// that renewal. With a 60 s claim the kill test measured 97 s to recover a killed holder's job
-/// (30 s of lease, then a 65 s wait for the claim); with this one, the lease alone.
-pub const BUILD_CLAIM_LEASE: Duration =
-    Duration::from_secs(crate::poll::DEFAULT_LEASE.as_secs() * 2 / 3);
-/// How long a message that meets another worker's live claim waits before looking again, on
-/// its first delivery: by then a live holder has usually recorded BUILDING, and the duplicate
-/// is absorbed.
-pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
-/// How long it waits when it meets a live claim on a later delivery: long enough for the claim
-/// to lapse even if it was taken a moment before. A redelivered message that meets a claim is
-/// usually the one whose worker died holding it, and every receive counts towards the
-/// dead-letter queue's `maxReceiveCount`: with 10 s waits a worker killed right after claiming
-/// left its message in the dead-letter queue and the deployment INSPECTING (the kill test).
-pub const CLAIM_LAPSE_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
-
-/// How long a job that meets another worker's live claim watches the record in place before
-/// giving its message back. A live holder records BUILDING within a second or two (mint a
-/// token, store it, one StartBuild), so a duplicate delivery is absorbed here without spending
-/// one of its receives, whichever of the copies SQS delivered first; only a holder that is
-/// slow or dead sends the message back to wait (see [`claim_retry_wait`]). Short enough to fit
-/// the Lambda's slack after inspection (`batch::AFTER_INSPECTION`).
-pub const CLAIM_WATCH: Duration = Duration::from_secs(5);
-/// How often the record is read while watching a claim.
-const CLAIM_WATCH_EVERY: Duration = Duration::from_millis(250);
-
-/// Reads the deployment every [`CLAIM_WATCH_EVERY`] for up to [`CLAIM_WATCH`]: the status it
-/// settled in once the claim's holder moved it on, or `None` while it is still INSPECTING (or
-/// cannot be read; the message then goes back to the queue as before).
-async fn watch_claim(deps: &Deps, id: DeploymentId) -> Option<DeploymentStatus> {
-    let until = tokio::time::Instant::now() + CLAIM_WATCH;
-    while tokio::time::Instant::now() < until {
-        tokio::time::sleep(CLAIM_WATCH_EVERY).await;
-        match deps.store.get(id).await {
-            Ok(Some(d)) if d.status != DeploymentStatus::Inspecting => return Some(d.status),
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => return None,
-        }
-    }
-    None
-}
-
-/// The wait before a message that met a live claim looks again (see [`CLAIM_RETRY_WAIT`] and
-/// [`CLAIM_LAPSE_WAIT`]).
-fn claim_retry_wait(receive_count: u32) -> Duration {
-    if receive_count <= 1 { CLAIM_RETRY_WAIT } else { CLAIM_LAPSE_WAIT }
-}
-
 /// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
 /// concurrent duplicates start one build. The first claim pins commit and plan, so every
 /// StartBuild of a deployment carries identical parameters under its idempotency token (the
@@ -470,27 +418,5 @@ mod tests {
             actual: DeploymentStatus::Building,
         };
         assert!(matches!(Failure::from(conflict), Failure::Settled(DeploymentStatus::Building)));
-    }
-}
-
-#[cfg(test)]
-mod claim_wait_tests {
-    use super::*;
-
-    #[test]
-    fn a_redelivered_message_waits_until_the_claim_it_met_has_lapsed() {
-        assert_eq!(claim_retry_wait(1), CLAIM_RETRY_WAIT);
-        for receive in 2..=5 {
-            assert!(claim_retry_wait(receive) > BUILD_CLAIM_LEASE, "receive {receive}");
-        }
-    }
-
-    #[test]
-    fn a_killed_holders_claim_lapses_before_its_message_comes_back() {
-        // The message comes back a lease after the heartbeat's last renewal, which was at most
-        // a third of a lease before the claim was taken.
-        let lease = crate::poll::DEFAULT_LEASE;
-        assert!(BUILD_CLAIM_LEASE + lease / 3 <= lease, "{BUILD_CLAIM_LEASE:?} vs {lease:?}");
-        assert!(BUILD_CLAIM_LEASE >= Duration::from_secs(15), "room for mint, put and start");
     }
 }
