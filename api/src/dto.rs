@@ -9,6 +9,7 @@ use whaleray_shared::domain::{ExceededBudget, PackageManager, Runtime};
 use whaleray_shared::ports::PageCursor;
 use whaleray_shared::{
     BuildPlan, Deployment, DeploymentId, DeploymentStatus, GitRef, RepoFullName, RootDirectory,
+    Trigger,
 };
 
 use crate::error::ApiError;
@@ -78,8 +79,21 @@ pub struct DeploymentBody {
     pub branch: Option<String>,
     /// The app folder the user named, or null when detection chooses.
     pub root_directory: Option<String>,
-    /// The resolved commit, once inspected.
+    /// The commit built: pinned at creation for a push or a redeploy, else resolved from the
+    /// branch by inspection (null until then).
     pub commit_sha: Option<String>,
+    /// What created it: `manual` (POST /deployments), `push` (a push to a project's production
+    /// branch) or `redeploy`.
+    #[schema(schema_with = trigger)]
+    pub trigger: String,
+    /// The project whose push created it, or null.
+    pub project_id: Option<String>,
+    /// The deployment this one redeploys, or null.
+    pub redeploy_of: Option<String>,
+    /// The pushed head commit's message (at most 2,048 bytes), or null.
+    pub commit_message: Option<String>,
+    /// The pushed head commit's author, or null.
+    pub commit_author: Option<String>,
     /// What inspection found and how it builds, and why (named `detection` on the wire).
     pub detection: Option<PlanBody>,
     /// The CodeBuild build id, once started.
@@ -107,6 +121,11 @@ impl From<Deployment> for DeploymentBody {
             branch: d.branch.map(|b| b.to_string()),
             root_directory: d.root_directory.map(|r| r.to_string()),
             commit_sha: d.commit_sha.map(|s| s.to_string()),
+            trigger: d.trigger.as_str().to_owned(),
+            project_id: d.project_id.map(|p| p.to_string()),
+            redeploy_of: d.redeploy_of.map(|r| r.to_string()),
+            commit_message: d.commit_details.as_ref().map(|c| c.message().to_owned()),
+            commit_author: d.commit_details.as_ref().map(|c| c.author().to_owned()),
             detection: d.plan.as_ref().map(PlanBody::from),
             build_id: d.build_id,
             reason: d.reason,
@@ -260,6 +279,11 @@ fn status() -> utoipa::openapi::Object {
         .build()
 }
 
+fn trigger() -> utoipa::openapi::Object {
+    let all = Trigger::ALL.map(Trigger::as_str);
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(all)).build()
+}
+
 fn inspecting() -> utoipa::openapi::Object {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["INSPECTING"])).build()
 }
@@ -353,6 +377,11 @@ mod tests {
             "branch": null,
             "rootDirectory": "apps/web",
             "commitSha": "b".repeat(40),
+            "trigger": "manual",
+            "projectId": null,
+            "redeployOf": null,
+            "commitMessage": null,
+            "commitAuthor": null,
             "detection": {
                 "framework": "nextjs",
                 "runtime": "node",

@@ -39,8 +39,8 @@ pub mod telemetry;
 pub mod testing;
 
 pub use domain::{
-    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitSha, Deployment, DeploymentId,
-    DeploymentStatus, DomainError, GitRef, InstallationId, InstallationRefusal, RepoFullName,
-    RootDirectory, StatusChange, UserId,
+    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitDetails, CommitSha, Deployment,
+    DeploymentId, DeploymentStatus, DomainError, GitRef, InstallationId, InstallationRefusal,
+    ProjectId, RepoFullName, RootDirectory, StatusChange, Trigger, UserId,
 };
 pub use error::ErrorClass;

@@ -9,8 +9,12 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use common::{pinned_inputs, world};
+use whaleray_shared::job::InspectionJob;
 use whaleray_shared::ports::DeploymentStore;
-use whaleray_shared::{DeploymentId, DeploymentStatus};
+use whaleray_shared::{
+    CommitSha, Deployment, DeploymentId, DeploymentStatus, GitRef, InstallationId, RepoFullName,
+    StatusChange, UserId,
+};
 use whaleray_worker::process::{Outcome, inspect};
 
 #[tokio::test]
@@ -46,6 +50,26 @@ async fn a_permanent_failure_fails_at_once_with_a_readable_reason() {
     assert!(reason.contains("could not find"), "{reason}");
     assert_eq!(w.stored().await.status, DeploymentStatus::Failed);
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_commit_pinned_at_creation_is_built_without_resolving_the_branch() {
+    // This GitHub cannot resolve a branch: only a deployment pinned to a commit gets past it.
+    let w = world(0, true).await;
+    let pinned = CommitSha::parse(&"c".repeat(40)).unwrap();
+    let deployment = Deployment::new(
+        UserId::parse("u").unwrap(),
+        RepoFullName::parse("acme/site").unwrap(),
+        Some(GitRef::parse("main").unwrap()),
+        InstallationId::new(1).unwrap(),
+    )
+    .pinned_to(pinned.clone());
+    w.store.create(&deployment).await.unwrap();
+    let outcome = inspect(&w.deps, &InspectionJob::for_deployment(&deployment), 1).await.unwrap();
+    assert!(matches!(outcome, Outcome::Building { .. }), "{outcome:?}");
+    let stored = w.store.get(deployment.id).await.unwrap().unwrap();
+    assert_eq!(stored.commit_sha, Some(pinned));
+    assert_eq!(stored.status, DeploymentStatus::Building);
 }
 
 #[tokio::test]
@@ -100,6 +124,29 @@ async fn a_live_claim_makes_a_duplicate_wait_instead_of_building() {
     assert!(retry.wait.is_some(), "{retry:?}");
     assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0);
     assert_eq!(w.stored().await.status, DeploymentStatus::Inspecting);
+}
+
+#[tokio::test]
+async fn a_duplicate_whose_claim_holder_records_building_meanwhile_is_absorbed_in_place() {
+    let w = world(0, false).await;
+    let id = w.job.deployment_id;
+    let until = Utc::now() + chrono::Duration::minutes(2);
+    w.store.claim_build(id, "live-worker", until, &pinned_inputs()).await.unwrap();
+    let holder = {
+        let store = w.store.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            let change = StatusChange {
+                build_id: Some("whaleray-build:holder".into()),
+                ..StatusChange::to(DeploymentStatus::Building)
+            };
+            store.transition(id, DeploymentStatus::Inspecting, change).await.unwrap();
+        }
+    };
+    // A later delivery (receive count 2): before, it went back to the queue for 65 s.
+    let (outcome, ()) = tokio::join!(inspect(&w.deps, &w.job, 2), holder);
+    assert_eq!(outcome.unwrap(), Outcome::AlreadySettled { status: DeploymentStatus::Building });
+    assert_eq!(w.builds.starts.load(Ordering::SeqCst), 0, "the duplicate started nothing");
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! The deployment record and the changes a status transition carries.
 
 use super::{
-    BuildOutcome, BuildPlan, CommitSha, DeploymentId, DeploymentStatus, GitRef, InstallationId,
-    RepoFullName, RootDirectory, UserId,
+    BuildOutcome, BuildPlan, CommitDetails, CommitSha, DeploymentId, DeploymentStatus, GitRef,
+    InstallationId, ProjectId, RepoFullName, RootDirectory, Trigger, UserId,
 };
 use chrono::{DateTime, Utc};
 
@@ -27,8 +27,18 @@ pub struct Deployment {
     pub created_at: DateTime<Utc>,
     /// When the record last changed.
     pub updated_at: DateTime<Utc>,
-    /// The commit that inspection resolved and the build uses.
+    /// The commit the build uses: resolved from the branch by inspection, or pinned when the
+    /// deployment was created (a push's head commit, a redeploy's original commit), in which
+    /// case inspection reads that commit and never resolves the branch.
     pub commit_sha: Option<CommitSha>,
+    /// What created it.
+    pub trigger: Trigger,
+    /// The project it belongs to, for deployments a push created.
+    pub project_id: Option<ProjectId>,
+    /// The deployment this one redeploys.
+    pub redeploy_of: Option<DeploymentId>,
+    /// The pushed head commit's message and author.
+    pub commit_details: Option<CommitDetails>,
     /// What inspection found and how to build it, with its evidence.
     pub plan: Option<BuildPlan>,
     /// The CodeBuild build id, once a build was started.
@@ -66,6 +76,10 @@ impl Deployment {
             created_at: now,
             updated_at: now,
             commit_sha: None,
+            trigger: Trigger::Manual,
+            project_id: None,
+            redeploy_of: None,
+            commit_details: None,
             plan: None,
             build_id: None,
             reason: None,
@@ -74,6 +88,13 @@ impl Deployment {
             last_error: None,
             requeues: 0,
         }
+    }
+
+    /// The same deployment, pinned to `commit`: inspection reads that commit and the build
+    /// uses it, whatever the branch points at by then.
+    pub fn pinned_to(mut self, commit: CommitSha) -> Self {
+        self.commit_sha = Some(commit);
+        self
     }
 }
 

@@ -9,6 +9,7 @@ mod deployment_id;
 mod git_ref;
 mod ids;
 mod installation;
+mod origin;
 mod project;
 mod repo;
 mod root_dir;
@@ -27,6 +28,7 @@ pub use installation::{
     AppInstallation, InstallationRefusal, InstallationUpdate, RepositoriesChange,
     RepositorySelection, SelectionKind,
 };
+pub use origin::{CommitDetails, Trigger};
 pub use project::Project;
 pub use repo::RepoFullName;
 pub use root_dir::RootDirectory;
@@ -41,6 +43,9 @@ pub enum DomainError {
     /// The project id is not a ULID.
     #[error("invalid project id {0:?}: expected a 26-character ULID")]
     ProjectId(String),
+    /// A trigger string that is not one of the known values.
+    #[error("unknown trigger {0:?}: expected manual, push or redeploy")]
+    Trigger(String),
     /// The repository full name breaks GitHub's naming rules.
     #[error("invalid repository {value:?}: {why}")]
     Repository {

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::plan_item::StoredPlan;
 use crate::domain::{
-    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitSha, Deployment, DeploymentId,
-    DeploymentStatus, DomainError, GitRef, InstallationId, RepoFullName, RootDirectory, UserId,
+    BuildLogs, BuildOutcome, BuildPlan, BuildState, CommitDetails, CommitSha, Deployment,
+    DeploymentId, DeploymentStatus, DomainError, GitRef, InstallationId, ProjectId, RepoFullName,
+    RootDirectory, Trigger, UserId,
 };
 use crate::error::StoreError;
 
@@ -45,6 +46,17 @@ pub(crate) struct DeploymentItem {
     pub requeues: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_outcome: Option<StoredOutcome>,
+    /// Absent on items written before triggers existed: those were all clicks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeploy_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_author: Option<String>,
 }
 
 /// How the build ended, as stored: `{buildStatus, failedPhase?, logGroup?, logStream?,
@@ -130,6 +142,11 @@ impl From<&Deployment> for DeploymentItem {
             last_error: d.last_error.as_deref().map(|t| bounded(t, MAX_TEXT_BYTES)),
             requeues: d.requeues,
             build_outcome: d.outcome.as_ref().map(StoredOutcome::from),
+            trigger: Some(d.trigger.as_str().to_owned()),
+            project_id: d.project_id.as_ref().map(ToString::to_string),
+            redeploy_of: d.redeploy_of.as_ref().map(ToString::to_string),
+            commit_message: d.commit_details.as_ref().map(|c| c.message().to_owned()),
+            commit_author: d.commit_details.as_ref().map(|c| c.author().to_owned()),
         }
     }
 }
@@ -172,6 +189,32 @@ impl TryFrom<DeploymentItem> for Deployment {
                 .map(BuildPlan::try_from)
                 .transpose()
                 .map_err(corrupt("detection"))?,
+            trigger: item
+                .trigger
+                .as_deref()
+                .map(str::parse::<Trigger>)
+                .transpose()
+                .map_err(corrupt("trigger"))?
+                .unwrap_or_default(),
+            project_id: item
+                .project_id
+                .as_deref()
+                .map(ProjectId::parse)
+                .transpose()
+                .map_err(corrupt("projectId"))?,
+            redeploy_of: item
+                .redeploy_of
+                .as_deref()
+                .map(DeploymentId::parse)
+                .transpose()
+                .map_err(corrupt("redeployOf"))?,
+            commit_details: match (&item.commit_message, &item.commit_author) {
+                (None, None) => None,
+                (message, author) => Some(CommitDetails::new(
+                    message.as_deref().unwrap_or_default(),
+                    author.as_deref().unwrap_or_default(),
+                )),
+            },
             build_id: item.build_id,
             reason: item.reason,
             outcome: item.build_outcome.map(BuildOutcome::try_from).transpose()?,
@@ -216,6 +259,51 @@ mod tests {
             parse_time(DEPLOYMENT, "createdAt", &timestamp(expected.created_at)).unwrap();
         expected.updated_at = expected.created_at;
         assert_eq!(Deployment::try_from(back).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_pushed_deployment_keeps_its_origin_and_an_old_item_reads_as_a_click() {
+        let project = ProjectId::generate();
+        let earlier = DeploymentId::generate();
+        let mut deployment = sample().pinned_to(CommitSha::parse(&"b".repeat(40)).unwrap());
+        deployment.trigger = Trigger::Push;
+        deployment.project_id = Some(project);
+        deployment.redeploy_of = Some(earlier);
+        deployment.commit_details = Some(CommitDetails::new("fix: header\n\nbody", "Ada"));
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(DeploymentItem::from(&deployment)).unwrap();
+        assert_eq!(item["trigger"], s("push"));
+        assert_eq!(item["projectId"], s(&project.to_string()));
+        assert_eq!(item["redeployOf"], s(&earlier.to_string()));
+        assert_eq!(item["commitMessage"], s("fix: header\n\nbody"));
+        assert_eq!(item["commitAuthor"], s("Ada"));
+        let back = Deployment::try_from(
+            serde_dynamo::from_item::<_, DeploymentItem>(item.clone()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back.trigger, Trigger::Push);
+        assert_eq!(back.project_id, Some(project));
+        assert_eq!(back.redeploy_of, Some(earlier));
+        assert_eq!(back.commit_details, deployment.commit_details);
+        assert_eq!(back.commit_sha, deployment.commit_sha);
+
+        let mut old = item.clone();
+        for attribute in ["trigger", "projectId", "redeployOf", "commitMessage", "commitAuthor"] {
+            old.remove(attribute);
+        }
+        let old = Deployment::try_from(serde_dynamo::from_item::<_, DeploymentItem>(old).unwrap())
+            .unwrap();
+        assert_eq!(
+            (old.trigger, old.project_id, old.commit_details),
+            (Trigger::Manual, None, None)
+        );
+
+        let mut bad = item;
+        bad.insert("trigger".into(), s("cron"));
+        let error =
+            Deployment::try_from(serde_dynamo::from_item::<_, DeploymentItem>(bad).unwrap())
+                .unwrap_err();
+        assert!(error.to_string().contains("trigger"), "{error}");
     }
 
     fn s(v: &str) -> AttributeValue {
@@ -281,6 +369,7 @@ mod tests {
             ("buildId".to_owned(), s("whaleray-build:1")),
             ("attempts".to_owned(), AttributeValue::N("1".into())),
             ("requeues".to_owned(), AttributeValue::N("0".into())),
+            ("trigger".to_owned(), s("manual")),
         ]);
         assert_eq!(item, expected);
         let back: DeploymentItem = serde_dynamo::from_item(item).unwrap();

@@ -20,12 +20,15 @@ use crate::github::GitHubError;
 use crate::plan::build_plan;
 use crate::ports::{BuildError, BuildRequest};
 
+mod claim;
 mod error;
 mod paths;
 mod remote;
 
 pub use error::JobError;
 
+pub use claim::{BUILD_CLAIM_LEASE, CLAIM_LAPSE_WAIT, CLAIM_RETRY_WAIT, CLAIM_WATCH};
+use claim::{claim_retry_wait, watch_claim};
 use remote::Inspected;
 
 /// How a job ended, when it ended.
@@ -181,9 +184,12 @@ async fn settle(
     match run(deps, deployment).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure::Settled(status)) => Ok(Outcome::AlreadySettled { status }),
-        Err(Failure::Busy) => {
-            Err(Retry { error: JobError::Busy, wait: Some(claim_retry_wait(receive_count)) })
-        }
+        Err(Failure::Busy) => match watch_claim(deps, id).await {
+            Some(status) => Ok(Outcome::AlreadySettled { status }),
+            None => {
+                Err(Retry { error: JobError::Busy, wait: Some(claim_retry_wait(receive_count)) })
+            }
+        },
         Err(Failure::Permanent(error)) => {
             tracing::warn!(error = %Chain(&error), "the job failed for good");
             let holds = may_hold_token(deployment, Some(&error));
@@ -288,35 +294,6 @@ async fn stop_unrecorded_build(deps: &Deps, deployment: &Deployment) -> Result<(
         deps.builds.stop(&build_id).await.map_err(retry)?;
     }
     Ok(())
-}
-
-/// How long a claim to start a build lasts: beyond minting the clone token, storing it and one
-/// StartBuild call with retries (seconds, normally). A holder slower than this is harmless: the
-/// taker-over searches for its build first and otherwise sends identical parameters under the
-/// same idempotency token.
-///
-/// Two thirds of the poller's lease ([`crate::poll::DEFAULT_LEASE`]), so a killed holder's claim
-/// has lapsed by the time its message comes back: the heartbeat last renewed the message at most
-/// a third of a lease before the claim was taken, and the message comes back a whole lease after
-/// that renewal. With a 60 s claim the kill test measured 97 s to recover a killed holder's job
-/// (30 s of lease, then a 65 s wait for the claim); with this one, the lease alone.
-pub const BUILD_CLAIM_LEASE: Duration =
-    Duration::from_secs(crate::poll::DEFAULT_LEASE.as_secs() * 2 / 3);
-/// How long a message that meets another worker's live claim waits before looking again, on
-/// its first delivery: by then a live holder has usually recorded BUILDING, and the duplicate
-/// is absorbed.
-pub const CLAIM_RETRY_WAIT: Duration = Duration::from_secs(10);
-/// How long it waits when it meets a live claim on a later delivery: long enough for the claim
-/// to lapse even if it was taken a moment before. A redelivered message that meets a claim is
-/// usually the one whose worker died holding it, and every receive counts towards the
-/// dead-letter queue's `maxReceiveCount`: with 10 s waits a worker killed right after claiming
-/// left its message in the dead-letter queue and the deployment INSPECTING (the kill test).
-pub const CLAIM_LAPSE_WAIT: Duration = Duration::from_secs(BUILD_CLAIM_LEASE.as_secs() + 5);
-
-/// The wait before a message that met a live claim looks again (see [`CLAIM_RETRY_WAIT`] and
-/// [`CLAIM_LAPSE_WAIT`]).
-fn claim_retry_wait(receive_count: u32) -> Duration {
-    if receive_count <= 1 { CLAIM_RETRY_WAIT } else { CLAIM_LAPSE_WAIT }
 }
 
 /// Claims the deployment, then starts its build. Only the claim holder calls StartBuild, so
@@ -441,27 +418,5 @@ mod tests {
             actual: DeploymentStatus::Building,
         };
         assert!(matches!(Failure::from(conflict), Failure::Settled(DeploymentStatus::Building)));
-    }
-}
-
-#[cfg(test)]
-mod claim_wait_tests {
-    use super::*;
-
-    #[test]
-    fn a_redelivered_message_waits_until_the_claim_it_met_has_lapsed() {
-        assert_eq!(claim_retry_wait(1), CLAIM_RETRY_WAIT);
-        for receive in 2..=5 {
-            assert!(claim_retry_wait(receive) > BUILD_CLAIM_LEASE, "receive {receive}");
-        }
-    }
-
-    #[test]
-    fn a_killed_holders_claim_lapses_before_its_message_comes_back() {
-        // The message comes back a lease after the heartbeat's last renewal, which was at most
-        // a third of a lease before the claim was taken.
-        let lease = crate::poll::DEFAULT_LEASE;
-        assert!(BUILD_CLAIM_LEASE + lease / 3 <= lease, "{BUILD_CLAIM_LEASE:?} vs {lease:?}");
-        assert!(BUILD_CLAIM_LEASE >= Duration::from_secs(15), "room for mint, put and start");
     }
 }

@@ -17,7 +17,7 @@ use crate::ports::{EntryKind, TreeEntry};
 
 /// What reading and detecting found.
 pub(super) struct Inspected {
-    /// The commit the branch pointed at.
+    /// The commit pinned at creation, else the one the branch pointed at.
     pub commit: CommitSha,
     /// Detection's verdict.
     pub detection: Detection,
@@ -31,7 +31,12 @@ pub(super) async fn inspect(deps: &Deps, deployment: &Deployment) -> Result<Insp
     let (repo, installation) = (&deployment.repository, deployment.installation_id);
     let mut usage = Usage::new(deps.budgets);
     usage.requests(2)?;
-    let commit = deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?;
+    let commit = match &deployment.commit_sha {
+        // Pinned at creation (a push's head commit, a redeploy's original): the branch may have
+        // moved since, and must not change what is built.
+        Some(pinned) => pinned.clone(),
+        None => deps.github.resolve_commit(installation, repo, deployment.branch.as_ref()).await?,
+    };
     let tree = deps.github.tree(installation, repo, &commit).await?;
     let detection = detect(deps, deployment, &tree, &mut usage).await?;
     tracing::info!(github_requests = usage.requests_spent(), "inspected the repository");
