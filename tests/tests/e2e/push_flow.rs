@@ -134,6 +134,31 @@ async fn install_link_project_push_reaches_building_at_the_pushed_commit() {
     assert_eq!(deployment["branch"], "main");
     assert_eq!(deployment["commitMessage"], "Ship it");
     assert_eq!(deployment["commitAuthor"], "Ada Lovelace");
+
+    // GET /deployments?projectId= lists the project's deployments only, to its owner only.
+    let manual = app.deploy(REPOSITORY, None).await;
+    let (status, all) = app.call(Method::GET, "/deployments", Some(USER), None).await;
+    assert_eq!((status, all["deployments"].as_array().unwrap().len()), (StatusCode::OK, 2));
+    let by_project = format!("/deployments?projectId={project}&limit=1");
+    let (status, listed) = app.call(Method::GET, &by_project, Some(USER), None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let listed_ids: Vec<_> = listed["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["deploymentId"].clone())
+        .collect();
+    assert_eq!(listed_ids, [json!(ids[0])], "not the manual {manual}");
+    if let Some(cursor) = listed["nextCursor"].as_str() {
+        let next = format!("/deployments?projectId={project}&cursor={cursor}");
+        let (_, rest) = app.call(Method::GET, &next, Some(USER), None).await;
+        assert_eq!(rest["deployments"], json!([]), "{rest}");
+    }
+    let (status, hidden) = app.call(Method::GET, &by_project, Some("someone-else"), None).await;
+    assert_eq!(
+        (status, hidden["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("project_not_found"))
+    );
 }
 
 #[tokio::test]
