@@ -76,6 +76,8 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.arns.codebuild_project]
       },
       {
+        # POST /deployments and a signed push to a project's production branch (the webhook
+        # route runs in this function too) both queue inspections.
         Sid      = "EnqueueInspection"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]

@@ -28,6 +28,7 @@ pub mod guards;
 pub mod linking;
 pub mod openapi;
 pub mod projects;
+pub mod push_deploy;
 pub mod routes;
 pub mod service;
 pub mod state;

@@ -7,7 +7,8 @@
 use whaleray_shared::domain::{Project, ProjectId};
 use whaleray_shared::error::StoreError;
 use whaleray_shared::ports::{
-    AppInstallations, InstallationDirectory, ProjectCreate, ProjectStore,
+    AppInstallations, DeploymentStore, InstallationDirectory, Page, PageCursor, ProjectCreate,
+    ProjectStore,
 };
 use whaleray_shared::{ErrorClass, GitRef, RepoFullName, RootDirectory, UserId};
 
@@ -93,6 +94,19 @@ pub async fn list(
     caller: &UserId,
 ) -> Result<Vec<Project>, ProjectError> {
     Ok(projects.list_for_user(caller).await?)
+}
+
+/// One page of the deployments of the caller's project `id`, newest first.
+pub async fn deployments_of(
+    projects: &dyn ProjectStore,
+    store: &dyn DeploymentStore,
+    caller: &UserId,
+    id: ProjectId,
+    limit: u32,
+    after: Option<&PageCursor>,
+) -> Result<Page, ProjectError> {
+    get(projects, caller, id).await?;
+    Ok(store.list_for_project(caller, id, limit, after).await?)
 }
 
 /// Sets the production branch of the caller's project (`None`: the default branch).

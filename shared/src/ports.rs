@@ -95,6 +95,18 @@ pub trait DeploymentStore: Send + Sync {
         limit: u32,
         after: Option<&PageCursor>,
     ) -> Result<Page, StoreError>;
+
+    /// The user's deployments of `project`, newest first, paged like
+    /// [`DeploymentStore::list_for_user`]: a filtered query of the user's index. A page may
+    /// hold fewer than `limit` (even none) with `next` set, when the user's other deployments
+    /// between them are many.
+    async fn list_for_project(
+        &self,
+        user: &UserId,
+        project: ProjectId,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError>;
 }
 
 /// What a build is started with: stored once, with the first build claim.

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::domain::{
-    Deployment, DeploymentId, DeploymentStatus, InstallationId, StatusChange, UserId,
+    Deployment, DeploymentId, DeploymentStatus, InstallationId, ProjectId, StatusChange, UserId,
 };
 use crate::error::{AwsError, ErrorClass, GuardError, QueueError, StoreError};
 use crate::idempotency::{
@@ -206,10 +206,33 @@ impl DeploymentStore for MemoryStore {
         limit: u32,
         after: Option<&PageCursor>,
     ) -> Result<Page, StoreError> {
+        self.page(user, None, limit, after)
+    }
+
+    async fn list_for_project(
+        &self,
+        user: &UserId,
+        project: ProjectId,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError> {
+        self.page(user, Some(project), limit, after)
+    }
+}
+
+impl MemoryStore {
+    fn page(
+        &self,
+        user: &UserId,
+        project: Option<ProjectId>,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError> {
         let newest_first = |d: &Deployment| std::cmp::Reverse((d.created_at, d.id));
         let mut mine: Vec<_> = lock(&self.items)
             .values()
             .filter(|d| &d.user_id == user)
+            .filter(|d| project.is_none_or(|p| d.project_id == Some(p)))
             .filter(|d| {
                 after.is_none_or(|c| {
                     newest_first(d) > std::cmp::Reverse((c.created_at, c.deployment_id))

@@ -27,6 +27,8 @@ pub enum WebhookEvent {
         /// What changed.
         update: InstallationUpdate,
     },
+    /// A `push`: deploys the projects whose production branch it updated.
+    Push(super::push::Push),
     /// An event or action WhaleRay does not act on; answered 202.
     Ignored {
         /// `event` or `event.action`.
@@ -107,6 +109,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, PayloadError> {
             let update = InstallationUpdate::account(payload.account.id, payload.account.login);
             Ok(WebhookEvent::Installation { id, update })
         }
+        "push" => super::push::parse(body).map(WebhookEvent::Push),
         other => Ok(WebhookEvent::Ignored { what: other.to_owned() }),
     }
 }

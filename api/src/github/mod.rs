@@ -4,5 +4,6 @@
 
 pub mod events;
 pub mod oauth;
+pub mod push;
 pub mod signature;
 pub mod webhook;

@@ -64,6 +64,8 @@ pub async fn handle(
             return Ok(WebhookOutcome::Ignored(what));
         }
         WebhookEvent::Installation { id, update } => (id, update),
+        // Pushes deploy through `crate::push_deploy`, which the route calls instead.
+        WebhookEvent::Push(_) => return Ok(WebhookOutcome::Ignored("push".into())),
     };
     if !deliveries.record_first(delivery, Utc::now() + DELIVERY_TTL).await? {
         tracing::info!("redelivery ignored");

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use whaleray_shared::DeploymentId;
+use whaleray_shared::domain::ProjectId;
 
 use crate::auth::Caller;
 use crate::dto::{
@@ -116,6 +117,11 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only the deployments of this project of the caller's (404 `project_not_found` for
+    /// someone else's).
+    #[serde(rename = "projectId")]
+    #[param(rename = "projectId")]
+    pub project_id: Option<String>,
 }
 
 /// `GET /deployments`: the caller's deployments, newest first.
@@ -128,7 +134,8 @@ pub struct ListQuery {
     responses(
         CommonErrors,
         (status = 200, description = "A page of deployments, newest first", body = DeploymentList),
-        (status = 400, description = "`invalid_query`, `invalid_cursor`", body = ErrorSchema),
+        (status = 400, description = "`invalid_query`, `invalid_cursor`, `invalid_project_id`", body = ErrorSchema),
+        (status = 404, description = "`project_not_found`: `projectId` names no project of the caller's", body = ErrorSchema),
     ),
     security(("bearer" = []))
 )]
@@ -143,8 +150,24 @@ pub async fn list(
         return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 100"));
     }
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let page =
-        service::list_deployments(state.store.as_ref(), &caller, limit, after.as_ref()).await?;
+    let page = match query.project_id.as_deref().map(ProjectId::parse).transpose() {
+        Err(e) => return Err(ApiError::bad_request("invalid_project_id", e.to_string())),
+        Ok(Some(project)) => {
+            let (projects, store) = (state.projects.as_ref(), state.store.as_ref());
+            crate::projects::deployments_of(
+                projects,
+                store,
+                &caller,
+                project,
+                limit,
+                after.as_ref(),
+            )
+            .await?
+        }
+        Ok(None) => {
+            service::list_deployments(state.store.as_ref(), &caller, limit, after.as_ref()).await?
+        }
+    };
     Ok(Json(DeploymentList {
         deployments: page.deployments.into_iter().map(Into::into).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),

@@ -13,10 +13,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::github::events;
+use crate::github::events::{self, WebhookEvent};
+use crate::github::push::Push;
 use crate::github::signature::{self, SIGNATURE_HEADER};
 use crate::github::webhook::{self, WebhookOutcome};
 use crate::openapi::ErrorSchema;
+use crate::push_deploy::{self, PushOutcome, PushPorts};
 use crate::service::ServiceError;
 use crate::state::AppState;
 
@@ -33,6 +35,9 @@ pub struct WebhookAnswer {
     pub result: &'static str,
     /// The delivery id (`X-GitHub-Delivery`).
     pub delivery: String,
+    /// With a `push`: the deployments it created (or, for a redelivery, had created).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<String>,
 }
 
 fn webhook_result() -> utoipa::openapi::Object {
@@ -77,10 +82,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Api
         Deliveries are deduplicated on `X-GitHub-Delivery` (a redelivery answers 200 `duplicate` and changes nothing), so `Idempotency-Key` and the per-user rate limit do not apply here.",
     params(WebhookHeaders),
     request_body(content = Object, content_type = "application/json",
-        description = "The event's payload as GitHub sends it (`installation`, `installation_repositories`, `installation_target`, `ping`; any other event is ignored)"),
+        description = "The event's payload as GitHub sends it (`installation`, `installation_repositories`, `installation_target`, `push`, `ping`; any other event is ignored)"),
     responses(
-        (status = 200, description = "Acted on (`processed`), already acted on (`duplicate`), about an installation deleted since (`stale`), or a `ping` (`pong`)", body = WebhookAnswer),
-        (status = 202, description = "`ignored`: an event or action WhaleRay does not act on", body = WebhookAnswer),
+        (status = 200, description = "Acted on (`processed`; for a `push`, `deployments` lists the deployments it created), already acted on (`duplicate`), about an installation deleted since (`stale`), or a `ping` (`pong`)", body = WebhookAnswer),
+        (status = 202, description = "`ignored`: an event or action WhaleRay does not act on, or a `push` that deploys nothing (a deleted ref, a tag, a `[skip ci]` or `[skip deploy]` head commit)", body = WebhookAnswer),
         (status = 400, description = "`missing_header` (no `X-GitHub-Event` or no valid `X-GitHub-Delivery`), `invalid_payload` (a signed body that is not the event's shape), `invalid_request` (an unreadable body)", body = ErrorSchema),
         (status = 401, description = "`invalid_signature`: unsigned, not `sha256=<64 hex>`, or not signed with the webhook secret", body = ErrorSchema),
         (status = 413, description = "`payload_too_large`: over GitHub's 25 MB cap", body = ErrorSchema),
@@ -107,6 +112,9 @@ pub async fn receive(
     }
     let parsed = events::parse(event, &body)
         .map_err(|e| ApiError::bad_request("invalid_payload", e.to_string()))?;
+    if let WebhookEvent::Push(push) = &parsed {
+        return receive_push(&state, delivery, push).await;
+    }
     let outcome = webhook::handle(
         state.app_installations.as_ref(),
         state.deliveries.as_ref(),
@@ -119,6 +127,32 @@ pub async fn receive(
         WebhookOutcome::Ignored(_) => StatusCode::ACCEPTED,
         _ => StatusCode::OK,
     };
-    let answer = WebhookAnswer { result: outcome.as_str(), delivery: delivery.to_owned() };
+    let answer = WebhookAnswer {
+        result: outcome.as_str(),
+        delivery: delivery.to_owned(),
+        deployments: vec![],
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// A `push`: deployments for the projects it deploys (see `crate::push_deploy`).
+async fn receive_push(state: &AppState, delivery: &str, push: &Push) -> Result<Response, ApiError> {
+    let ports = PushPorts {
+        projects: state.projects.as_ref(),
+        links: state.installations.as_ref(),
+        store: state.store.as_ref(),
+        queue: state.queue.as_ref(),
+    };
+    let outcome = push_deploy::deploy(&ports, delivery, push)
+        .await
+        .map_err(|e| ApiError::from(ServiceError::Store(e)))?;
+    let ids =
+        |ids: Vec<whaleray_shared::DeploymentId>| ids.iter().map(ToString::to_string).collect();
+    let (status, result, deployments) = match outcome {
+        PushOutcome::Deployed(created) => (StatusCode::OK, "processed", ids(created)),
+        PushOutcome::Duplicate(existing) => (StatusCode::OK, "duplicate", ids(existing)),
+        PushOutcome::Skipped(_) => (StatusCode::ACCEPTED, "ignored", Vec::new()),
+    };
+    let answer = WebhookAnswer { result, delivery: delivery.to_owned(), deployments };
     Ok((status, Json(answer)).into_response())
 }

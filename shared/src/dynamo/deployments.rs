@@ -14,7 +14,7 @@ use super::bounds::{MAX_TEXT_BYTES, bounded};
 use super::item::{DEPLOYMENT, DeploymentItem, StoredOutcome, timestamp};
 use super::plan_item::StoredPlan;
 use crate::aws::aws_error;
-use crate::domain::{Deployment, DeploymentId, DeploymentStatus, StatusChange, UserId};
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, ProjectId, StatusChange, UserId};
 use crate::error::{Chain, StoreError};
 use crate::ports::{BuildClaim, BuildInputs, DeploymentStore, Page, PageCursor};
 
@@ -420,4 +420,71 @@ impl DeploymentStore for DynamoDeploymentStore {
             .map(|d| PageCursor { deployment_id: d.id, created_at: d.created_at });
         Ok(Page { deployments, next })
     }
+
+    async fn list_for_project(
+        &self,
+        user: &UserId,
+        project: ProjectId,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Page, StoreError> {
+        let key = |id: DeploymentId, at: DateTime<Utc>| {
+            HashMap::from([
+                ("deploymentId".to_owned(), s(id.to_string())),
+                ("userId".to_owned(), s(user.to_string())),
+                ("createdAt".to_owned(), s(timestamp(at))),
+            ])
+        };
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut start = after.map(|c| key(c.deployment_id, c.created_at));
+        let mut deployments = Vec::new();
+        // Each request reads at most `limit` items of the user's index; a page stops after
+        // MAX_FILTERED_READS requests, so one call's cost stays bounded.
+        for _ in 0..MAX_FILTERED_READS {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(USER_INDEX)
+                .key_condition_expression("userId = :user")
+                .filter_expression("projectId = :project")
+                .expression_attribute_values(":user", s(user.to_string()))
+                .expression_attribute_values(":project", s(project.to_string()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| aws_error("dynamodb:Query", e))?;
+            for item in output.items.unwrap_or_default() {
+                deployments.push(decode(item)?);
+            }
+            if deployments.len() >= wanted {
+                deployments.truncate(wanted);
+                // More may follow the last one kept, in this page or the next.
+                let next = deployments
+                    .last()
+                    .map(|d| PageCursor { deployment_id: d.id, created_at: d.created_at });
+                return Ok(Page { deployments, next });
+            }
+            match output.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => return Ok(Page { deployments, next: None }),
+            }
+        }
+        // Out of reads: resume after the last item evaluated.
+        let next = start.as_ref().and_then(cursor_of);
+        Ok(Page { deployments, next })
+    }
+}
+
+/// How many index reads one page of a project's deployments may take.
+const MAX_FILTERED_READS: usize = 10;
+
+/// The cursor of an index key DynamoDB handed back.
+fn cursor_of(key: &HashMap<String, AttributeValue>) -> Option<PageCursor> {
+    let text = |name: &str| key.get(name).and_then(|v| v.as_s().ok());
+    let deployment_id = DeploymentId::parse(text("deploymentId")?).ok()?;
+    let created_at = DateTime::parse_from_rfc3339(text("createdAt")?).ok()?.to_utc();
+    Some(PageCursor { deployment_id, created_at })
 }

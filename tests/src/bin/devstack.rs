@@ -65,6 +65,26 @@ enum Command {
         #[arg(long)]
         fail: Vec<String>,
     },
+    /// Print, on one line, a `push` webhook payload as GitHub sends it: the head commit of
+    /// REPOS/<owner>/<name> (as `github --repos` serves it) pushed to BRANCH, through App
+    /// installation INSTALLATION.
+    PushPayload {
+        /// The folder of sample repositories.
+        #[arg(long)]
+        repos: PathBuf,
+        /// The repository, `owner/name`.
+        #[arg(long)]
+        repository: String,
+        /// The App installation the delivery comes through.
+        #[arg(long)]
+        installation: u64,
+        /// The branch pushed to.
+        #[arg(long, default_value = "main")]
+        branch: String,
+        /// The head commit's message.
+        #[arg(long, default_value = "Update the landing page")]
+        message: String,
+    },
     /// Print a bearer token for the local API, signed with WHALERAY_DEV_JWT_SECRET.
     Token {
         /// The user id (the token's `sub`).
@@ -97,6 +117,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 hours * 3600,
             )?;
             println!("{token}");
+            Ok(())
+        }
+        Command::PushPayload { repos, repository, installation, branch, message } => {
+            let dir = repos.join(&repository);
+            let repo = FakeRepo::from_dir(&repository, &dir)
+                .with_context(|| format!("reading {}", dir.display()))?;
+            let after = repo.commit(None).context("the repository has no commit")?.sha.clone();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+            let pushed_at = i64::try_from(now.as_secs())?;
+            let payload = whaleray_tests::github::payloads::push(
+                &repository,
+                installation,
+                &branch,
+                &after,
+                &message,
+                pushed_at,
+            );
+            println!("{payload}");
             Ok(())
         }
         Command::Codebuild { listen, project, fail } => {

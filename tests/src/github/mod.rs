@@ -20,6 +20,7 @@ mod auth;
 mod faults;
 pub mod keys;
 mod oauth;
+pub mod payloads;
 mod repo;
 mod routes;
 mod server;

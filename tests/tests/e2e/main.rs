@@ -18,6 +18,7 @@ mod link_flow;
 mod oauth_link;
 mod private_clone;
 mod projects;
+mod push_flow;
 mod request_guards;
 mod webhook_flow;
 mod worker_flow;
