@@ -93,18 +93,26 @@ impl TestApp {
 
     /// With `broken_queue`, the API sends jobs to a queue that does not exist (an outage).
     pub async fn spawn_with(options: StackOptions, broken_queue: bool) -> Self {
-        Self::spawn_full(options, broken_queue, FakeCodeBuildOptions::default()).await
+        Self::spawn_full(options, broken_queue, FakeCodeBuildOptions::default(), true).await
+    }
+
+    /// With no installation row seeded for `USER`: every installation and link the test uses
+    /// must come from signed webhooks and the OAuth exchange, as on a real account.
+    pub async fn spawn_unseeded() -> Self {
+        Self::spawn_full(StackOptions::default(), false, FakeCodeBuildOptions::default(), false)
+            .await
     }
 
     /// With a fake CodeBuild behaving as `codebuild_options` say (event faults, timing).
     pub async fn spawn_with_codebuild(codebuild_options: FakeCodeBuildOptions) -> Self {
-        Self::spawn_full(StackOptions::default(), false, codebuild_options).await
+        Self::spawn_full(StackOptions::default(), false, codebuild_options, true).await
     }
 
     async fn spawn_full(
         options: StackOptions,
         broken_queue: bool,
         codebuild_options: FakeCodeBuildOptions,
+        seed: bool,
     ) -> Self {
         let emulator = Emulator::connect().await.expect("emulator");
         let stack = emulator.create_stack(options).await.expect("stack");
@@ -130,7 +138,9 @@ impl TestApp {
             .await
             .expect("codebuild project");
         let codebuild_client = codebuild.client().await;
-        emulator.seed_installation(&stack, USER, INSTALLATION_ID, "acme").await.expect("seed");
+        if seed {
+            emulator.seed_installation(&stack, USER, INSTALLATION_ID, "acme").await.expect("seed");
+        }
 
         let store =
             Arc::new(DynamoDeploymentStore::new(emulator.dynamo.clone(), &stack.deployments_table));

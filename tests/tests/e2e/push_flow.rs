@@ -113,9 +113,20 @@ fn deployments_of(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn install_link_project_push_reaches_building_at_the_pushed_commit() {
-    let app = TestApp::spawn().await;
+    // Nothing seeded: the installation, the link and the project come from signed webhooks,
+    // the OAuth exchange and the API alone.
+    let app = TestApp::spawn_unseeded().await;
     let (repo, shas) = repository(1);
     app.github.add_repo(repo);
+    let (status, before) = app.call(Method::GET, "/github/installations", Some(USER), None).await;
+    assert_eq!((status, before["installations"].clone()), (StatusCode::OK, json!([])));
+    let create = json!({ "repository": REPOSITORY });
+    let (status, refused) = app.call(Method::POST, "/deployments", Some(USER), Some(create)).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("repository_not_installed")),
+        "{refused}"
+    );
     let project = install_link_and_connect(&app).await;
 
     // The push names a commit that is not the branch's head in the fake (c0's): the worker
