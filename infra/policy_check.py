@@ -425,23 +425,38 @@ def check_ssm(resources: list[Resource], report: Report) -> None:
     if not prefix:
         report.fail("lambda: the worker has no BUILD_TOKEN_PARAMETER_PREFIX")
         return
-    suffix = f":parameter{prefix}/*"
+    check_service_grants(
+        resources, report, "ssm", "SSM", SSM_GRANTS, (f":parameter{prefix}/*",), f"{prefix}/*"
+    )
+
+
+def check_service_grants(
+    resources: list[Resource],
+    report: Report,
+    service: str,
+    label: str,
+    grants: dict[str, set[str]],
+    suffixes: tuple[str, ...],
+    scope: str,
+) -> None:
+    """Each role policy holds exactly its `grants` of `service`'s actions (`label` in
+    messages), every one on a resource ending in one of `suffixes` (`scope` in messages)."""
     for r in by_type(resources, "aws_iam_role_policy"):
         text = r.values.get("policy")
         if not r.known("policy") or not text:
             continue
         granted: set[str] = set()
         for stmt in _as_list(json.loads(text).get("Statement")):
-            actions = {str(a) for a in _as_list(stmt.get("Action")) if str(a).lower().startswith("ssm:")}
+            actions = {str(a) for a in _as_list(stmt.get("Action")) if str(a).lower().startswith(f"{service}:")}
             if not actions or stmt.get("Effect") != "Allow":
                 continue
             granted |= actions
-            outside = [str(x) for x in _as_list(stmt.get("Resource")) if not str(x).endswith(suffix)]
+            outside = [str(x) for x in _as_list(stmt.get("Resource")) if not str(x).endswith(suffixes)]
             if outside:
-                report.fail(f"{r.address}: {sorted(actions)} on {outside}, not only {prefix}/*")
-        expected = SSM_GRANTS.get(r.address, set())
+                report.fail(f"{r.address}: {sorted(actions)} on {outside}, not only {scope}")
+        expected = grants.get(r.address, set())
         if granted != expected:
-            report.fail(f"{r.address}: SSM actions {sorted(granted)} != {sorted(expected)}")
+            report.fail(f"{r.address}: {label} actions {sorted(granted)} != {sorted(expected)}")
 
 
 # The CodeBuild actions each role policy may hold, all on the builds project alone: the
@@ -461,22 +476,9 @@ CODEBUILD_GRANTS = {
 def check_codebuild_grants(resources: list[Resource], report: Report) -> None:
     names = {str(p.values.get("name")) for p in by_type(resources, "aws_codebuild_project")}
     suffixes = tuple(f":project/{name}" for name in names)
-    for r in by_type(resources, "aws_iam_role_policy"):
-        text = r.values.get("policy")
-        if not r.known("policy") or not text:
-            continue
-        granted: set[str] = set()
-        for stmt in _as_list(json.loads(text).get("Statement")):
-            actions = {str(a) for a in _as_list(stmt.get("Action")) if str(a).lower().startswith("codebuild:")}
-            if not actions or stmt.get("Effect") != "Allow":
-                continue
-            granted |= actions
-            outside = [str(x) for x in _as_list(stmt.get("Resource")) if not str(x).endswith(suffixes)]
-            if outside:
-                report.fail(f"{r.address}: {sorted(actions)} on {outside}, not only the builds project")
-        expected = CODEBUILD_GRANTS.get(r.address, set())
-        if granted != expected:
-            report.fail(f"{r.address}: CodeBuild actions {sorted(granted)} != {sorted(expected)}")
+    check_service_grants(
+        resources, report, "codebuild", "CodeBuild", CODEBUILD_GRANTS, suffixes, "the builds project"
+    )
 
 
 # ---------------------------------------------------------------------------------------
